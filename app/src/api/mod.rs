@@ -1,0 +1,3 @@
+//! Server functions, grouped by page.
+
+pub mod auth;

@@ -1,0 +1,7 @@
+//! One module per page, plus the chrome they share.
+
+pub mod applications;
+pub mod home;
+pub mod layout;
+pub mod login;
+pub mod not_found;

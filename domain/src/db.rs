@@ -1,0 +1,96 @@
+//! Opening the database (SQLite or PostgreSQL) and applying migrations.
+
+use std::time::Duration;
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum DbOpenError {
+    #[error("unsupported database URL (expected sqlite:// or postgres://)")]
+    UnsupportedUrl,
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
+    #[error("database migration failed: {0}")]
+    Migrate(String),
+}
+
+/// Connects to `url`. SQLite files are created when missing.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbOpenError> {
+    let is_sqlite = url.starts_with("sqlite:");
+    if !is_sqlite && !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+        return Err(DbOpenError::UnsupportedUrl);
+    }
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(if is_sqlite { 8 } else { 16 })
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    let db = Database::connect(options).await.map_err(|err| DbOpenError::Connect(describe(&err)))?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        // WAL lets the dashboard read while the token endpoint's usage flush writes.
+        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;")
+            .await
+            .map_err(|err| DbOpenError::Connect(describe(&err)))?;
+    }
+    Ok(db)
+}
+
+/// Applies every pending migration; a no-op when the schema is current.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbOpenError> {
+    Migrator::up(db, None).await.map_err(|err| DbOpenError::Migrate(describe(&err)))
+}
+
+/// The SQLite URL of a file, creating it on first connect.
+pub fn sqlite_url(path: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// One line, without the credentials a connection URL might hold.
+fn describe(err: &DbErr) -> String {
+    let text = err.to_string();
+    let line = text.lines().next().unwrap_or("unknown error").to_owned();
+    redact_url_credentials(&line)
+}
+
+fn redact_url_credentials(text: &str) -> String {
+    // postgres://user:password@host → postgres://user:***@host
+    let mut out = String::with_capacity(text.len());
+    for word in text.split(' ') {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        match (word.find("://"), word.find('@')) {
+            (Some(scheme_end), Some(at)) if at > scheme_end => {
+                let credentials = &word[scheme_end + 3..at];
+                match credentials.split_once(':') {
+                    Some((user, _)) => {
+                        out.push_str(&word[..scheme_end + 3]);
+                        out.push_str(user);
+                        out.push_str(":***");
+                        out.push_str(&word[at..]);
+                    }
+                    None => out.push_str(word),
+                }
+            }
+            _ => out.push_str(word),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_are_redacted() {
+        assert_eq!(
+            redact_url_credentials("failed postgres://clavis:hunter2@db:5432/x now"),
+            "failed postgres://clavis:***@db:5432/x now"
+        );
+    }
+}

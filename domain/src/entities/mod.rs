@@ -1,0 +1,11 @@
+//! sea-orm entities: one module per table of the initial migration.
+
+pub mod application;
+pub mod audit_event;
+pub mod client_secret;
+pub mod membership;
+pub mod revoked_token;
+pub mod session;
+pub mod signing_key;
+pub mod tenant;
+pub mod user;

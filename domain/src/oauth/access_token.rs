@@ -1,0 +1,78 @@
+//! The access token format: a JWT profiled by RFC 9068 with the App ID v4
+//! header and claims.
+
+use serde::{Deserialize, Serialize};
+
+/// RFC 9068 §2.1: "Resource servers ... MUST verify that the "typ" header
+/// value is "at+jwt"".
+pub const TOKEN_TYPE: &str = "at+jwt";
+pub const AMR_CLIENT_CREDENTIALS: &str = "appid_client_credentials";
+pub const GRANT_TYPE_CLAIM: &str = "client-credentials";
+
+/// The JOSE header, serialized once per signing key.
+pub fn header_json(alg: &str, kid: &str) -> String {
+    serde_json::json!({"alg": alg, "kid": kid, "typ": TOKEN_TYPE, "ver": 4}).to_string()
+}
+
+/// The claims Clavis signs, borrowed from the request state to avoid copies.
+#[derive(Debug, Serialize)]
+pub struct IssuedClaims<'a> {
+    pub iss: &'a str,
+    pub sub: &'a str,
+    pub client_id: &'a str,
+    pub azp: &'a str,
+    pub aud: &'a [&'a str],
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: &'a str,
+    pub tenant: &'a str,
+    pub scope: &'a str,
+    pub amr: [&'static str; 1],
+    pub gty: &'static str,
+}
+
+/// The claims of a token Clavis verified (for introspection and the
+/// management API).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct VerifiedClaims {
+    pub iss: String,
+    pub sub: String,
+    pub client_id: String,
+    pub aud: Vec<String>,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+    pub tenant: String,
+    pub scope: String,
+}
+
+impl VerifiedClaims {
+    pub fn has_scope(&self, wanted: &str) -> bool {
+        self.scope.split(' ').any(|scope| scope == wanted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_carries_type_and_version() {
+        let header: serde_json::Value = serde_json::from_str(&header_json("RS256", "k1")).unwrap();
+        assert_eq!(header["typ"], "at+jwt");
+        assert_eq!(header["ver"], 4);
+        assert_eq!(header["kid"], "k1");
+    }
+
+    #[test]
+    fn audience_is_always_an_array() {
+        let aud = ["client"];
+        let claims = IssuedClaims {
+            iss: "i", sub: "s", client_id: "s", azp: "s", aud: &aud, iat: 1, exp: 2, jti: "j",
+            tenant: "t", scope: "appid_default", amr: [AMR_CLIENT_CREDENTIALS], gty: GRANT_TYPE_CLAIM,
+        };
+        let json: serde_json::Value = serde_json::to_value(&claims).unwrap();
+        assert_eq!(json["aud"], serde_json::json!(["client"]));
+        assert_eq!(json["amr"], serde_json::json!(["appid_client_credentials"]));
+    }
+}

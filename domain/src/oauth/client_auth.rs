@@ -1,0 +1,163 @@
+//! Client authentication syntax: `client_secret_basic` and `client_secret_post`.
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+
+use super::OAuthError;
+use super::params::Params;
+
+/// How the client presented its credentials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+}
+
+impl AuthMethod {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+        }
+    }
+}
+
+/// A client ID and secret as presented; the secret is redacted in `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+    pub method: AuthMethod,
+}
+
+impl std::fmt::Debug for ClientCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCredentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("method", &self.method)
+            .finish()
+    }
+}
+
+/// Parses an `Authorization` header value carrying HTTP Basic credentials.
+///
+/// RFC 6749 §2.3.1: "The client identifier is encoded using the
+/// "application/x-www-form-urlencoded" encoding algorithm per Appendix B, and
+/// the encoded value is used as the username; the client password is encoded
+/// using the same algorithm and used as the password."
+pub fn parse_basic(header: &[u8]) -> Result<ClientCredentials, OAuthError> {
+    let malformed = || OAuthError::invalid_request("malformed Basic authorization header");
+    let header = std::str::from_utf8(header).map_err(|_| malformed())?;
+    let (scheme, rest) = header.trim().split_once(' ').ok_or_else(malformed)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(OAuthError::invalid_client("only the Basic authentication scheme is supported here")
+            .with_basic_challenge(true));
+    }
+    let encoded = rest.trim();
+    let decoded = STANDARD
+        .decode(encoded)
+        .or_else(|_| STANDARD_NO_PAD.decode(encoded))
+        .map_err(|_| malformed())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+    let (raw_id, raw_secret) = decoded.split_once(':').ok_or_else(malformed)?;
+    let client_id = form_decode(raw_id).ok_or_else(malformed)?;
+    let client_secret = form_decode(raw_secret).ok_or_else(malformed)?;
+    if client_id.is_empty() || client_secret.is_empty() {
+        return Err(OAuthError::invalid_client("client authentication failed").with_basic_challenge(true));
+    }
+    Ok(ClientCredentials { client_id, client_secret, method: AuthMethod::ClientSecretBasic })
+}
+
+/// Decodes one `application/x-www-form-urlencoded` component.
+fn form_decode(component: &str) -> Option<String> {
+    let bytes: Vec<u8> = form_urlencoded::parse(format!("v={component}").as_bytes())
+        .next()
+        .map(|(_, value)| value.into_owned().into_bytes())
+        .unwrap_or_default();
+    let text = String::from_utf8(bytes).ok()?;
+    (!text.contains('\u{FFFD}')).then_some(text)
+}
+
+/// Picks the one authentication method a request used.
+///
+/// RFC 6749 §2.3: "The client MUST NOT use more than one authentication
+/// method in each request."
+pub fn authenticate_request(
+    basic: Option<ClientCredentials>,
+    params: &Params,
+) -> Result<ClientCredentials, OAuthError> {
+    let body_id = params.get("client_id");
+    let body_secret = params.get("client_secret");
+    match (basic, body_id, body_secret) {
+        (Some(_), _, Some(_)) => Err(OAuthError::invalid_request(
+            "the client used more than one authentication method (Basic and client_secret in the body)",
+        )),
+        (Some(basic), Some(id), None) if id != basic.client_id => Err(OAuthError::invalid_request(
+            "client_id in the body does not match the Basic credentials",
+        )),
+        (Some(basic), _, None) => Ok(basic),
+        (None, Some(id), Some(secret)) => Ok(ClientCredentials {
+            client_id: id.to_owned(),
+            client_secret: secret.to_owned(),
+            method: AuthMethod::ClientSecretPost,
+        }),
+        (None, Some(_), None) => Err(OAuthError::invalid_client("client_secret is missing")),
+        (None, None, Some(_)) => Err(OAuthError::invalid_request("client_id is missing")),
+        (None, None, None) => Err(OAuthError::invalid_client(
+            "client authentication is required (HTTP Basic or client_id and client_secret)",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basic(value: &str) -> Vec<u8> {
+        format!("Basic {}", STANDARD.encode(value)).into_bytes()
+    }
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let creds = parse_basic(&basic("my%20app:s3cr%2Bt+x")).unwrap();
+        assert_eq!(creds.client_id, "my app");
+        assert_eq!(creds.client_secret, "s3cr+t x");
+        assert_eq!(creds.method, AuthMethod::ClientSecretBasic);
+    }
+
+    #[test]
+    fn scheme_is_case_insensitive() {
+        let header = format!("bAsIc {}", STANDARD.encode("a:b"));
+        assert_eq!(parse_basic(header.as_bytes()).unwrap().client_id, "a");
+    }
+
+    #[test]
+    fn malformed_headers_are_refused() {
+        for header in [&b"Basic"[..], b"Basic !!!", b"Basic \xff", b"Basic YWJj", b"Bearer abc"] {
+            let err = parse_basic(header).unwrap_err();
+            assert!(err.status == 400 || err.status == 401, "{header:?}");
+        }
+        assert_eq!(parse_basic(&basic(":secret")).unwrap_err().status, 401);
+    }
+
+    #[test]
+    fn debug_output_hides_the_secret() {
+        let creds = parse_basic(&basic("id:topsecretvalue")).unwrap();
+        assert!(!format!("{creds:?}").contains("topsecretvalue"));
+    }
+
+    #[test]
+    fn only_one_method_per_request() {
+        let params = Params::from_form(b"client_id=a&client_secret=b").unwrap();
+        let basic_creds = parse_basic(&basic("a:b")).ok();
+        assert_eq!(authenticate_request(basic_creds.clone(), &params).unwrap_err().code.as_str(), "invalid_request");
+        let id_only = Params::from_form(b"client_id=a").unwrap();
+        assert!(authenticate_request(basic_creds.clone(), &id_only).is_ok());
+        let other_id = Params::from_form(b"client_id=z").unwrap();
+        assert!(authenticate_request(basic_creds, &other_id).is_err());
+        assert_eq!(authenticate_request(None, &Params::default()).unwrap_err().status, 401);
+        let post = authenticate_request(None, &params).unwrap();
+        assert_eq!(post.method, AuthMethod::ClientSecretPost);
+    }
+}

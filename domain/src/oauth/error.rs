@@ -1,0 +1,132 @@
+//! RFC 6749 §5.2 error responses, with the HTTP status each one carries.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+
+/// The `error` codes Clavis can answer with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    /// RFC 8707 §2: a `resource` the server cannot issue a token for.
+    InvalidTarget,
+    ServerError,
+    TemporarilyUnavailable,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::InvalidGrant => "invalid_grant",
+            ErrorCode::UnauthorizedClient => "unauthorized_client",
+            ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
+            ErrorCode::InvalidScope => "invalid_scope",
+            ErrorCode::InvalidTarget => "invalid_target",
+            ErrorCode::ServerError => "server_error",
+            ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+}
+
+/// An error response of the token, introspection or revocation endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OAuthError {
+    pub code: ErrorCode,
+    /// Human-readable, ASCII only: RFC 6749 §5.2 limits `error_description`
+    /// to %x20-21 / %x23-5B / %x5D-7E. Never contains a secret.
+    pub description: Cow<'static, str>,
+    pub status: u16,
+    /// RFC 6749 §5.2: "If the client attempted to authenticate via the
+    /// 'Authorization' request header field, the authorization server MUST
+    /// respond with an HTTP 401 (Unauthorized) status code and include the
+    /// WWW-Authenticate response header field matching the authentication
+    /// scheme used by the client."
+    pub basic_challenge: bool,
+}
+
+impl OAuthError {
+    fn new(code: ErrorCode, status: u16, description: impl Into<Cow<'static, str>>) -> Self {
+        Self { code, description: description.into(), status, basic_challenge: false }
+    }
+
+    pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, 400, description)
+    }
+
+    /// 401: the client could not be authenticated.
+    pub fn invalid_client(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidClient, 401, description)
+    }
+
+    pub fn unsupported_grant_type(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::UnsupportedGrantType, 400, description)
+    }
+
+    pub fn invalid_scope(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidScope, 400, description)
+    }
+
+    pub fn invalid_target(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidTarget, 400, description)
+    }
+
+    pub fn unauthorized_client(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::UnauthorizedClient, 400, description)
+    }
+
+    /// 413: the body is larger than the endpoint accepts.
+    pub fn payload_too_large() -> Self {
+        Self::new(ErrorCode::InvalidRequest, 413, "request body too large")
+    }
+
+    /// 415: the body is neither form-encoded nor JSON.
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            ErrorCode::InvalidRequest,
+            415,
+            "content type must be application/x-www-form-urlencoded or application/json",
+        )
+    }
+
+    pub fn server_error() -> Self {
+        Self::new(ErrorCode::ServerError, 500, "the server could not complete the request")
+    }
+
+    pub fn temporarily_unavailable() -> Self {
+        Self::new(ErrorCode::TemporarilyUnavailable, 503, "the server is temporarily unavailable; retry later")
+    }
+
+    pub fn with_basic_challenge(mut self, used_basic: bool) -> Self {
+        self.basic_challenge = used_basic && self.code == ErrorCode::InvalidClient;
+        self
+    }
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.description)
+    }
+}
+
+impl std::error::Error for OAuthError {}
+
+/// The JSON body of an error response.
+#[derive(Serialize)]
+pub struct ErrorBody<'a> {
+    pub error: &'static str,
+    pub error_description: &'a str,
+}
+
+impl OAuthError {
+    pub fn body(&self) -> ErrorBody<'_> {
+        ErrorBody { error: self.code.as_str(), error_description: &self.description }
+    }
+}

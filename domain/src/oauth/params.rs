@@ -1,0 +1,155 @@
+//! Request parameters from a form or JSON body, with RFC 6749 §3.2's rule
+//! that "Request and response parameters MUST NOT be included more than once".
+
+use serde::de::{Deserializer, MapAccess, Visitor};
+
+use super::OAuthError;
+
+/// Parameters that a client may legitimately repeat (RFC 8707 §2: "Multiple
+/// "resource" parameters MAY be used to indicate that the requested token is
+/// intended to be used at multiple resources").
+const REPEATABLE: &[&str] = &["resource"];
+
+/// The decoded parameters of one request, in order, unknown ones included.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// Parses an `application/x-www-form-urlencoded` body.
+    pub fn from_form(body: &[u8]) -> Result<Self, OAuthError> {
+        if std::str::from_utf8(body).is_err() {
+            return Err(OAuthError::invalid_request("request body is not valid UTF-8"));
+        }
+        let mut pairs = Vec::new();
+        for (name, value) in form_urlencoded::parse(body) {
+            // form_urlencoded decodes %-escapes lossily; a replacement
+            // character means the escapes were not UTF-8.
+            if name.contains('\u{FFFD}') || value.contains('\u{FFFD}') {
+                return Err(OAuthError::invalid_request("request parameters are not valid UTF-8"));
+            }
+            pairs.push((name.into_owned(), value.into_owned()));
+        }
+        Self::checked(pairs)
+    }
+
+    /// Parses a JSON object body whose values are strings (or arrays of
+    /// strings for repeatable parameters).
+    pub fn from_json(body: &[u8]) -> Result<Self, OAuthError> {
+        let mut deserializer = serde_json::Deserializer::from_slice(body);
+        let pairs = deserializer
+            .deserialize_map(PairsVisitor)
+            .map_err(|_| OAuthError::invalid_request("request body is not a JSON object of string parameters"))?;
+        deserializer
+            .end()
+            .map_err(|_| OAuthError::invalid_request("unexpected data after the JSON object"))?;
+        Self::checked(pairs)
+    }
+
+    fn checked(pairs: Vec<(String, String)>) -> Result<Self, OAuthError> {
+        // RFC 6749 §3.1: "Parameters sent without a value MUST be treated as
+        // if they were omitted from the request."
+        let pairs: Vec<_> = pairs.into_iter().filter(|(_, value)| !value.is_empty()).collect();
+        for (index, (name, _)) in pairs.iter().enumerate() {
+            if REPEATABLE.contains(&name.as_str()) {
+                continue;
+            }
+            if pairs[..index].iter().any(|(earlier, _)| earlier == name) {
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter {} is included more than once",
+                    printable(name)
+                )));
+            }
+        }
+        Ok(Self(pairs))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+    }
+
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0.iter().filter(move |(key, _)| key == name).map(|(_, value)| value.as_str())
+    }
+}
+
+/// A parameter name made safe for an `error_description`.
+fn printable(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\')
+        .take(40)
+        .collect()
+}
+
+struct PairsVisitor;
+
+impl<'de> Visitor<'de> for PairsVisitor {
+    type Value = Vec<(String, String)>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut pairs = Vec::new();
+        while let Some(name) = map.next_key::<String>()? {
+            match map.next_value::<JsonParam>()? {
+                JsonParam::One(value) => pairs.push((name, value)),
+                JsonParam::Many(values) => {
+                    // Arrays are only meaningful for repeatable parameters; a
+                    // one-element array of another parameter is the same value.
+                    if !REPEATABLE.contains(&name.as_str()) && values.len() > 1 {
+                        return Err(serde::de::Error::custom("only resource may have several values"));
+                    }
+                    pairs.extend(values.into_iter().map(|value| (name.clone(), value)));
+                }
+                JsonParam::Null => {}
+            }
+        }
+        Ok(pairs)
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum JsonParam {
+    One(String),
+    Many(Vec<String>),
+    Null,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_values_are_decoded_and_empty_ones_dropped() {
+        let params = Params::from_form(b"grant_type=client_credentials&scope=a+b&audience=").unwrap();
+        assert_eq!(params.get("grant_type"), Some("client_credentials"));
+        assert_eq!(params.get("scope"), Some("a b"));
+        assert_eq!(params.get("audience"), None);
+    }
+
+    #[test]
+    fn repeated_parameters_are_refused_except_resource() {
+        assert!(Params::from_form(b"grant_type=a&grant_type=b").is_err());
+        let params = Params::from_form(b"resource=https://a&resource=https://b").unwrap();
+        assert_eq!(params.all("resource").count(), 2);
+        assert!(Params::from_json(br#"{"scope":"a","scope":"b"}"#).is_err());
+    }
+
+    #[test]
+    fn bad_encodings_are_refused() {
+        assert!(Params::from_form(b"grant_type=\xff").is_err());
+        assert!(Params::from_form(b"grant_type=%ff").is_err());
+        assert!(Params::from_json(b"[1,2]").is_err());
+        assert!(Params::from_json(br#"{"grant_type": 5}"#).is_err());
+        assert!(Params::from_json(br#"{"grant_type": "a"} x"#).is_err());
+        assert!(Params::from_json(br#"{"scope": ["a", "b"]}"#).is_err());
+    }
+
+    #[test]
+    fn json_null_counts_as_omitted() {
+        let params = Params::from_json(br#"{"grant_type":"client_credentials","scope":null}"#).unwrap();
+        assert_eq!(params.get("scope"), None);
+    }
+}

@@ -1,0 +1,83 @@
+//! The services handle shared by every adapter (REST, dashboard, CLI).
+
+mod audit;
+mod auth;
+mod keyring;
+mod tenants;
+mod throttle;
+mod users;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+
+use crate::clock::Clock;
+use crate::crypto::MasterKey;
+
+pub use audit::{AuditEntry, AuditRecord};
+pub use auth::OperatorScope;
+pub use keyring::TenantRuntime;
+pub use tenants::{NewTenant, TenantInfo};
+pub use throttle::LoginThrottle;
+pub use users::{BootstrapAdmin, DEFAULT_BOOTSTRAP_EMAIL, SessionUser, TenantMembership};
+
+/// Everything a service call needs: the database, the clock, the master key
+/// and the process-local caches. Cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: DatabaseConnection,
+    clock: Arc<dyn Clock>,
+    master_key: MasterKey,
+    public_url: String,
+    login_throttle: LoginThrottle,
+    keyrings: keyring::KeyringCache,
+}
+
+impl Services {
+    /// `public_url` is the externally visible base URL, e.g. `https://id.example.com`.
+    pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, master_key: MasterKey, public_url: &str) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                db,
+                clock,
+                master_key,
+                public_url: public_url.trim_end_matches('/').to_owned(),
+                login_throttle: LoginThrottle::default(),
+                keyrings: keyring::KeyringCache::default(),
+            }),
+        }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.inner.db
+    }
+
+    /// The current time from the injected clock; adapters pass it on.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.inner.public_url
+    }
+
+    /// A tenant's `oAuthServerUrl`, which is also its token issuer.
+    pub fn oauth_server_url(&self, tenant_id: &str) -> String {
+        format!("{}/oauth/v4/{}", self.inner.public_url, tenant_id)
+    }
+
+    pub(crate) fn master_key(&self) -> &MasterKey {
+        &self.inner.master_key
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn database_ready(&self) -> bool {
+        use sea_orm::ConnectionTrait;
+        self.inner.db.execute_unprepared("SELECT 1").await.is_ok()
+    }
+}

@@ -1,0 +1,168 @@
+//! Tenants: creation (with their first signing key), listing and settings.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set, TransactionTrait};
+use serde::Serialize;
+
+use super::audit::AuditRecord;
+use super::{OperatorScope, Services};
+use crate::entities::tenant;
+use crate::keys::SigningAlg;
+use crate::scope::{Actor, TenantScope};
+use crate::{Error, Result};
+
+pub const DEFAULT_TOKEN_LIFETIME_SECS: i64 = 3600;
+pub const MIN_TOKEN_LIFETIME_SECS: i64 = 300;
+pub const MAX_TOKEN_LIFETIME_SECS: i64 = 86_400;
+pub const DEFAULT_SCOPE: &str = "appid_default";
+const MAX_TENANT_NAME_CHARS: usize = 100;
+
+/// What a new tenant should look like.
+#[derive(Debug, Clone)]
+pub struct NewTenant {
+    pub name: String,
+    pub signing_alg: SigningAlg,
+    pub token_lifetime_secs: i64,
+}
+
+impl NewTenant {
+    pub fn named(name: impl Into<String>) -> Self {
+        Self { name: name.into(), signing_alg: SigningAlg::RS256, token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS }
+    }
+}
+
+/// A tenant as shown to operators and admins.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantInfo {
+    pub tenant_id: String,
+    pub name: String,
+    #[serde(rename = "oAuthServerUrl")]
+    pub oauth_server_url: String,
+    pub discovery_endpoint: String,
+    pub signing_alg: String,
+    pub token_lifetime_secs: i64,
+    pub default_scope: String,
+    pub created_at: String,
+}
+
+pub(crate) fn rfc3339(unix_seconds: i64) -> String {
+    DateTime::<Utc>::from_timestamp(unix_seconds, 0)
+        .map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+pub(crate) fn validate_display_name(name: &str, what: &str, max_chars: usize) -> Result<String> {
+    let trimmed = name.trim();
+    let count = trimmed.chars().count();
+    if count == 0 || count > max_chars {
+        return Err(Error::validation(format!("{what} must be 1 to {max_chars} characters")));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(Error::validation(format!("{what} must not contain control characters")));
+    }
+    Ok(trimmed.to_owned())
+}
+
+pub(crate) fn validate_token_lifetime(secs: i64) -> Result<i64> {
+    if (MIN_TOKEN_LIFETIME_SECS..=MAX_TOKEN_LIFETIME_SECS).contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(Error::validation(format!(
+            "token lifetime must be {MIN_TOKEN_LIFETIME_SECS} to {MAX_TOKEN_LIFETIME_SECS} seconds"
+        )))
+    }
+}
+
+impl Services {
+    pub(crate) fn tenant_info(&self, model: &tenant::Model) -> TenantInfo {
+        let issuer = self.oauth_server_url(&model.id);
+        TenantInfo {
+            tenant_id: model.id.clone(),
+            name: model.name.clone(),
+            discovery_endpoint: format!("{issuer}/.well-known/openid-configuration"),
+            oauth_server_url: issuer,
+            signing_alg: model.signing_alg.clone(),
+            token_lifetime_secs: model.token_lifetime_secs,
+            default_scope: model.default_scope.clone(),
+            created_at: rfc3339(model.created_at),
+        }
+    }
+
+    /// Creates a tenant and its first signing key.
+    pub async fn create_tenant(&self, operator: &OperatorScope, new: NewTenant, now: DateTime<Utc>) -> Result<TenantInfo> {
+        let txn = self.db().begin().await?;
+        let model = self
+            .insert_tenant(&txn, new, operator.actor(), operator.source_addr(), now)
+            .await?;
+        txn.commit().await?;
+        Ok(self.tenant_info(&model))
+    }
+
+    pub(crate) async fn insert_tenant<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        new: NewTenant,
+        actor: &Actor,
+        source_addr: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<tenant::Model> {
+        let name = validate_display_name(&new.name, "tenant name", MAX_TENANT_NAME_CHARS)?;
+        let lifetime = validate_token_lifetime(new.token_lifetime_secs)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let model = tenant::ActiveModel {
+            id: Set(id.clone()),
+            name: Set(name.clone()),
+            signing_alg: Set(new.signing_alg.as_str().to_owned()),
+            token_lifetime_secs: Set(lifetime),
+            default_scope: Set(DEFAULT_SCOPE.to_owned()),
+            created_at: Set(now.timestamp()),
+            updated_at: Set(now.timestamp()),
+        }
+        .insert(conn)
+        .await?;
+        self.insert_signing_key(conn, &id, new.signing_alg, now).await?;
+        AuditRecord {
+            tenant_id: Some(&id),
+            actor,
+            action: "tenant.create",
+            target: &id,
+            source_addr,
+            details: Some(serde_json::json!({"name": name, "signingAlg": new.signing_alg.as_str()})),
+        }
+        .write(conn, now)
+        .await?;
+        Ok(model)
+    }
+
+    pub async fn list_tenants(&self, _operator: &OperatorScope) -> Result<Vec<TenantInfo>> {
+        let models = tenant::Entity::find()
+            .order_by_asc(tenant::Column::CreatedAt)
+            .order_by_asc(tenant::Column::Id)
+            .all(self.db())
+            .await?;
+        Ok(models.iter().map(|model| self.tenant_info(model)).collect())
+    }
+
+    pub async fn get_tenant(&self, scope: &TenantScope) -> Result<TenantInfo> {
+        let model = tenant::Entity::find_by_id(scope.tenant_id().to_owned())
+            .one(self.db())
+            .await?
+            .ok_or(Error::NotFound("tenant"))?;
+        Ok(self.tenant_info(&model))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_counted_in_characters_after_trimming() {
+        assert_eq!(validate_display_name("  é  ", "name", 1).unwrap(), "é");
+        assert!(validate_display_name("   ", "name", 50).is_err());
+        assert!(validate_display_name("a\u{7}b", "name", 50).is_err());
+        assert!(validate_display_name(&"🦀".repeat(50), "name", 50).is_ok());
+        assert!(validate_display_name(&"🦀".repeat(51), "name", 50).is_err());
+    }
+}

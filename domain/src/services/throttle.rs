@@ -1,0 +1,83 @@
+//! Slows down repeated failed sign-ins per account and per source address.
+//!
+//! Hand-written rather than a rate-limiter crate because only failures count:
+//! a keyed GCRA limiter would also charge the successful sign-ins.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Duration, Utc};
+
+const FREE_FAILURES: u32 = 5;
+const MAX_DELAY_SECS: i64 = 300;
+const FORGET_AFTER_MINUTES: i64 = 15;
+const MAX_TRACKED_KEYS: usize = 50_000;
+
+#[derive(Clone, Copy, Debug)]
+struct Failures {
+    count: u32,
+    last: DateTime<Utc>,
+}
+
+/// Failure counts keyed by account or address.
+#[derive(Debug, Default)]
+pub struct LoginThrottle {
+    failures: Mutex<HashMap<String, Failures>>,
+}
+
+impl LoginThrottle {
+    /// Seconds the caller must still wait before `key` may try again, if any.
+    pub fn wait_required(&self, key: &str, now: DateTime<Utc>) -> Option<u64> {
+        let failures = self.failures.lock().ok()?;
+        let entry = failures.get(key)?;
+        if entry.count < FREE_FAILURES {
+            return None;
+        }
+        let exponent = (entry.count - FREE_FAILURES).min(10);
+        let delay = (1i64 << exponent).min(MAX_DELAY_SECS);
+        let ready_at = entry.last + Duration::seconds(delay);
+        (ready_at > now).then(|| u64::try_from((ready_at - now).num_seconds().max(1)).unwrap_or(1))
+    }
+
+    pub fn record_failure(&self, key: &str, now: DateTime<Utc>) {
+        let Ok(mut failures) = self.failures.lock() else { return };
+        if failures.len() >= MAX_TRACKED_KEYS {
+            let horizon = now - Duration::minutes(FORGET_AFTER_MINUTES);
+            failures.retain(|_, entry| entry.last > horizon);
+        }
+        let entry = failures.entry(key.to_owned()).or_insert(Failures { count: 0, last: now });
+        if now - entry.last > Duration::minutes(FORGET_AFTER_MINUTES) {
+            entry.count = 0;
+        }
+        entry.count = entry.count.saturating_add(1);
+        entry.last = now;
+    }
+
+    pub fn record_success(&self, key: &str) {
+        if let Ok(mut failures) = self.failures.lock() {
+            failures.remove(key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_grow_after_free_failures_and_reset_on_success() {
+        let throttle = LoginThrottle::default();
+        let t0 = Utc::now();
+        for _ in 0..FREE_FAILURES {
+            assert_eq!(throttle.wait_required("a", t0), None);
+            throttle.record_failure("a", t0);
+        }
+        assert_eq!(throttle.wait_required("a", t0), Some(1));
+        throttle.record_failure("a", t0);
+        assert_eq!(throttle.wait_required("a", t0), Some(2));
+        assert_eq!(throttle.wait_required("a", t0 + Duration::seconds(3)), None);
+        assert_eq!(throttle.wait_required("b", t0), None);
+        throttle.record_success("a");
+        assert_eq!(throttle.wait_required("a", t0), None);
+    }
+}

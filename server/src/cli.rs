@@ -1,0 +1,83 @@
+//! Scriptable subcommands: JSON on stdout, one-line errors on stderr.
+
+use clap::Subcommand;
+use domain::Services;
+use domain::keys::SigningAlg;
+use domain::services::NewTenant;
+
+/// A CLI failure, printed as one line.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Domain(#[from] domain::Error),
+    #[error("{0}")]
+    Usage(String),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant with a fresh signing key.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// RS256 (default), ES256 or EdDSA.
+        #[arg(long, default_value = "RS256")]
+        signing_alg: String,
+        /// Access-token lifetime in seconds (300 to 86400).
+        #[arg(long, default_value_t = 3600)]
+        token_lifetime: i64,
+    },
+    /// List tenants.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Replace the tenant's signing key; the old one stays published until its tokens expire.
+    Rotate {
+        #[arg(long)]
+        tenant: String,
+        /// Switch to another algorithm (RS256, ES256, EdDSA).
+        #[arg(long)]
+        signing_alg: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {}
+
+fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
+    let text = serde_json::to_string_pretty(value).map_err(|err| CliError::Usage(err.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+pub async fn run_tenant(services: &Services, command: TenantCommand) -> Result<(), CliError> {
+    let operator = services.operator_scope_for_cli();
+    match command {
+        TenantCommand::Create { name, signing_alg, token_lifetime } => {
+            let new = NewTenant { name, signing_alg: SigningAlg::parse(&signing_alg)?, token_lifetime_secs: token_lifetime };
+            let tenant = services.create_tenant(&operator, new, services.now()).await?;
+            print_json(&tenant)
+        }
+        TenantCommand::List => {
+            let tenants = services.list_tenants(&operator).await?;
+            print_json(&serde_json::json!({ "tenants": tenants }))
+        }
+    }
+}
+
+pub async fn run_keys(services: &Services, command: KeysCommand) -> Result<(), CliError> {
+    match command {
+        KeysCommand::Rotate { tenant, signing_alg } => {
+            let scope = services.scope_for_cli(&tenant).await?;
+            let alg = signing_alg.as_deref().map(SigningAlg::parse).transpose()?;
+            let kid = services.rotate_signing_key(&scope, alg, services.now()).await?;
+            print_json(&serde_json::json!({ "tenantId": tenant, "kid": kid }))
+        }
+    }
+}
+
+pub async fn run_app(_services: &Services, command: AppCommand) -> Result<(), CliError> {
+    match command {}
+}

@@ -1,0 +1,122 @@
+//! Command-line flags and their `CLAVIS_*` environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "clavis", version, about = "Clavis: application identity (OAuth 2.0 client credentials) for your services")]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CLAVIS_ADDR", default_value = "127.0.0.1:3000", global = true)]
+    pub addr: String,
+    /// Externally visible base URL; issuer URLs derive from it. Default: http:// + addr.
+    #[arg(long, env = "CLAVIS_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Directory for the SQLite database and the generated master key.
+    #[arg(long, env = "CLAVIS_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// sqlite://… or postgres://…; default: a SQLite file in the data directory.
+    #[arg(long, env = "CLAVIS_DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Base64 of 32 bytes; default: a key file generated in the data directory.
+    #[arg(long, env = "CLAVIS_MASTER_KEY", global = true, hide_env_values = true)]
+    pub master_key: Option<String>,
+    /// Email of the operator created on first start.
+    #[arg(long, env = "CLAVIS_BOOTSTRAP_ADMIN_EMAIL", default_value = domain::services::DEFAULT_BOOTSTRAP_EMAIL, global = true)]
+    pub bootstrap_admin_email: String,
+    /// Directory of the built dashboard assets (cargo-leptos output).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site", global = true)]
+    pub site_root: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(crate::cli::TenantCommand),
+    /// Manage applications.
+    #[command(subcommand)]
+    App(crate::cli::AppCommand),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(crate::cli::KeysCommand),
+}
+
+/// Configuration after defaults and validation.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub public_url: String,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub master_key: Option<String>,
+    pub bootstrap_admin_email: String,
+    pub site_root: String,
+}
+
+/// A configuration value that cannot work, named so the operator can fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("CLAVIS_ADDR {0:?} is not a socket address such as 127.0.0.1:3000")]
+    Addr(String),
+    #[error("CLAVIS_PUBLIC_URL {0:?} must be an absolute http(s) URL without query or fragment")]
+    PublicUrl(String),
+    #[error("cannot create the data directory {path}: {reason}")]
+    DataDir { path: String, reason: String },
+    #[error("CLAVIS_DATABASE_URL must start with sqlite:// or postgres://")]
+    DatabaseUrl,
+}
+
+impl ConfigArgs {
+    pub fn resolve(&self) -> Result<Config, ConfigError> {
+        let addr: SocketAddr = self.addr.parse().map_err(|_| ConfigError::Addr(self.addr.clone()))?;
+        let public_url = match &self.public_url {
+            Some(url) => {
+                let parsed = url::Url::parse(url).map_err(|_| ConfigError::PublicUrl(url.clone()))?;
+                if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() || parsed.fragment().is_some() {
+                    return Err(ConfigError::PublicUrl(url.clone()));
+                }
+                url.trim_end_matches('/').to_owned()
+            }
+            None => format!("http://{addr}"),
+        };
+        std::fs::create_dir_all(&self.data_dir).map_err(|err| ConfigError::DataDir {
+            path: self.data_dir.display().to_string(),
+            reason: err.to_string(),
+        })?;
+        let database_url = match &self.database_url {
+            Some(url) if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") => url.clone(),
+            Some(_) => return Err(ConfigError::DatabaseUrl),
+            None => domain::db::sqlite_url(&self.data_dir.join("clavis.db")),
+        };
+        Ok(Config {
+            addr,
+            public_url,
+            data_dir: self.data_dir.clone(),
+            database_url,
+            master_key: self.master_key.clone(),
+            bootstrap_admin_email: self.bootstrap_admin_email.clone(),
+            site_root: self.site_root.clone(),
+        })
+    }
+}
+
+impl Config {
+    pub fn cookies_secure(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}

@@ -1,0 +1,89 @@
+//! The HTTP surface: dashboard (Leptos), OAuth endpoints, probes.
+
+pub mod health;
+pub mod origin;
+pub mod session_store;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{FromRef, Request, State};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use domain::Services;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use app::{App, shell};
+
+/// Shared by every handler.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub services: Services,
+    pub leptos_options: LeptosOptions,
+    /// `scheme://host[:port]` of the public URL, for the Origin check.
+    pub public_origin: String,
+}
+
+/// What the router needs beyond the services.
+pub struct RouterConfig {
+    pub site_root: String,
+    pub site_addr: std::net::SocketAddr,
+    pub secure_cookies: bool,
+}
+
+pub fn leptos_options(config: &RouterConfig) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("clavis")
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(config.site_addr)
+        .env(leptos::config::Env::PROD)
+        .build()
+}
+
+pub fn router(services: Services, config: &RouterConfig) -> Router {
+    let leptos_options = leptos_options(config);
+    let public_origin = url::Url::parse(services.public_url())
+        .map(|url| url.origin().ascii_serialization())
+        .unwrap_or_default();
+    let state = AppState { services: services.clone(), leptos_options: leptos_options.clone(), public_origin };
+
+    let sessions = SessionManagerLayer::new(session_store::DbSessionStore::new(services.db().clone()))
+        .with_name("clavis_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(12)));
+
+    let routes = generate_route_list(App);
+    let dashboard = Router::new()
+        .route("/api/{*fn_name}", get(server_fn_handler).post(server_fn_handler))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let services = services.clone();
+                move || provide_context(services.clone())
+            },
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), origin::require_same_origin))
+        .layer(sessions);
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .merge(dashboard)
+        .with_state(state)
+}
+
+async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
+    let services = state.services.clone();
+    handle_server_fns_with_context(move || provide_context(services.clone()), request).await
+}

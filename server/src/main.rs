@@ -1,0 +1,124 @@
+//! The `clavis` binary: the server and its administrative subcommands.
+
+mod cli;
+mod config;
+mod http;
+mod startup;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Cli, Command, Config};
+use crate::startup::StartupError;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("clavis: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let config = cli.config.resolve().map_err(|err| err.to_string())?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await.map_err(|err| err.to_string()),
+        Command::Migrate => {
+            startup::open(&config).await.map_err(|err| err.to_string())?;
+            println!("{}", serde_json::json!({"migrated": true}));
+            Ok(())
+        }
+        Command::Tenant(command) => {
+            let (services, _) = startup::open(&config).await.map_err(|err| err.to_string())?;
+            cli::run_tenant(&services, command).await.map_err(|err| err.to_string())
+        }
+        Command::App(command) => {
+            let (services, _) = startup::open(&config).await.map_err(|err| err.to_string())?;
+            cli::run_app(&services, command).await.map_err(|err| err.to_string())
+        }
+        Command::Keys(command) => {
+            let (services, _) = startup::open(&config).await.map_err(|err| err.to_string())?;
+            cli::run_keys(&services, command).await.map_err(|err| err.to_string())
+        }
+    }
+}
+
+async fn serve(config: Config) -> Result<(), StartupError> {
+    let (services, key_source) = startup::open(&config).await?;
+    if key_source == domain::crypto::MasterKeySource::NewFile {
+        tracing::info!(dir = %config.data_dir.display(), "generated a new master key file (master.key) in the data directory");
+    }
+    if let Some(admin) = services.bootstrap(&config.bootstrap_admin_email, services.now()).await? {
+        // Printed once, on the first start only: the password is stored nowhere else.
+        println!("Clavis first start: created tenant \"Default\" ({}) and its operator.", admin.tenant_id);
+        println!("  Sign in at {}/login", config.public_url);
+        println!("  email:    {}", admin.email);
+        println!("  password: {}", admin.password);
+        println!("This password is shown only now.");
+    }
+    spawn_housekeeping(services.clone());
+    let router = http::router(
+        services,
+        &http::RouterConfig {
+            site_root: config.site_root.clone(),
+            site_addr: config.addr,
+            secure_cookies: config.cookies_secure(),
+        },
+    );
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|err| StartupError::Listen { addr: config.addr.to_string(), reason: err.to_string() })?;
+    tracing::info!(addr = %config.addr, public_url = %config.public_url, "Clavis is listening");
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|err| StartupError::Listen { addr: config.addr.to_string(), reason: err.to_string() })
+}
+
+/// Periodic clean-up that keeps tables from growing without bound.
+fn spawn_housekeeping(services: domain::Services) {
+    tokio::spawn(async move {
+        let store = http::session_store::DbSessionStore::new(services.db().clone());
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            interval.tick().await;
+            if let Err(err) = store.delete_expired(services.now().timestamp()).await {
+                tracing::warn!(error = %err, "could not delete expired sessions");
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

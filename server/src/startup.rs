@@ -1,0 +1,42 @@
+//! Opening everything a command needs: configuration, database, master key.
+
+use std::sync::Arc;
+
+use domain::crypto::{MasterKey, MasterKeySource};
+use domain::{Services, SystemClock};
+
+use crate::config::{Config, ConfigError};
+
+/// Why Clavis could not start; each prints as one line.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    MasterKey(#[from] domain::crypto::MasterKeyError),
+    #[error(transparent)]
+    Database(#[from] domain::db::DbOpenError),
+    #[error("{0}")]
+    Service(String),
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen { addr: String, reason: String },
+}
+
+impl From<domain::Error> for StartupError {
+    fn from(err: domain::Error) -> Self {
+        let text = match err {
+            domain::Error::Unavailable(detail) | domain::Error::Internal(detail) => detail,
+            other => other.to_string(),
+        };
+        StartupError::Service(text)
+    }
+}
+
+/// Connects, migrates and loads the master key.
+pub async fn open(config: &Config) -> Result<(Services, MasterKeySource), StartupError> {
+    let db = domain::db::connect(&config.database_url).await?;
+    domain::db::migrate(&db).await?;
+    let (master_key, source) = MasterKey::load_or_create(config.master_key.as_deref(), &config.data_dir)?;
+    let services = Services::new(db, Arc::new(SystemClock), master_key, &config.public_url);
+    Ok((services, source))
+}
