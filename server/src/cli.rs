@@ -3,7 +3,7 @@
 use clap::Subcommand;
 use domain::Services;
 use domain::keys::SigningAlg;
-use domain::services::NewTenant;
+use domain::services::{ListQuery, ManagementAccess, NewTenant};
 
 /// A CLI failure, printed as one line.
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +44,62 @@ pub enum KeysCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum AppCommand {}
+pub enum AppCommand {
+    /// Register an application; prints it with its secret.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        /// Management API access: none (default), read or write.
+        #[arg(long, default_value = "none")]
+        management: String,
+    },
+    /// List applications, newest first.
+    List {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        limit: Option<u64>,
+        /// The nextCursor of the previous page.
+        #[arg(long)]
+        after: Option<String>,
+    },
+    /// Issue a new secret; the old one keeps working for the grace period.
+    RotateSecret {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        client_id: String,
+        /// Seconds the previous secret stays valid (0 to 2592000; default 86400).
+        #[arg(long, default_value_t = domain::services::DEFAULT_GRACE_SECS)]
+        grace_seconds: i64,
+    },
+    /// End the previous secret's grace period now.
+    RevokePreviousSecret {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        client_id: String,
+    },
+    /// Change an application's management API access.
+    SetManagement {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        client_id: String,
+        /// none, read or write.
+        #[arg(long)]
+        management: String,
+    },
+    /// Delete an application; its secrets stop working at once.
+    Delete {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        client_id: String,
+    },
+}
 
 fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(|err| CliError::Usage(err.to_string()))?;
@@ -78,6 +133,37 @@ pub async fn run_keys(services: &Services, command: KeysCommand) -> Result<(), C
     }
 }
 
-pub async fn run_app(_services: &Services, command: AppCommand) -> Result<(), CliError> {
-    match command {}
+pub async fn run_app(services: &Services, command: AppCommand) -> Result<(), CliError> {
+    let now = services.now();
+    match command {
+        AppCommand::Create { tenant, name, management } => {
+            let scope = services.scope_for_cli(&tenant).await?;
+            let access = ManagementAccess::parse(&management)?;
+            print_json(&services.create_application(&scope, &name, access, now).await?)
+        }
+        AppCommand::List { tenant, limit, after } => {
+            let scope = services.scope_for_cli(&tenant).await?;
+            let page = services.list_applications(&scope, ListQuery { limit, after, filter: None }, now).await?;
+            print_json(&serde_json::json!({ "applications": page.applications, "nextCursor": page.next_cursor }))
+        }
+        AppCommand::RotateSecret { tenant, client_id, grace_seconds } => {
+            let scope = services.scope_for_cli(&tenant).await?;
+            print_json(&services.rotate_secret(&scope, &client_id, grace_seconds, now).await?)
+        }
+        AppCommand::RevokePreviousSecret { tenant, client_id } => {
+            let scope = services.scope_for_cli(&tenant).await?;
+            services.revoke_previous_secret(&scope, &client_id, now).await?;
+            print_json(&serde_json::json!({ "clientId": client_id, "previousSecret": "revoked" }))
+        }
+        AppCommand::SetManagement { tenant, client_id, management } => {
+            let scope = services.scope_for_cli(&tenant).await?;
+            let access = ManagementAccess::parse(&management)?;
+            print_json(&services.set_management_access(&scope, &client_id, access, now).await?)
+        }
+        AppCommand::Delete { tenant, client_id } => {
+            let scope = services.scope_for_cli(&tenant).await?;
+            services.delete_application(&scope, &client_id, now).await?;
+            print_json(&serde_json::json!({ "clientId": client_id, "deleted": true }))
+        }
+    }
 }

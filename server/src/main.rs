@@ -70,6 +70,8 @@ async fn serve(config: Config) -> Result<(), StartupError> {
         println!("This password is shown only now.");
     }
     spawn_housekeeping(services.clone());
+    let flusher = spawn_usage_flush(services.clone());
+    let flush_services = services.clone();
     let router = http::router(
         services,
         &http::RouterConfig {
@@ -82,10 +84,29 @@ async fn serve(config: Config) -> Result<(), StartupError> {
         .await
         .map_err(|err| StartupError::Listen { addr: config.addr.to_string(), reason: err.to_string() })?;
     tracing::info!(addr = %config.addr, public_url = %config.public_url, "Clavis is listening");
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+    let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
-        .map_err(|err| StartupError::Listen { addr: config.addr.to_string(), reason: err.to_string() })
+        .map_err(|err| StartupError::Listen { addr: config.addr.to_string(), reason: err.to_string() });
+    flusher.abort();
+    if let Err(err) = flush_services.flush_usage().await {
+        tracing::warn!(error = %err, "could not write the last usage counters");
+    }
+    served
+}
+
+/// Writes usage counters ("last used", tokens issued) every few seconds, so
+/// the token endpoint never writes to the database per request.
+fn spawn_usage_flush(services: domain::Services) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            interval.tick().await;
+            if let Err(err) = services.flush_usage().await {
+                tracing::warn!(error = %err, "could not write usage counters");
+            }
+        }
+    })
 }
 
 /// Periodic clean-up that keeps tables from growing without bound.

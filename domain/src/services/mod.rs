@@ -1,10 +1,13 @@
 //! The services handle shared by every adapter (REST, dashboard, CLI).
 
+mod applications;
 mod audit;
 mod auth;
+mod clients;
 mod keyring;
 mod tenants;
 mod throttle;
+mod tokens;
 mod users;
 
 use std::sync::Arc;
@@ -15,8 +18,14 @@ use sea_orm::DatabaseConnection;
 use crate::clock::Clock;
 use crate::crypto::MasterKey;
 
+pub use applications::{
+    ApplicationPage, ApplicationView, DEFAULT_GRACE_SECS, ListQuery, MAX_APPLICATION_NAME_CHARS, ManagementAccess,
+    PreviousSecret, RotatedSecret,
+};
 pub use audit::{AuditEntry, AuditRecord};
 pub use auth::OperatorScope;
+pub use clients::{AuthenticatedClient, CLIENT_CACHE_TTL_SECS};
+pub use tokens::TokenResponse;
 pub use keyring::TenantRuntime;
 pub use tenants::{NewTenant, TenantInfo};
 pub use throttle::LoginThrottle;
@@ -36,6 +45,8 @@ struct Inner {
     public_url: String,
     login_throttle: LoginThrottle,
     keyrings: keyring::KeyringCache,
+    clients: clients::ClientCache,
+    usage: clients::UsageCounters,
 }
 
 impl Services {
@@ -49,6 +60,8 @@ impl Services {
                 public_url: public_url.trim_end_matches('/').to_owned(),
                 login_throttle: LoginThrottle::default(),
                 keyrings: keyring::KeyringCache::default(),
+                clients: clients::ClientCache::default(),
+                usage: clients::UsageCounters::default(),
             }),
         }
     }

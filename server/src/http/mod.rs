@@ -1,6 +1,7 @@
 //! The HTTP surface: dashboard (Leptos), OAuth endpoints, probes.
 
 pub mod health;
+pub mod oauth;
 pub mod origin;
 pub mod session_store;
 
@@ -79,6 +80,7 @@ pub fn router(services: Services, config: &RouterConfig) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .merge(oauth::routes())
         .merge(dashboard)
         .with_state(state)
 }

@@ -1,0 +1,507 @@
+//! Applications and their client secrets: create, list, rename, delete,
+//! rotate with a grace period, revoke the previous secret, reveal.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+use super::Services;
+use super::audit::AuditRecord;
+use super::tenants::{rfc3339, validate_display_name};
+use crate::crypto::{generate_client_secret, secret_digest_hex};
+use crate::entities::{application, client_secret};
+use crate::scope::{Actor, TenantScope};
+use crate::{Error, Result};
+
+pub const MAX_APPLICATION_NAME_CHARS: usize = 50;
+pub const DEFAULT_GRACE_SECS: i64 = 24 * 3600;
+pub const MAX_GRACE_SECS: i64 = 30 * 24 * 3600;
+const MAX_PAGE: u64 = 200;
+
+/// What an application may do with the management API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ManagementAccess {
+    #[default]
+    None,
+    Read,
+    Write,
+}
+
+impl ManagementAccess {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ManagementAccess::None => "none",
+            ManagementAccess::Read => "read",
+            ManagementAccess::Write => "write",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self> {
+        match text {
+            "none" => Ok(Self::None),
+            "read" => Ok(Self::Read),
+            "write" => Ok(Self::Write),
+            _ => Err(Error::validation("management access must be none, read or write")),
+        }
+    }
+
+    /// The scopes an application with this access is entitled to.
+    pub fn scopes(self) -> &'static [&'static str] {
+        use crate::oauth::scope::{MANAGEMENT_READ, MANAGEMENT_WRITE};
+        match self {
+            ManagementAccess::None => &[],
+            ManagementAccess::Read => &[MANAGEMENT_READ],
+            ManagementAccess::Write => &[MANAGEMENT_READ, MANAGEMENT_WRITE],
+        }
+    }
+}
+
+/// The secret that still works during its grace period after a rotation.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviousSecret {
+    pub last_four: String,
+    pub expires_at: String,
+    pub last_used_at: Option<String>,
+}
+
+/// An application as the APIs return it (App ID's shape plus Clavis fields).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationView {
+    pub client_id: String,
+    pub tenant_id: String,
+    /// Present only where the caller just created, rotated or revealed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    pub name: String,
+    #[serde(rename = "oAuthServerUrl")]
+    pub oauth_server_url: String,
+    pub profiles_url: String,
+    pub discovery_endpoint: String,
+    pub created_at: String,
+    pub management_access: ManagementAccess,
+    pub last_used_at: Option<String>,
+    pub tokens_issued: i64,
+    pub secret_last_four: String,
+    pub secret_created_at: String,
+    pub previous_secret: Option<PreviousSecret>,
+}
+
+/// A page of applications, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ApplicationPage {
+    pub applications: Vec<ApplicationView>,
+    /// Pass as `after` to get the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+    pub total: u64,
+}
+
+/// Paging and filtering of a listing.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub limit: Option<u64>,
+    pub after: Option<String>,
+    /// Case-insensitive match on name or client ID.
+    pub filter: Option<String>,
+}
+
+/// The outcome of a rotation: the new secret and how long the old one lives.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RotatedSecret {
+    pub client_id: String,
+    pub secret: String,
+    pub previous_secret_expires_at: Option<String>,
+}
+
+pub(crate) fn validate_application_name(name: &str) -> Result<String> {
+    validate_display_name(name, "name", MAX_APPLICATION_NAME_CHARS)
+}
+
+fn secret_context(secret_id: &str) -> String {
+    format!("client_secret:{secret_id}")
+}
+
+/// Cursor: `created_at:client_id` of the last row seen, newest first.
+fn parse_cursor(cursor: &str) -> Result<(i64, String)> {
+    let (created, id) = cursor.split_once(':').ok_or_else(|| Error::validation("invalid cursor"))?;
+    let created = created.parse().map_err(|_| Error::validation("invalid cursor"))?;
+    Ok((created, id.to_owned()))
+}
+
+impl Services {
+    async fn insert_secret<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        tenant_id: &str,
+        client_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(client_secret::Model, String)> {
+        let secret = generate_client_secret();
+        let id = uuid::Uuid::new_v4().to_string();
+        let sealed = self.master_key().seal(&secret_context(&id), secret.as_bytes())?;
+        let last_four: String = secret.chars().skip(secret.chars().count().saturating_sub(4)).collect();
+        let model = client_secret::ActiveModel {
+            id: Set(id),
+            client_id: Set(client_id.to_owned()),
+            tenant_id: Set(tenant_id.to_owned()),
+            status: Set("current".to_owned()),
+            digest: Set(secret_digest_hex(&secret)),
+            sealed_secret: Set(sealed),
+            last_four: Set(last_four),
+            created_at: Set(now.timestamp()),
+            expires_at: Set(None),
+            last_used_at: Set(None),
+        }
+        .insert(conn)
+        .await?;
+        Ok((model, secret))
+    }
+
+    async fn find_application<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        scope: &TenantScope,
+        client_id: &str,
+    ) -> Result<application::Model> {
+        application::Entity::find_by_id(client_id.to_owned())
+            .filter(application::Column::TenantId.eq(scope.tenant_id()))
+            .one(conn)
+            .await?
+            .ok_or(Error::NotFound("application"))
+    }
+
+    fn view(&self, app: application::Model, secrets: &[client_secret::Model], now: DateTime<Utc>) -> ApplicationView {
+        let issuer = self.oauth_server_url(&app.tenant_id);
+        let current = secrets.iter().find(|s| s.client_id == app.client_id && s.status == "current");
+        let previous = secrets
+            .iter()
+            .find(|s| s.client_id == app.client_id && s.status == "previous" && s.expires_at.is_some_and(|t| t > now.timestamp()))
+            .map(|s| PreviousSecret {
+                last_four: s.last_four.clone(),
+                expires_at: rfc3339(s.expires_at.unwrap_or_default()),
+                last_used_at: s.last_used_at.map(rfc3339),
+            });
+        ApplicationView {
+            discovery_endpoint: format!("{issuer}/.well-known/openid-configuration"),
+            oauth_server_url: issuer,
+            profiles_url: self.public_url().to_owned(),
+            client_id: app.client_id,
+            tenant_id: app.tenant_id,
+            secret: None,
+            name: app.name,
+            created_at: rfc3339(app.created_at),
+            management_access: ManagementAccess::parse(&app.management_access).unwrap_or_default(),
+            last_used_at: app.last_used_at.map(rfc3339),
+            tokens_issued: app.tokens_issued,
+            secret_last_four: current.map(|s| s.last_four.clone()).unwrap_or_default(),
+            secret_created_at: current.map(|s| rfc3339(s.created_at)).unwrap_or_default(),
+            previous_secret: previous,
+        }
+    }
+
+    async fn secrets_of<C: ConnectionTrait>(&self, conn: &C, client_ids: Vec<String>) -> Result<Vec<client_secret::Model>> {
+        if client_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(client_secret::Entity::find()
+            .filter(client_secret::Column::ClientId.is_in(client_ids))
+            .all(conn)
+            .await?)
+    }
+
+    /// Registers an application and returns it with its first secret.
+    pub async fn create_application(
+        &self,
+        scope: &TenantScope,
+        name: &str,
+        management: ManagementAccess,
+        now: DateTime<Utc>,
+    ) -> Result<ApplicationView> {
+        scope.require_write()?;
+        let name = validate_application_name(name)?;
+        let client_id = uuid::Uuid::new_v4().to_string();
+        let txn = self.db().begin().await?;
+        let app = application::ActiveModel {
+            client_id: Set(client_id.clone()),
+            tenant_id: Set(scope.tenant_id().to_owned()),
+            name: Set(name.clone()),
+            management_access: Set(management.as_str().to_owned()),
+            created_at: Set(now.timestamp()),
+            updated_at: Set(now.timestamp()),
+            last_used_at: Set(None),
+            tokens_issued: Set(0),
+        }
+        .insert(&txn)
+        .await?;
+        let (secret_row, secret) = self.insert_secret(&txn, scope.tenant_id(), &client_id, now).await?;
+        AuditRecord {
+            tenant_id: Some(scope.tenant_id()),
+            actor: scope.actor(),
+            action: "application.create",
+            target: &client_id,
+            source_addr: scope.source_addr(),
+            details: Some(serde_json::json!({"name": name, "managementAccess": management.as_str()})),
+        }
+        .write(&txn, now)
+        .await?;
+        txn.commit().await?;
+        self.forget_client(&client_id);
+        let mut view = self.view(app, &[secret_row], now);
+        view.secret = Some(secret);
+        Ok(view)
+    }
+
+    /// Lists applications newest first, `limit` at a time (default 50, max 200).
+    pub async fn list_applications(&self, scope: &TenantScope, query: ListQuery, now: DateTime<Utc>) -> Result<ApplicationPage> {
+        let limit = query.limit.unwrap_or(50).clamp(1, MAX_PAGE);
+        let mut select = application::Entity::find().filter(application::Column::TenantId.eq(scope.tenant_id()));
+        if let Some(filter) = query.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+            let pattern = format!("%{}%", filter.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            select = select.filter(
+                Condition::any()
+                    .add(sea_orm::sea_query::Expr::expr(sea_orm::sea_query::Func::lower(
+                        sea_orm::sea_query::Expr::col(application::Column::Name),
+                    )).like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\')))
+                    .add(application::Column::ClientId.like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\'))),
+            );
+        }
+        let total = select.clone().count(self.db()).await?;
+        if let Some(cursor) = &query.after {
+            let (created, id) = parse_cursor(cursor)?;
+            select = select.filter(
+                Condition::any()
+                    .add(application::Column::CreatedAt.lt(created))
+                    .add(
+                        Condition::all()
+                            .add(application::Column::CreatedAt.eq(created))
+                            .add(application::Column::ClientId.lt(id)),
+                    ),
+            );
+        }
+        let mut apps = select
+            .order_by_desc(application::Column::CreatedAt)
+            .order_by_desc(application::Column::ClientId)
+            .limit(limit + 1)
+            .all(self.db())
+            .await?;
+        let has_more = apps.len() as u64 > limit;
+        apps.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let next_cursor = if has_more { apps.last().map(|a| format!("{}:{}", a.created_at, a.client_id)) } else { None };
+        let secrets = self.secrets_of(self.db(), apps.iter().map(|a| a.client_id.clone()).collect()).await?;
+        let applications = apps.into_iter().map(|app| self.view(app, &secrets, now)).collect();
+        Ok(ApplicationPage { applications, next_cursor, total })
+    }
+
+    pub async fn get_application(&self, scope: &TenantScope, client_id: &str, now: DateTime<Utc>) -> Result<ApplicationView> {
+        let app = self.find_application(self.db(), scope, client_id).await?;
+        let secrets = self.secrets_of(self.db(), vec![app.client_id.clone()]).await?;
+        Ok(self.view(app, &secrets, now))
+    }
+
+    pub async fn rename_application(
+        &self,
+        scope: &TenantScope,
+        client_id: &str,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ApplicationView> {
+        scope.require_write()?;
+        let name = validate_application_name(name)?;
+        let txn = self.db().begin().await?;
+        let app = self.find_application(&txn, scope, client_id).await?;
+        let old_name = app.name.clone();
+        let mut active: application::ActiveModel = app.into();
+        active.name = Set(name.clone());
+        active.updated_at = Set(now.timestamp());
+        let app = active.update(&txn).await?;
+        AuditRecord {
+            tenant_id: Some(scope.tenant_id()),
+            actor: scope.actor(),
+            action: "application.rename",
+            target: client_id,
+            source_addr: scope.source_addr(),
+            details: Some(serde_json::json!({"from": old_name, "to": name})),
+        }
+        .write(&txn, now)
+        .await?;
+        let secrets = self.secrets_of(&txn, vec![client_id.to_owned()]).await?;
+        txn.commit().await?;
+        Ok(self.view(app, &secrets, now))
+    }
+
+    pub async fn set_management_access(
+        &self,
+        scope: &TenantScope,
+        client_id: &str,
+        access: ManagementAccess,
+        now: DateTime<Utc>,
+    ) -> Result<ApplicationView> {
+        scope.require_write()?;
+        if matches!(scope.actor(), Actor::Application { client_id: me } if me == client_id) {
+            return Err(Error::Conflict("an application cannot change its own management access".into()));
+        }
+        let txn = self.db().begin().await?;
+        let app = self.find_application(&txn, scope, client_id).await?;
+        let old = app.management_access.clone();
+        let mut active: application::ActiveModel = app.into();
+        active.management_access = Set(access.as_str().to_owned());
+        active.updated_at = Set(now.timestamp());
+        let app = active.update(&txn).await?;
+        AuditRecord {
+            tenant_id: Some(scope.tenant_id()),
+            actor: scope.actor(),
+            action: "application.management_access",
+            target: client_id,
+            source_addr: scope.source_addr(),
+            details: Some(serde_json::json!({"from": old, "to": access.as_str()})),
+        }
+        .write(&txn, now)
+        .await?;
+        let secrets = self.secrets_of(&txn, vec![client_id.to_owned()]).await?;
+        txn.commit().await?;
+        self.forget_client(client_id);
+        Ok(self.view(app, &secrets, now))
+    }
+
+    pub async fn delete_application(&self, scope: &TenantScope, client_id: &str, now: DateTime<Utc>) -> Result<()> {
+        scope.require_write()?;
+        if matches!(scope.actor(), Actor::Application { client_id: me } if me == client_id) {
+            return Err(Error::Conflict("an application cannot delete itself".into()));
+        }
+        let txn = self.db().begin().await?;
+        let app = self.find_application(&txn, scope, client_id).await?;
+        client_secret::Entity::delete_many()
+            .filter(client_secret::Column::ClientId.eq(client_id))
+            .exec(&txn)
+            .await?;
+        application::Entity::delete_by_id(client_id.to_owned()).exec(&txn).await?;
+        AuditRecord {
+            tenant_id: Some(scope.tenant_id()),
+            actor: scope.actor(),
+            action: "application.delete",
+            target: client_id,
+            source_addr: scope.source_addr(),
+            details: Some(serde_json::json!({"name": app.name})),
+        }
+        .write(&txn, now)
+        .await?;
+        txn.commit().await?;
+        self.forget_client(client_id);
+        Ok(())
+    }
+
+    /// Issues a new current secret. The old one keeps working for
+    /// `grace_secs` (0 ends it at once); an older previous secret ends now.
+    pub async fn rotate_secret(
+        &self,
+        scope: &TenantScope,
+        client_id: &str,
+        grace_secs: i64,
+        now: DateTime<Utc>,
+    ) -> Result<RotatedSecret> {
+        scope.require_write()?;
+        if !(0..=MAX_GRACE_SECS).contains(&grace_secs) {
+            return Err(Error::validation("grace period must be 0 to 2592000 seconds (30 days)"));
+        }
+        let txn = self.db().begin().await?;
+        self.find_application(&txn, scope, client_id).await?;
+        client_secret::Entity::delete_many()
+            .filter(client_secret::Column::ClientId.eq(client_id))
+            .filter(client_secret::Column::Status.eq("previous"))
+            .exec(&txn)
+            .await?;
+        let previous_expires_at = if grace_secs == 0 {
+            client_secret::Entity::delete_many()
+                .filter(client_secret::Column::ClientId.eq(client_id))
+                .exec(&txn)
+                .await?;
+            None
+        } else {
+            let expires = now + Duration::seconds(grace_secs);
+            client_secret::Entity::update_many()
+                .col_expr(client_secret::Column::Status, sea_orm::sea_query::Expr::value("previous"))
+                .col_expr(client_secret::Column::ExpiresAt, sea_orm::sea_query::Expr::value(expires.timestamp()))
+                .filter(client_secret::Column::ClientId.eq(client_id))
+                .filter(client_secret::Column::Status.eq("current"))
+                .exec(&txn)
+                .await?;
+            Some(rfc3339(expires.timestamp()))
+        };
+        let (_, secret) = self.insert_secret(&txn, scope.tenant_id(), client_id, now).await?;
+        AuditRecord {
+            tenant_id: Some(scope.tenant_id()),
+            actor: scope.actor(),
+            action: "secret.rotate",
+            target: client_id,
+            source_addr: scope.source_addr(),
+            details: Some(serde_json::json!({"graceSeconds": grace_secs})),
+        }
+        .write(&txn, now)
+        .await?;
+        txn.commit().await?;
+        self.forget_client(client_id);
+        Ok(RotatedSecret { client_id: client_id.to_owned(), secret, previous_secret_expires_at: previous_expires_at })
+    }
+
+    /// Ends the previous secret's grace period now.
+    pub async fn revoke_previous_secret(&self, scope: &TenantScope, client_id: &str, now: DateTime<Utc>) -> Result<()> {
+        scope.require_write()?;
+        let txn = self.db().begin().await?;
+        self.find_application(&txn, scope, client_id).await?;
+        let deleted = client_secret::Entity::delete_many()
+            .filter(client_secret::Column::ClientId.eq(client_id))
+            .filter(client_secret::Column::Status.eq("previous"))
+            .filter(client_secret::Column::ExpiresAt.gt(now.timestamp()))
+            .exec(&txn)
+            .await?;
+        if deleted.rows_affected == 0 {
+            return Err(Error::NotFound("previous secret"));
+        }
+        AuditRecord {
+            tenant_id: Some(scope.tenant_id()),
+            actor: scope.actor(),
+            action: "secret.revoke_previous",
+            target: client_id,
+            source_addr: scope.source_addr(),
+            details: None,
+        }
+        .write(&txn, now)
+        .await?;
+        txn.commit().await?;
+        self.forget_client(client_id);
+        Ok(())
+    }
+
+    /// The current secret in full, for admins; every reveal is audited.
+    pub async fn reveal_secret(&self, scope: &TenantScope, client_id: &str, now: DateTime<Utc>) -> Result<String> {
+        scope.require_write()?;
+        let txn = self.db().begin().await?;
+        self.find_application(&txn, scope, client_id).await?;
+        let row = client_secret::Entity::find()
+            .filter(client_secret::Column::ClientId.eq(client_id))
+            .filter(client_secret::Column::Status.eq("current"))
+            .one(&txn)
+            .await?
+            .ok_or(Error::NotFound("secret"))?;
+        let secret = self.master_key().open(&secret_context(&row.id), &row.sealed_secret)?;
+        let secret = String::from_utf8(secret).map_err(Error::internal)?;
+        AuditRecord {
+            tenant_id: Some(scope.tenant_id()),
+            actor: scope.actor(),
+            action: "secret.reveal",
+            target: client_id,
+            source_addr: scope.source_addr(),
+            details: None,
+        }
+        .write(&txn, now)
+        .await?;
+        txn.commit().await?;
+        Ok(secret)
+    }
+}

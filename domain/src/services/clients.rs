@@ -1,0 +1,220 @@
+//! The token endpoint's view of applications: an in-memory cache of client
+//! digests (bounded lifetime, dropped locally on every write), constant-time
+//! secret checks, and usage counters flushed in batches.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::Services;
+use super::applications::ManagementAccess;
+use crate::Result;
+use crate::crypto::{hex_decode_32, secret_matches};
+use crate::entities::{application, client_secret};
+use crate::oauth::OAuthError;
+use crate::oauth::client_auth::ClientCredentials;
+
+/// How long another process's change may go unseen here.
+pub const CLIENT_CACHE_TTL_SECS: i64 = 5;
+const MAX_CACHED_CLIENTS: usize = 200_000;
+
+#[derive(Debug)]
+struct CachedSecret {
+    id: String,
+    digest: [u8; 32],
+    expires_at: Option<i64>,
+}
+
+#[derive(Debug)]
+struct CachedClient {
+    tenant_id: String,
+    management_access: ManagementAccess,
+    secrets: Vec<CachedSecret>,
+}
+
+struct CacheSlot {
+    /// `None` remembers that the client does not exist.
+    client: Option<Arc<CachedClient>>,
+    loaded_at: DateTime<Utc>,
+}
+
+/// A client whose secret checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticatedClient {
+    pub client_id: String,
+    pub tenant_id: String,
+    pub management_access: ManagementAccess,
+}
+
+#[derive(Default)]
+pub(crate) struct ClientCache {
+    slots: RwLock<HashMap<String, CacheSlot>>,
+}
+
+#[derive(Default)]
+struct Usage {
+    last_used: i64,
+    tokens: i64,
+    client_id: String,
+}
+
+/// Per-secret usage since the last flush.
+#[derive(Default)]
+pub(crate) struct UsageCounters {
+    pending: Mutex<HashMap<String, Usage>>,
+}
+
+fn generic_failure() -> OAuthError {
+    OAuthError::invalid_client("client authentication failed")
+}
+
+impl Services {
+    pub(crate) fn forget_client(&self, client_id: &str) {
+        if let Ok(mut slots) = self.inner.clients.slots.write() {
+            slots.remove(client_id);
+        }
+    }
+
+    async fn cached_client(&self, client_id: &str, now: DateTime<Utc>) -> Result<Option<Arc<CachedClient>>> {
+        if let Ok(slots) = self.inner.clients.slots.read()
+            && let Some(slot) = slots.get(client_id)
+            && now >= slot.loaded_at
+            && now - slot.loaded_at < Duration::seconds(CLIENT_CACHE_TTL_SECS)
+        {
+            return Ok(slot.client.clone());
+        }
+        let client = self.load_client(client_id).await?.map(Arc::new);
+        if let Ok(mut slots) = self.inner.clients.slots.write() {
+            if slots.len() >= MAX_CACHED_CLIENTS {
+                slots.clear();
+            }
+            slots.insert(client_id.to_owned(), CacheSlot { client: client.clone(), loaded_at: now });
+        }
+        Ok(client)
+    }
+
+    async fn load_client(&self, client_id: &str) -> Result<Option<CachedClient>> {
+        // Client IDs are UUIDs; anything else cannot exist, so skip the query.
+        if uuid::Uuid::parse_str(client_id).is_err() {
+            return Ok(None);
+        }
+        let Some(app) = application::Entity::find_by_id(client_id.to_owned()).one(self.db()).await? else {
+            return Ok(None);
+        };
+        let secrets = client_secret::Entity::find()
+            .filter(client_secret::Column::ClientId.eq(client_id))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .filter_map(|row| {
+                Some(CachedSecret { digest: hex_decode_32(&row.digest)?, id: row.id, expires_at: row.expires_at })
+            })
+            .collect();
+        Ok(Some(CachedClient {
+            tenant_id: app.tenant_id,
+            management_access: ManagementAccess::parse(&app.management_access).unwrap_or_default(),
+            secrets,
+        }))
+    }
+
+    /// Checks a client's credentials for `tenant_id`. Every failure is the
+    /// same `invalid_client`, whatever the cause.
+    pub async fn authenticate_client(
+        &self,
+        tenant_id: &str,
+        credentials: &ClientCredentials,
+        now: DateTime<Utc>,
+    ) -> std::result::Result<AuthenticatedClient, OAuthError> {
+        let client = self
+            .cached_client(&credentials.client_id, now)
+            .await
+            .map_err(|err| oauth_failure(&err))?
+            .ok_or_else(generic_failure)?;
+        if client.tenant_id != tenant_id {
+            return Err(generic_failure());
+        }
+        let now_unix = now.timestamp();
+        let matched = client
+            .secrets
+            .iter()
+            .filter(|secret| secret.expires_at.is_none_or(|expires| expires > now_unix))
+            .find(|secret| secret_matches(&credentials.client_secret, &secret.digest))
+            .ok_or_else(generic_failure)?;
+        self.record_usage(&matched.id, &credentials.client_id, now_unix);
+        Ok(AuthenticatedClient {
+            client_id: credentials.client_id.clone(),
+            tenant_id: client.tenant_id.clone(),
+            management_access: client.management_access,
+        })
+    }
+
+    /// The current management access of a client, `None` if it is gone.
+    pub async fn client_access(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ManagementAccess>> {
+        Ok(self
+            .cached_client(client_id, now)
+            .await?
+            .filter(|client| client.tenant_id == tenant_id)
+            .map(|client| client.management_access))
+    }
+
+    fn record_usage(&self, secret_id: &str, client_id: &str, now_unix: i64) {
+        if let Ok(mut pending) = self.inner.usage.pending.lock() {
+            let usage = pending.entry(secret_id.to_owned()).or_insert_with(|| Usage {
+                client_id: client_id.to_owned(),
+                ..Usage::default()
+            });
+            usage.last_used = usage.last_used.max(now_unix);
+            usage.tokens += 1;
+        }
+    }
+
+    /// Writes the usage counted since the last flush; the server calls this
+    /// every few seconds and at shutdown. Returns the number of secrets updated.
+    pub async fn flush_usage(&self) -> Result<usize> {
+        let batch: HashMap<String, Usage> = match self.inner.usage.pending.lock() {
+            Ok(mut pending) => std::mem::take(&mut *pending),
+            Err(_) => return Ok(0),
+        };
+        let mut per_app: HashMap<String, (i64, i64)> = HashMap::new();
+        for (secret_id, usage) in &batch {
+            client_secret::Entity::update_many()
+                .col_expr(client_secret::Column::LastUsedAt, Expr::value(usage.last_used))
+                .filter(client_secret::Column::Id.eq(secret_id.as_str()))
+                .exec(self.db())
+                .await?;
+            let entry = per_app.entry(usage.client_id.clone()).or_insert((0, 0));
+            entry.0 = entry.0.max(usage.last_used);
+            entry.1 += usage.tokens;
+        }
+        for (client_id, (last_used, tokens)) in per_app {
+            application::Entity::update_many()
+                .col_expr(application::Column::LastUsedAt, Expr::value(last_used))
+                .col_expr(application::Column::TokensIssued, Expr::col(application::Column::TokensIssued).add(tokens))
+                .filter(application::Column::ClientId.eq(client_id))
+                .exec(self.db())
+                .await?;
+        }
+        Ok(batch.len())
+    }
+}
+
+pub(crate) fn oauth_failure(err: &crate::Error) -> OAuthError {
+    match err {
+        crate::Error::Unavailable(detail) => {
+            tracing::warn!(%detail, "database unavailable during an OAuth request");
+            OAuthError::temporarily_unavailable()
+        }
+        other => {
+            tracing::error!(error = %other, "OAuth request failed");
+            OAuthError::server_error()
+        }
+    }
+}

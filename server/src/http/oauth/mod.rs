@@ -1,0 +1,61 @@
+//! The OAuth server of each tenant, under `/oauth/v4/{tenantId}` (and the
+//! older `/oauth/v3/{tenantId}`).
+
+mod discovery;
+mod introspect;
+mod request;
+mod response;
+mod revoke;
+mod token;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::response::Response;
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use domain::services::TenantRuntime;
+
+use super::AppState;
+
+/// Largest request body the OAuth endpoints read; token requests are tiny.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    let tenant_routes = Router::new()
+        .route("/token", post(token::token))
+        .route("/publickeys", get(discovery::jwks))
+        .route("/.well-known/openid-configuration", get(discovery::metadata))
+        .route("/.well-known/oauth-authorization-server", get(discovery::metadata))
+        .route("/introspect", post(introspect::introspect))
+        .route("/revoke", post(revoke::revoke));
+    Router::new()
+        .nest("/oauth/v4/{tenant_id}", tenant_routes.clone())
+        .nest("/oauth/v3/{tenant_id}", tenant_routes)
+}
+
+/// The tenant's runtime, or the response to send instead (404, 503).
+async fn tenant_runtime(state: &AppState, tenant_id: &str, now: DateTime<Utc>) -> Result<Arc<TenantRuntime>, Response> {
+    // Tenant IDs are UUIDs; anything else is answered without a query.
+    if uuid::Uuid::parse_str(tenant_id).is_err() {
+        return Err(response::unknown_tenant());
+    }
+    match state.services.tenant_runtime(tenant_id, now).await {
+        Ok(Some(runtime)) => Ok(runtime),
+        Ok(None) => Err(response::unknown_tenant()),
+        Err(err) => Err(response::oauth_error(&domain_failure(&err), None)),
+    }
+}
+
+fn domain_failure(err: &domain::Error) -> domain::oauth::OAuthError {
+    match err {
+        domain::Error::Unavailable(detail) => {
+            tracing::warn!(%detail, "database unavailable");
+            domain::oauth::OAuthError::temporarily_unavailable()
+        }
+        other => {
+            tracing::error!(error = %other, "OAuth endpoint failed");
+            domain::oauth::OAuthError::server_error()
+        }
+    }
+}

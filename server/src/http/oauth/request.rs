@@ -1,0 +1,52 @@
+//! Reading an OAuth request: size limit, content type, body parameters and
+//! the Authorization header.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, header};
+use domain::oauth::OAuthError;
+use domain::oauth::client_auth::{ClientCredentials, parse_basic};
+use domain::oauth::params::Params;
+
+use super::MAX_BODY_BYTES;
+
+/// The parameters and any HTTP Basic credentials of a request.
+pub struct OAuthRequest {
+    pub params: Params,
+    pub basic: Option<ClientCredentials>,
+}
+
+enum BodyKind {
+    Form,
+    Json,
+}
+
+fn body_kind(headers: &HeaderMap, body_is_empty: bool) -> Result<BodyKind, OAuthError> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return if body_is_empty { Ok(BodyKind::Form) } else { Err(OAuthError::unsupported_media_type()) };
+    };
+    let value = value.to_str().map_err(|_| OAuthError::unsupported_media_type())?;
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    match essence.as_str() {
+        "application/x-www-form-urlencoded" => Ok(BodyKind::Form),
+        "application/json" => Ok(BodyKind::Json),
+        _ => Err(OAuthError::unsupported_media_type()),
+    }
+}
+
+pub async fn read(headers: &HeaderMap, body: Body) -> Result<OAuthRequest, OAuthError> {
+    let mut authorizations = headers.get_all(header::AUTHORIZATION).iter();
+    let authorization = authorizations.next();
+    if authorizations.next().is_some() {
+        return Err(OAuthError::invalid_request("more than one Authorization header"));
+    }
+    let basic = authorization.map(|value| parse_basic(value.as_bytes())).transpose()?;
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| OAuthError::payload_too_large())?;
+    let params = match body_kind(headers, bytes.is_empty())? {
+        BodyKind::Form => Params::from_form(&bytes)?,
+        BodyKind::Json if bytes.is_empty() => Params::default(),
+        BodyKind::Json => Params::from_json(&bytes)?,
+    };
+    Ok(OAuthRequest { params, basic })
+}

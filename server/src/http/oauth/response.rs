@@ -1,0 +1,38 @@
+//! Response helpers shared by the OAuth endpoints.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use domain::oauth::OAuthError;
+use serde::Serialize;
+
+/// RFC 6749 §5.1: "The authorization server MUST include the HTTP
+/// "Cache-Control" response header field with a value of "no-store" in any
+/// response containing tokens, credentials, or other sensitive information".
+pub fn no_store_json(status: StatusCode, body: &impl Serialize) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// An RFC 6749 §5.2 error; `realm` names the tenant in a Basic challenge.
+pub fn oauth_error(err: &OAuthError, realm: Option<&str>) -> Response {
+    let status = StatusCode::from_u16(err.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = no_store_json(status, &err.body());
+    if err.basic_challenge {
+        let realm = realm.unwrap_or("clavis").replace('"', "");
+        if let Ok(value) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\", charset=\"UTF-8\"")) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+        }
+    }
+    response
+}
+
+pub fn unknown_tenant() -> Response {
+    no_store_json(
+        StatusCode::NOT_FOUND,
+        &serde_json::json!({"error": "not_found", "error_description": "unknown tenant"}),
+    )
+}

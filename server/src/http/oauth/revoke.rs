@@ -1,0 +1,42 @@
+//! `POST /revoke` (RFC 7009): a client revokes a token issued to it.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use domain::oauth::client_auth::authenticate_request;
+use domain::oauth::introspection::token_param;
+
+use super::{request, response, tenant_runtime};
+use crate::http::AppState;
+
+pub async fn revoke(State(state): State<AppState>, Path(tenant_id): Path<String>, headers: HeaderMap, body: Body) -> Response {
+    let now = state.services.now();
+    let runtime = match tenant_runtime(&state, &tenant_id, now).await {
+        Ok(runtime) => runtime,
+        Err(response) => return response,
+    };
+    let realm = Some(runtime.issuer.as_str());
+    let result = async {
+        let parsed = request::read(&headers, body).await?;
+        let used_basic = parsed.basic.is_some();
+        let credentials = authenticate_request(parsed.basic, &parsed.params).map_err(|e| e.with_basic_challenge(used_basic))?;
+        let caller = state
+            .services
+            .authenticate_client(&runtime.tenant_id, &credentials, now)
+            .await
+            .map_err(|e| e.with_basic_challenge(used_basic))?;
+        let token = token_param(&parsed.params)?;
+        state.services.revoke(&runtime, &caller, token, now).await
+    }
+    .await;
+    match result {
+        // RFC 7009 §2.2: "The authorization server responds with HTTP status code 200".
+        Ok(()) => {
+            let mut response = StatusCode::OK.into_response();
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(err) => response::oauth_error(&err, realm),
+    }
+}
