@@ -1,18 +1,14 @@
 //! The `clavis` binary: the server and its administrative subcommands.
 
-mod cli;
-mod config;
-mod http;
-mod startup;
-
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{Cli, Command, Config};
-use crate::startup::StartupError;
+use server::config::{Cli, Command, Config};
+use server::startup::StartupError;
+use server::{cli, http, startup};
 
 #[tokio::main]
 async fn main() -> ExitCode {

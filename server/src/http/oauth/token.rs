@@ -22,10 +22,25 @@ pub async fn token(State(state): State<AppState>, Path(tenant_id): Path<String>,
     };
     let token_request = match token_request::parse(&parsed.params, parsed.basic) {
         Ok(token_request) => token_request,
-        Err(err) => return response::oauth_error(&err, realm),
+        Err(err) => {
+            tracing::info!(tenant = %runtime.tenant_id, error = err.code.as_str(), "token request refused");
+            return response::oauth_error(&err, realm);
+        }
     };
     match state.services.issue_token(&runtime, &token_request, now).await {
-        Ok(token) => response::no_store_json(StatusCode::OK, &token),
-        Err(err) => response::oauth_error(&err, realm),
+        Ok(token) => {
+            tracing::debug!(tenant = %runtime.tenant_id, client_id = %token_request.credentials.client_id, "token issued");
+            response::no_store_json(StatusCode::OK, &token)
+        }
+        Err(err) => {
+            // The client ID is an identifier, not a credential; the secret is never logged.
+            tracing::info!(
+                tenant = %runtime.tenant_id,
+                client_id = %token_request.credentials.client_id,
+                error = err.code.as_str(),
+                "token request refused"
+            );
+            response::oauth_error(&err, realm)
+        }
     }
 }

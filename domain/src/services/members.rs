@@ -1,0 +1,175 @@
+//! Tenant members: add a user with a role, change it, remove them. The last
+//! admin of a tenant can be neither removed nor demoted.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+use super::Services;
+use super::audit::AuditRecord;
+use super::tenants::rfc3339;
+use super::users::{hash_password, validate_email, validate_new_password};
+use crate::entities::{membership, user};
+use crate::scope::{Actor, Role, TenantScope};
+use crate::{Error, Result};
+
+/// A member as the Members page shows them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Member {
+    pub user_id: String,
+    pub email: String,
+    pub role: Role,
+    pub added_at: String,
+}
+
+impl Services {
+    pub async fn list_members(&self, scope: &TenantScope) -> Result<Vec<Member>> {
+        let memberships = membership::Entity::find()
+            .filter(membership::Column::TenantId.eq(scope.tenant_id()))
+            .order_by_asc(membership::Column::CreatedAt)
+            .all(self.db())
+            .await?;
+        let ids: Vec<String> = memberships.iter().map(|m| m.user_id.clone()).collect();
+        let users = user::Entity::find().filter(user::Column::Id.is_in(ids)).all(self.db()).await?;
+        let mut members = Vec::with_capacity(memberships.len());
+        for m in memberships {
+            if let Some(u) = users.iter().find(|u| u.id == m.user_id) {
+                members.push(Member { user_id: u.id.clone(), email: u.email.clone(), role: Role::parse(&m.role)?, added_at: rfc3339(m.created_at) });
+            }
+        }
+        Ok(members)
+    }
+
+    /// Adds a user to the tenant. A new email creates the user with
+    /// `initial_password`; an existing user keeps their password.
+    pub async fn add_member(
+        &self,
+        scope: &TenantScope,
+        email: &str,
+        role: Role,
+        initial_password: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Member> {
+        scope.require_write()?;
+        let email = validate_email(email)?;
+        let existing = user::Entity::find().filter(user::Column::Email.eq(&email)).one(self.db()).await?;
+        let new_hash = match (&existing, initial_password) {
+            (Some(_), _) => None,
+            (None, Some(password)) => {
+                validate_new_password(password)?;
+                Some(hash_password(password.to_owned()).await?)
+            }
+            (None, None) => return Err(Error::validation("a new user needs an initial password")),
+        };
+        let txn = self.db().begin().await?;
+        let user_id = match (existing, new_hash) {
+            (Some(found), _) => found.id,
+            (None, Some(hash)) => {
+                let id = uuid::Uuid::new_v4().to_string();
+                user::ActiveModel {
+                    id: Set(id.clone()),
+                    email: Set(email.clone()),
+                    password_hash: Set(hash),
+                    is_operator: Set(false),
+                    created_at: Set(now.timestamp()),
+                }
+                .insert(&txn)
+                .await?;
+                id
+            }
+            (None, None) => return Err(Error::validation("a new user needs an initial password")),
+        };
+        if membership::Entity::find_by_id((user_id.clone(), scope.tenant_id().to_owned())).one(&txn).await?.is_some() {
+            return Err(Error::Conflict(format!("{email} is already a member of this tenant")));
+        }
+        membership::ActiveModel {
+            user_id: Set(user_id.clone()),
+            tenant_id: Set(scope.tenant_id().to_owned()),
+            role: Set(role.as_str().to_owned()),
+            created_at: Set(now.timestamp()),
+        }
+        .insert(&txn)
+        .await?;
+        AuditRecord {
+            tenant_id: Some(scope.tenant_id()),
+            actor: scope.actor(),
+            action: "member.add",
+            target: &email,
+            source_addr: scope.source_addr(),
+            details: Some(serde_json::json!({"role": role.as_str()})),
+        }
+        .write(&txn, now)
+        .await?;
+        txn.commit().await?;
+        Ok(Member { user_id, email, role, added_at: rfc3339(now.timestamp()) })
+    }
+
+    async fn admin_count<C: ConnectionTrait>(&self, conn: &C, tenant_id: &str) -> Result<u64> {
+        Ok(membership::Entity::find()
+            .filter(membership::Column::TenantId.eq(tenant_id))
+            .filter(membership::Column::Role.eq(Role::Admin.as_str()))
+            .count(conn)
+            .await?)
+    }
+
+    pub async fn change_member_role(&self, scope: &TenantScope, user_id: &str, role: Role, now: DateTime<Utc>) -> Result<()> {
+        scope.require_write()?;
+        let txn = self.db().begin().await?;
+        let found = membership::Entity::find_by_id((user_id.to_owned(), scope.tenant_id().to_owned()))
+            .one(&txn)
+            .await?
+            .ok_or(Error::NotFound("member"))?;
+        if found.role == Role::Admin.as_str() && role != Role::Admin && self.admin_count(&txn, scope.tenant_id()).await? <= 1 {
+            return Err(Error::Conflict("the last admin of a tenant cannot be demoted".into()));
+        }
+        let mut active: membership::ActiveModel = found.into();
+        active.role = Set(role.as_str().to_owned());
+        active.update(&txn).await?;
+        AuditRecord {
+            tenant_id: Some(scope.tenant_id()),
+            actor: scope.actor(),
+            action: "member.role",
+            target: user_id,
+            source_addr: scope.source_addr(),
+            details: Some(serde_json::json!({"role": role.as_str()})),
+        }
+        .write(&txn, now)
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    pub async fn remove_member(&self, scope: &TenantScope, user_id: &str, now: DateTime<Utc>) -> Result<()> {
+        scope.require_write()?;
+        let txn = self.db().begin().await?;
+        let found = membership::Entity::find_by_id((user_id.to_owned(), scope.tenant_id().to_owned()))
+            .one(&txn)
+            .await?
+            .ok_or(Error::NotFound("member"))?;
+        if found.role == Role::Admin.as_str() && self.admin_count(&txn, scope.tenant_id()).await? <= 1 {
+            return Err(Error::Conflict("the last admin of a tenant cannot be removed".into()));
+        }
+        membership::Entity::delete_by_id((user_id.to_owned(), scope.tenant_id().to_owned())).exec(&txn).await?;
+        AuditRecord {
+            tenant_id: Some(scope.tenant_id()),
+            actor: scope.actor(),
+            action: "member.remove",
+            target: user_id,
+            source_addr: scope.source_addr(),
+            details: None,
+        }
+        .write(&txn, now)
+        .await?;
+        txn.commit().await?;
+        if let Actor::User { id, .. } = scope.actor()
+            && id == user_id
+        {
+            tracing::info!("a member removed themselves");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,60 @@
+//! First-start bootstrap and sign-in.
+
+use domain::Error;
+
+use super::support::envs;
+
+#[tokio::test]
+async fn bootstrap_creates_an_operator_once() {
+    for env in envs().await {
+        let first = env.services.bootstrap("Admin@Localhost", env.now()).await.unwrap().expect("first start creates");
+        assert_eq!(first.email, "admin@localhost", "{}", env.backend);
+        assert!(first.password.len() >= 20);
+        assert!(env.services.bootstrap("admin@localhost", env.now()).await.unwrap().is_none(), "{}", env.backend);
+
+        let user = env.services.authenticate("admin@localhost", &first.password, Some("10.0.0.1"), env.now()).await.unwrap();
+        assert!(user.is_operator);
+        assert_eq!(user.tenants.len(), 1);
+        assert_eq!(user.tenants[0].tenant_name, "Default");
+        assert_eq!(user.tenants[0].tenant_id, first.tenant_id);
+    }
+}
+
+#[tokio::test]
+async fn wrong_passwords_are_refused_audited_and_slowed_down() {
+    for env in envs().await {
+        let admin = env.services.bootstrap("admin@localhost", env.now()).await.unwrap().unwrap();
+        for _ in 0..5 {
+            let err = env.services.authenticate("admin@localhost", "wrong", Some("10.0.0.2"), env.now()).await.unwrap_err();
+            assert!(matches!(err, Error::Unauthenticated), "{}: {err:?}", env.backend);
+        }
+        // The sixth attempt must wait, even with the right password.
+        let err = env.services.authenticate("admin@localhost", &admin.password, Some("10.0.0.3"), env.now()).await.unwrap_err();
+        assert!(matches!(err, Error::RateLimited { .. }), "{}: {err:?}", env.backend);
+        // An unknown account gets the same answer as a wrong password.
+        let err = env.services.authenticate("nobody@localhost", "x", Some("10.0.0.4"), env.now()).await.unwrap_err();
+        assert!(matches!(err, Error::Unauthenticated));
+
+        env.clock.advance(chrono::Duration::seconds(2));
+        env.services.authenticate("admin@localhost", &admin.password, Some("10.0.0.3"), env.now()).await.unwrap();
+        let actions = env.audit_actions(&admin.tenant_id).await;
+        assert_eq!(actions.iter().filter(|a| *a == "login.failure").count(), 5, "{}", env.backend);
+        assert_eq!(actions.iter().filter(|a| *a == "login.success").count(), 1, "{}", env.backend);
+    }
+}
+
+#[tokio::test]
+async fn users_see_only_their_tenants() {
+    for env in envs().await {
+        let admin = env.services.bootstrap("admin@localhost", env.now()).await.unwrap().unwrap();
+        let (other, _) = env.tenant("Other").await;
+        let user = env.services.authenticate("admin@localhost", &admin.password, None, env.now()).await.unwrap();
+        // The operator sees every tenant, its own first.
+        assert_eq!(user.tenants.len(), 2);
+        assert_eq!(user.tenants[0].tenant_id, admin.tenant_id);
+        let scope = env.services.scope_for_user(&user.id, &other.tenant_id, None).await.unwrap();
+        assert!(scope.can_write());
+        let missing = env.services.scope_for_user(&user.id, "00000000-0000-0000-0000-000000000000", None).await;
+        assert!(matches!(missing, Err(Error::NotFound("tenant"))));
+    }
+}
