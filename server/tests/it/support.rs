@@ -1,0 +1,155 @@
+//! A router over fresh services for each test, on every configured backend,
+//! and small helpers to drive it.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use base64::Engine;
+use chrono::{DateTime, TimeZone, Utc};
+use domain::crypto::MasterKey;
+use domain::services::{ApplicationView, ManagementAccess, NewTenant, TenantInfo};
+use domain::{ManualClock, Services, TenantScope};
+use http_body_util::BodyExt;
+use sea_orm::{ConnectionTrait, Database};
+use tower::ServiceExt;
+
+pub const PUBLIC_URL: &str = "http://clavis.test";
+
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).single().expect("valid time")
+}
+
+/// One backend: services, the router over them, and the clock they share.
+pub struct TestServer {
+    pub backend: &'static str,
+    pub services: Services,
+    pub clock: Arc<ManualClock>,
+    pub router: Router,
+}
+
+/// A fresh database in the throwaway PostgreSQL cluster, if there is one.
+pub async fn postgres_url() -> Option<String> {
+    let admin_url = std::env::var("CLAVIS_TEST_POSTGRES_URL").ok()?;
+    let name = format!("clavis_t_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(&admin_url).await.expect("connect to CLAVIS_TEST_POSTGRES_URL");
+    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
+    admin.close().await.ok();
+    let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url);
+    Some(format!("{base}/{name}"))
+}
+
+pub fn sqlite_url() -> String {
+    let dir = std::env::temp_dir().join(format!("clavis-http-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    domain::db::sqlite_url(&dir.join("test.db"))
+}
+
+pub async fn server_on(backend: &'static str, url: &str) -> TestServer {
+    let db = domain::db::connect(url).await.expect("database");
+    domain::db::migrate(&db).await.expect("migrate");
+    let clock = Arc::new(ManualClock::new(t0()));
+    let services = Services::new(db, clock.clone(), MasterKey::generate(), PUBLIC_URL);
+    let router = server::http::router(
+        services.clone(),
+        &server::http::RouterConfig {
+            site_root: "target/site".into(),
+            site_addr: "127.0.0.1:0".parse().expect("addr"),
+            secure_cookies: false,
+        },
+    );
+    TestServer { backend, services, clock, router }
+}
+
+/// SQLite always; PostgreSQL too when the test command provides a cluster.
+pub async fn servers() -> Vec<TestServer> {
+    let mut servers = vec![server_on("sqlite", &sqlite_url()).await];
+    if let Some(url) = postgres_url().await {
+        servers.push(server_on("postgres", &url).await);
+    }
+    servers
+}
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON ({}): {}", self.status, String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl TestServer {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.services.now()
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.expect("router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.expect("body").to_bytes().to_vec();
+        Reply { status, headers, body }
+    }
+
+    pub async fn get(&self, uri: &str) -> Reply {
+        self.send(Request::get(uri).body(Body::empty()).expect("request")).await
+    }
+
+    pub async fn tenant(&self, name: &str) -> (TenantInfo, TenantScope) {
+        self.tenant_with(NewTenant::named(name)).await
+    }
+
+    pub async fn tenant_with(&self, new: NewTenant) -> (TenantInfo, TenantScope) {
+        let operator = self.services.operator_scope_for_cli();
+        let tenant = self.services.create_tenant(&operator, new, self.now()).await.expect("tenant");
+        let scope = self.services.scope_for_cli(&tenant.tenant_id).await.expect("scope");
+        (tenant, scope)
+    }
+
+    pub async fn app(&self, scope: &TenantScope, name: &str, access: ManagementAccess) -> ApplicationView {
+        self.services.create_application(scope, name, access, self.now()).await.expect("application")
+    }
+
+    /// `POST {path}` with a form body and optional Basic credentials.
+    pub async fn post_form(&self, path: &str, basic: Option<(&str, &str)>, body: &str) -> Reply {
+        let mut request = Request::post(path).header("content-type", "application/x-www-form-urlencoded");
+        if let Some((id, secret)) = basic {
+            request = request.header("authorization", basic_header(id, secret));
+        }
+        self.send(request.body(Body::from(body.to_owned())).expect("request")).await
+    }
+
+    /// A token for `app` through the real token endpoint.
+    pub async fn token_for(&self, app: &ApplicationView) -> String {
+        let reply = self
+            .post_form(
+                &format!("/oauth/v4/{}/token", app.tenant_id),
+                Some((&app.client_id, app.secret.as_deref().expect("secret"))),
+                "grant_type=client_credentials",
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        reply.json()["access_token"].as_str().expect("token").to_owned()
+    }
+}
+
+pub fn basic_header(id: &str, secret: &str) -> String {
+    let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let raw = format!("{}:{}", encode(id), encode(secret));
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
+}
