@@ -73,7 +73,13 @@ impl MasterKey {
         let path = data_dir.join(MASTER_KEY_FILE);
         let shown = path.display().to_string();
         match std::fs::read_to_string(&path) {
-            Ok(text) => Ok((Self::from_base64(&text)?, MasterKeySource::ExistingFile)),
+            Ok(text) => match Self::from_base64(&text) {
+                Ok(key) => Ok((key, MasterKeySource::ExistingFile)),
+                Err(_) => Err(MasterKeyError::Unreadable {
+                    path: shown,
+                    reason: "it does not hold the base64 encoding of 32 bytes".into(),
+                }),
+            },
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 let key = Self::generate();
                 write_private_file(&path, STANDARD.encode(key.0).as_bytes())

@@ -1,5 +1,8 @@
 //! The `clavis` binary: the server and its administrative subcommands.
 
+// Leptos's nested view types exceed the default when rendered on the server.
+#![recursion_limit = "256"]
+
 use std::net::SocketAddr;
 use std::process::ExitCode;
 

@@ -1,0 +1,162 @@
+//! The `clavis` binary itself: first start, second start, configuration
+//! errors, and the scriptable subcommands.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn clavis(data_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_clavis"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CLAVIS_DATA_DIR", data_dir)
+        .env("RUST_LOG", "warn");
+    command
+}
+
+fn temp_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("clavis-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn healthy(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer.starts_with("HTTP/1.1 200")
+}
+
+/// Starts `clavis serve`, waits until it answers, returns it and the lines
+/// it printed on stdout by then.
+fn start(data_dir: &Path) -> (Child, Vec<String>) {
+    let port = free_port();
+    let mut child = clavis(data_dir)
+        .env("CLAVIS_ADDR", format!("127.0.0.1:{port}"))
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !healthy(port) {
+        assert!(Instant::now() < deadline, "clavis did not start");
+        assert!(child.try_wait().unwrap().is_none(), "clavis exited early");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines().map_while(Result::ok).collect();
+    (child, lines)
+}
+
+#[test]
+fn first_start_prints_the_admin_once_and_second_start_reuses_everything() {
+    let dir = temp_dir();
+    let (_, first) = start(&dir);
+    let text = first.join("\n");
+    assert!(text.contains("email:    admin@localhost"), "{text}");
+    let password_lines = first.iter().filter(|line| line.trim_start().starts_with("password:")).count();
+    assert_eq!(password_lines, 1, "{text}");
+    let key = std::fs::read(dir.join("master.key")).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(dir.join("master.key")).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    let (_, second) = start(&dir);
+    assert!(second.iter().all(|line| !line.contains("password")), "{second:?}");
+    assert_eq!(std::fs::read(dir.join("master.key")).unwrap(), key, "the master key is reused");
+    let tenants = run_json(clavis(&dir).args(["tenant", "list"]).output().unwrap());
+    assert_eq!(tenants["tenants"].as_array().unwrap().len(), 1, "nothing new was created");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn one_line_error(output: &Output) -> String {
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.starts_with("clavis: "), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn bad_configuration_ends_with_one_clear_line() {
+    let dir = temp_dir();
+    let port = free_port();
+    let stopped = clavis(&dir)
+        .env("CLAVIS_DATABASE_URL", format!("postgres://clavis:hunter2@127.0.0.1:{port}/clavis"))
+        .arg("serve")
+        .output()
+        .unwrap();
+    let message = one_line_error(&stopped);
+    assert!(message.contains("cannot connect to the database"), "{message}");
+    assert!(!message.contains("hunter2"), "the database password leaked: {message}");
+
+    let bad_key = clavis(&dir).env("CLAVIS_MASTER_KEY", "too-short").arg("migrate").output().unwrap();
+    assert!(one_line_error(&bad_key).contains("CLAVIS_MASTER_KEY"));
+    let bad_addr = clavis(&dir).env("CLAVIS_ADDR", "nowhere").arg("migrate").output().unwrap();
+    assert!(one_line_error(&bad_addr).contains("CLAVIS_ADDR"));
+    let bad_url = clavis(&dir).env("CLAVIS_DATABASE_URL", "mysql://x").arg("migrate").output().unwrap();
+    assert!(one_line_error(&bad_url).contains("CLAVIS_DATABASE_URL"));
+    std::fs::write(dir.join("master.key"), "garbage").unwrap();
+    let unreadable = clavis(&dir).arg("migrate").output().unwrap();
+    assert!(one_line_error(&unreadable).contains("master key file"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn run_json(output: Output) -> serde_json::Value {
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn subcommands_print_json_and_fail_with_one_line() {
+    let dir = temp_dir();
+    let migrated = run_json(clavis(&dir).arg("migrate").output().unwrap());
+    assert_eq!(migrated["migrated"], true);
+    run_json(clavis(&dir).arg("migrate").output().unwrap());
+
+    let tenant = run_json(clavis(&dir).args(["tenant", "create", "--name", "Acme", "--signing-alg", "ES256"]).output().unwrap());
+    let tenant_id = tenant["tenantId"].as_str().unwrap().to_owned();
+    assert_eq!(tenant["signingAlg"], "ES256");
+    assert!(tenant["oAuthServerUrl"].as_str().unwrap().ends_with(&format!("/oauth/v4/{tenant_id}")));
+
+    let app = run_json(clavis(&dir).args(["app", "create", "--tenant", &tenant_id, "--name", "billing"]).output().unwrap());
+    for field in ["clientId", "tenantId", "secret", "name", "oAuthServerUrl", "profilesUrl", "discoveryEndpoint", "createdAt"] {
+        assert!(app.get(field).is_some(), "Application lacks {field}: {app}");
+    }
+    let client_id = app["clientId"].as_str().unwrap().to_owned();
+    let listed = run_json(clavis(&dir).args(["app", "list", "--tenant", &tenant_id]).output().unwrap());
+    assert_eq!(listed["applications"][0]["clientId"], client_id.as_str());
+    assert!(listed["applications"][0].get("secret").is_none(), "listing does not print secrets");
+
+    let rotated = run_json(
+        clavis(&dir).args(["app", "rotate-secret", "--tenant", &tenant_id, "--client-id", &client_id, "--grace-seconds", "60"]).output().unwrap(),
+    );
+    assert_ne!(rotated["secret"], app["secret"]);
+    assert!(rotated["previousSecretExpiresAt"].is_string());
+    let keys = run_json(clavis(&dir).args(["keys", "rotate", "--tenant", &tenant_id]).output().unwrap());
+    assert!(keys["kid"].is_string());
+    run_json(clavis(&dir).args(["app", "delete", "--tenant", &tenant_id, "--client-id", &client_id]).output().unwrap());
+
+    let too_long = clavis(&dir).args(["app", "create", "--tenant", &tenant_id, "--name", &"x".repeat(51)]).output().unwrap();
+    assert!(one_line_error(&too_long).contains("1 to 50 characters"));
+    let unknown = clavis(&dir).args(["app", "list", "--tenant", "00000000-0000-4000-8000-000000000000"]).output().unwrap();
+    assert!(one_line_error(&unknown).contains("tenant not found"));
+    let gone = clavis(&dir).args(["app", "delete", "--tenant", &tenant_id, "--client-id", &client_id]).output().unwrap();
+    assert!(one_line_error(&gone).contains("application not found"));
+    let bad_alg = clavis(&dir).args(["tenant", "create", "--name", "X", "--signing-alg", "HS256"]).output().unwrap();
+    assert!(one_line_error(&bad_alg).contains("RS256, ES256 or EdDSA"));
+    std::fs::remove_dir_all(&dir).ok();
+}
