@@ -19,7 +19,8 @@ use crate::{Error, Result};
 pub const MAX_APPLICATION_NAME_CHARS: usize = 50;
 pub const DEFAULT_GRACE_SECS: i64 = 24 * 3600;
 pub const MAX_GRACE_SECS: i64 = 30 * 24 * 3600;
-const MAX_PAGE: u64 = 200;
+/// Largest page of applications one listing returns.
+pub const MAX_PAGE: u64 = 200;
 
 /// What an application may do with the management API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]

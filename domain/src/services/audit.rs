@@ -2,12 +2,18 @@
 //! transaction as the act itself.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
 
-use crate::Result;
+use super::Services;
 use crate::entities::audit_event;
-use crate::scope::Actor;
+use crate::scope::{Actor, TenantScope};
+use crate::{Error, Result};
+
+/// Largest page of audit entries one call returns.
+pub const MAX_AUDIT_PAGE: u64 = 200;
+/// Page size when the caller names none.
+pub const DEFAULT_AUDIT_PAGE: u64 = 50;
 
 /// An act about to be recorded.
 pub struct AuditRecord<'a> {
@@ -64,5 +70,36 @@ impl From<audit_event::Model> for AuditEntry {
             details: model.details.and_then(|text| serde_json::from_str(&text).ok()),
             created_at: super::tenants::rfc3339(model.created_at),
         }
+    }
+}
+
+/// A page of a tenant's audit log, newest first.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `before_id` to get the next (older) page; `None` on the last page.
+    pub next_before: Option<i64>,
+}
+
+impl Services {
+    /// The tenant's audit log, newest first, `limit` entries (1 to
+    /// [`MAX_AUDIT_PAGE`], default [`DEFAULT_AUDIT_PAGE`]) older than
+    /// `before_id`. Record IDs only grow, so they order the log and serve as
+    /// a cursor that stays valid while new records arrive.
+    pub async fn list_audit(&self, scope: &TenantScope, limit: Option<u64>, before_id: Option<i64>) -> Result<AuditPage> {
+        let limit = limit.unwrap_or(DEFAULT_AUDIT_PAGE);
+        if !(1..=MAX_AUDIT_PAGE).contains(&limit) {
+            return Err(Error::validation(format!("limit must be 1 to {MAX_AUDIT_PAGE}")));
+        }
+        let mut select = audit_event::Entity::find().filter(audit_event::Column::TenantId.eq(scope.tenant_id()));
+        if let Some(before) = before_id {
+            select = select.filter(audit_event::Column::Id.lt(before));
+        }
+        let mut rows = select.order_by_desc(audit_event::Column::Id).limit(limit + 1).all(self.db()).await?;
+        let has_more = rows.len() as u64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let next_before = if has_more { rows.last().map(|row| row.id) } else { None };
+        Ok(AuditPage { entries: rows.into_iter().map(AuditEntry::from).collect(), next_before })
     }
 }

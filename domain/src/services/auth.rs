@@ -1,9 +1,12 @@
 //! Building scopes: the only place that decides who may act where.
 
+use chrono::{DateTime, Utc};
 use sea_orm::EntityTrait;
 
 use super::Services;
+use super::applications::ManagementAccess;
 use crate::entities::{membership, tenant, user};
+use crate::oauth::scope::{MANAGEMENT_READ, MANAGEMENT_WRITE};
 use crate::scope::{Access, Actor, Role, TenantScope};
 use crate::{Error, Result};
 
@@ -68,5 +71,49 @@ impl Services {
     /// Operator rights for the `clavis` command line.
     pub fn operator_scope_for_cli(&self) -> OperatorScope {
         OperatorScope { actor: Actor::Cli, source_addr: None }
+    }
+
+    /// The scope of an application calling the management API of
+    /// `tenant_id` with a bearer access token.
+    ///
+    /// Fails with `NotFound("tenant")` for an unknown tenant,
+    /// `Unauthenticated` for a token that is malformed, expired, revoked,
+    /// of another tenant or of a deleted application (RFC 6750
+    /// `invalid_token`), and `Forbidden` for a valid token without
+    /// management access (`insufficient_scope`).
+    ///
+    /// The access is the lesser of what the token's scopes say and what the
+    /// application holds now: taking access away, or deleting the
+    /// application, ends its unexpired tokens' powers on this process at
+    /// once (the client cache is dropped on every such change) and on other
+    /// processes within the cache lifetime.
+    pub async fn scope_for_application(
+        &self,
+        tenant_id: &str,
+        bearer_token: &str,
+        source_addr: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<TenantScope> {
+        // Tenant IDs are UUIDs; anything else cannot exist, so skip the query.
+        if uuid::Uuid::parse_str(tenant_id).is_err() {
+            return Err(Error::NotFound("tenant"));
+        }
+        let runtime = self.tenant_runtime(tenant_id, now).await?.ok_or(Error::NotFound("tenant"))?;
+        let claims = self.active_token(&runtime, bearer_token, now).await?.ok_or(Error::Unauthenticated)?;
+        let held = self
+            .client_access(&runtime.tenant_id, &claims.client_id, now)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        // The write scope includes read (see `ManagementAccess::scopes`), so a
+        // token asked for with only the write scope may still read.
+        let token_writes = claims.has_scope(MANAGEMENT_WRITE);
+        let token_reads = token_writes || claims.has_scope(MANAGEMENT_READ);
+        let access = match held {
+            ManagementAccess::Write if token_writes => Access::Write,
+            ManagementAccess::Write | ManagementAccess::Read if token_reads => Access::Read,
+            _ => return Err(Error::Forbidden),
+        };
+        let actor = Actor::Application { client_id: claims.client_id };
+        Ok(TenantScope::new(runtime.tenant_id.clone(), actor, access, source_addr))
     }
 }

@@ -20,10 +20,11 @@ use crate::clock::Clock;
 use crate::crypto::MasterKey;
 
 pub use applications::{
-    ApplicationPage, ApplicationView, DEFAULT_GRACE_SECS, ListQuery, MAX_APPLICATION_NAME_CHARS, ManagementAccess,
-    PreviousSecret, RotatedSecret,
+    ApplicationPage, ApplicationView, DEFAULT_GRACE_SECS, ListQuery, MAX_APPLICATION_NAME_CHARS, MAX_GRACE_SECS,
+    ManagementAccess, PreviousSecret, RotatedSecret,
 };
-pub use audit::{AuditEntry, AuditRecord};
+pub use applications::MAX_PAGE as MAX_APPLICATION_PAGE;
+pub use audit::{AuditEntry, AuditPage, AuditRecord, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE};
 pub use auth::OperatorScope;
 pub use clients::{AuthenticatedClient, CLIENT_CACHE_TTL_SECS};
 pub use tokens::TokenResponse;

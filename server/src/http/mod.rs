@@ -1,6 +1,8 @@
-//! The HTTP surface: dashboard (Leptos), OAuth endpoints, probes.
+//! The HTTP surface: dashboard (Leptos), OAuth endpoints, management API,
+//! probes.
 
 pub mod health;
+pub mod management;
 pub mod oauth;
 pub mod origin;
 pub mod session_store;
@@ -81,6 +83,7 @@ pub fn router(services: Services, config: &RouterConfig) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(oauth::routes())
+        .merge(management::routes())
         .merge(dashboard)
         .with_state(state)
 }

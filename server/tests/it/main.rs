@@ -1,6 +1,8 @@
 //! HTTP tests of the Clavis router, on SQLite and (when
 //! `CLAVIS_TEST_POSTGRES_URL` is set) PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod cli;
 mod dashboard;
 mod oauth;

@@ -1,0 +1,287 @@
+//! `/applications`: App ID's application routes, secret rotation and
+//! management access. Each handler is a thin call of one domain service.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use domain::services::{DEFAULT_GRACE_SECS, ListQuery, MAX_APPLICATION_PAGE, ManagementAccess};
+
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson, Reader, Writer};
+use super::model::{
+    Application, ApplicationList, CreateApplication, ListApplicationsParams, RenameApplication, RotateSecret,
+    RotatedSecret, SetManagementAccess,
+};
+use crate::http::AppState;
+
+const TAG: &str = "applications";
+
+/// The path of a single application: `{tenantId}` and `{clientId}`.
+type ClientPath = ApiPath<(String, String)>;
+
+/// List applications
+///
+/// Newest first, `limit` at a time; follow `nextCursor` for more.
+#[utoipa::path(
+    get,
+    path = "/applications",
+    operation_id = "listApplications",
+    tag = TAG,
+    params(("tenantId" = String, Path, description = "Tenant ID"), ListApplicationsParams),
+    responses(
+        (status = 200, description = "A page of applications", body = ApplicationList),
+        (status = 400, description = "Invalid `limit` or `cursor`", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "The token lacks clavis:management:read", body = ErrorBody),
+        (status = 404, description = "Unknown tenant", body = ErrorBody),
+        (status = 503, description = "Database unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = ["clavis:management:read"]))
+)]
+pub async fn list_applications(
+    State(state): State<AppState>,
+    Reader(scope): Reader,
+    ApiQuery(params): ApiQuery<ListApplicationsParams>,
+) -> Result<Json<ApplicationList>, ApiError> {
+    if params.limit.is_some_and(|limit| !(1..=MAX_APPLICATION_PAGE).contains(&limit)) {
+        return Err(ApiError::invalid_request(format!("limit must be 1 to {MAX_APPLICATION_PAGE}")));
+    }
+    let query = ListQuery { limit: params.limit, after: params.cursor, filter: None };
+    let page = state.services.list_applications(&scope, query, state.services.now()).await?;
+    Ok(Json(ApplicationList {
+        applications: page.applications.into_iter().map(Application::from).collect(),
+        next_cursor: page.next_cursor,
+        total: page.total,
+    }))
+}
+
+/// Register an application
+///
+/// App ID's call: the answer carries the client secret, shown only here.
+#[utoipa::path(
+    post,
+    path = "/applications",
+    operation_id = "createApplication",
+    tag = TAG,
+    params(("tenantId" = String, Path, description = "Tenant ID")),
+    request_body = CreateApplication,
+    responses(
+        (status = 201, description = "The new application with its secret", body = Application),
+        (status = 400, description = "Invalid name or body", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "The token lacks clavis:management:write", body = ErrorBody),
+        (status = 404, description = "Unknown tenant", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "Body is not application/json", body = ErrorBody),
+        (status = 503, description = "Database unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = ["clavis:management:write"]))
+)]
+pub async fn create_application(
+    State(state): State<AppState>,
+    Writer(scope): Writer,
+    ApiJson(body): ApiJson<CreateApplication>,
+) -> Result<(StatusCode, Json<Application>), ApiError> {
+    let access = body.management_access.map_or(ManagementAccess::None, Into::into);
+    let app = state.services.create_application(&scope, &body.name, access, state.services.now()).await?;
+    Ok((StatusCode::CREATED, Json(app.into())))
+}
+
+/// Get an application
+#[utoipa::path(
+    get,
+    path = "/applications/{clientId}",
+    operation_id = "getApplication",
+    tag = TAG,
+    params(
+        ("tenantId" = String, Path, description = "Tenant ID"),
+        ("clientId" = String, Path, description = "Client ID"),
+    ),
+    responses(
+        (status = 200, description = "The application (without its secret)", body = Application),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "The token lacks clavis:management:read", body = ErrorBody),
+        (status = 404, description = "Unknown tenant or application", body = ErrorBody),
+        (status = 503, description = "Database unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = ["clavis:management:read"]))
+)]
+pub async fn get_application(
+    State(state): State<AppState>,
+    Reader(scope): Reader,
+    ApiPath((_, client_id)): ClientPath,
+) -> Result<Json<Application>, ApiError> {
+    let app = state.services.get_application(&scope, &client_id, state.services.now()).await?;
+    Ok(Json(app.into()))
+}
+
+/// Rename an application
+#[utoipa::path(
+    put,
+    path = "/applications/{clientId}",
+    operation_id = "renameApplication",
+    tag = TAG,
+    params(
+        ("tenantId" = String, Path, description = "Tenant ID"),
+        ("clientId" = String, Path, description = "Client ID"),
+    ),
+    request_body = RenameApplication,
+    responses(
+        (status = 200, description = "The renamed application", body = Application),
+        (status = 400, description = "Invalid name or body", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "The token lacks clavis:management:write", body = ErrorBody),
+        (status = 404, description = "Unknown tenant or application", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "Body is not application/json", body = ErrorBody),
+        (status = 503, description = "Database unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = ["clavis:management:write"]))
+)]
+pub async fn rename_application(
+    State(state): State<AppState>,
+    Writer(scope): Writer,
+    ApiPath((_, client_id)): ClientPath,
+    ApiJson(body): ApiJson<RenameApplication>,
+) -> Result<Json<Application>, ApiError> {
+    let app = state.services.rename_application(&scope, &client_id, &body.name, state.services.now()).await?;
+    Ok(Json(app.into()))
+}
+
+/// Delete an application
+///
+/// Its secrets stop working at once. An application cannot delete itself.
+#[utoipa::path(
+    delete,
+    path = "/applications/{clientId}",
+    operation_id = "deleteApplication",
+    tag = TAG,
+    params(
+        ("tenantId" = String, Path, description = "Tenant ID"),
+        ("clientId" = String, Path, description = "Client ID"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "The token lacks clavis:management:write", body = ErrorBody),
+        (status = 404, description = "Unknown tenant or application", body = ErrorBody),
+        (status = 409, description = "The caller tried to delete itself", body = ErrorBody),
+        (status = 503, description = "Database unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = ["clavis:management:write"]))
+)]
+pub async fn delete_application(
+    State(state): State<AppState>,
+    Writer(scope): Writer,
+    ApiPath((_, client_id)): ClientPath,
+) -> Result<StatusCode, ApiError> {
+    state.services.delete_application(&scope, &client_id, state.services.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Rotate the client secret
+///
+/// Issues a new secret. The previous one keeps working for `graceSeconds`
+/// (default 86400); a secret older than that stops at once.
+#[utoipa::path(
+    post,
+    path = "/applications/{clientId}/secret",
+    operation_id = "rotateSecret",
+    tag = TAG,
+    params(
+        ("tenantId" = String, Path, description = "Tenant ID"),
+        ("clientId" = String, Path, description = "Client ID"),
+    ),
+    request_body(content = Option<RotateSecret>, description = "Optional; an empty body uses the defaults"),
+    responses(
+        (status = 200, description = "The new secret", body = RotatedSecret),
+        (status = 400, description = "Invalid grace period or body", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "The token lacks clavis:management:write", body = ErrorBody),
+        (status = 404, description = "Unknown tenant or application", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "Body is not application/json", body = ErrorBody),
+        (status = 503, description = "Database unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = ["clavis:management:write"]))
+)]
+pub async fn rotate_secret(
+    State(state): State<AppState>,
+    Writer(scope): Writer,
+    ApiPath((_, client_id)): ClientPath,
+    OptionalJson(body): OptionalJson<RotateSecret>,
+) -> Result<Json<RotatedSecret>, ApiError> {
+    let grace = body.and_then(|body| body.grace_seconds).unwrap_or(DEFAULT_GRACE_SECS);
+    let rotated = state.services.rotate_secret(&scope, &client_id, grace, state.services.now()).await?;
+    Ok(Json(rotated.into()))
+}
+
+/// Revoke the previous client secret
+///
+/// Ends the previous secret's grace period now.
+#[utoipa::path(
+    delete,
+    path = "/applications/{clientId}/secret/previous",
+    operation_id = "revokePreviousSecret",
+    tag = TAG,
+    params(
+        ("tenantId" = String, Path, description = "Tenant ID"),
+        ("clientId" = String, Path, description = "Client ID"),
+    ),
+    responses(
+        (status = 204, description = "The previous secret no longer works"),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "The token lacks clavis:management:write", body = ErrorBody),
+        (status = 404, description = "Unknown tenant or application, or no previous secret", body = ErrorBody),
+        (status = 503, description = "Database unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = ["clavis:management:write"]))
+)]
+pub async fn revoke_previous_secret(
+    State(state): State<AppState>,
+    Writer(scope): Writer,
+    ApiPath((_, client_id)): ClientPath,
+) -> Result<StatusCode, ApiError> {
+    state.services.revoke_previous_secret(&scope, &client_id, state.services.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Set management access
+///
+/// What the application may do with this API: `none`, `read` or `write`.
+/// Its tokens follow at once. An application cannot change its own access.
+#[utoipa::path(
+    put,
+    path = "/applications/{clientId}/management",
+    operation_id = "setManagementAccess",
+    tag = TAG,
+    params(
+        ("tenantId" = String, Path, description = "Tenant ID"),
+        ("clientId" = String, Path, description = "Client ID"),
+    ),
+    request_body = SetManagementAccess,
+    responses(
+        (status = 200, description = "The application with its new access", body = Application),
+        (status = 400, description = "Invalid access level or body", body = ErrorBody),
+        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
+        (status = 403, description = "The token lacks clavis:management:write", body = ErrorBody),
+        (status = 404, description = "Unknown tenant or application", body = ErrorBody),
+        (status = 409, description = "The caller tried to change its own access", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "Body is not application/json", body = ErrorBody),
+        (status = 503, description = "Database unavailable", body = ErrorBody),
+    ),
+    security(("bearer" = ["clavis:management:write"]))
+)]
+pub async fn set_management_access(
+    State(state): State<AppState>,
+    Writer(scope): Writer,
+    ApiPath((_, client_id)): ClientPath,
+    ApiJson(body): ApiJson<SetManagementAccess>,
+) -> Result<Json<Application>, ApiError> {
+    let app = state
+        .services
+        .set_management_access(&scope, &client_id, body.access.into(), state.services.now())
+        .await?;
+    Ok(Json(app.into()))
+}

@@ -1,0 +1,170 @@
+//! The management REST API under `/management/v4/{tenantId}`, with App ID's
+//! request and response shapes, secured by the tenant's own bearer tokens
+//! (RFC 6750), and its OpenAPI 3.1 document at
+//! `/management/v4/openapi.json`.
+//!
+//! Every route is registered once, in [`api`], through `utoipa_axum`: the
+//! same registration builds the axum router and the OpenAPI document, so
+//! the document cannot miss a route the router serves.
+
+mod applications;
+mod audit;
+pub mod error;
+mod extract;
+mod model;
+
+use std::sync::Arc;
+
+use axum::extract::Extension;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::openapi::OpenApi as OpenApiDocument;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+
+/// Largest request body the management API reads; its bodies are tiny.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Where the OpenAPI document is served.
+pub const OPENAPI_PATH: &str = "/management/v4/openapi.json";
+/// The prefix of every tenant's management routes.
+pub const TENANT_PREFIX: &str = "/management/v4/{tenantId}";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Clavis management API",
+        description = "Register and manage the applications (OAuth clients) of a Clavis tenant, and read its \
+                       audit log. Call it with an access token from the tenant's own token endpoint \
+                       (`POST /oauth/v4/{tenantId}/token`, client credentials grant) issued to an \
+                       application with management access: `clavis:management:read` for GET, \
+                       `clavis:management:write` for everything else.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "applications", description = "Applications (OAuth clients) and their secrets"),
+        (name = "audit", description = "The audit log of administrative acts"),
+        (name = "document", description = "This OpenAPI document"),
+    )
+)]
+struct ApiDoc;
+
+/// Declares the `bearer` security scheme the operations refer to.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut OpenApiDocument) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("An access token of the same tenant (RFC 6750)"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The serialized document, handed to its handler as a request extension.
+#[derive(Clone)]
+struct DocumentJson(Arc<str>);
+
+/// The OpenAPI document
+///
+/// This document: every route of the management API.
+#[utoipa::path(
+    get,
+    path = "/management/v4/openapi.json",
+    operation_id = "openapi",
+    tag = "document",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"))
+)]
+async fn openapi_document(Extension(DocumentJson(json)): Extension<DocumentJson>) -> Response {
+    let mut response = json.to_string().into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// Every route of the API, each registered once for both the router and the
+/// document. `routes!` takes the handlers of one path at a time.
+fn api() -> OpenApiRouter<AppState> {
+    let tenant_routes = OpenApiRouter::new()
+        .routes(routes!(applications::list_applications, applications::create_application))
+        .routes(routes!(
+            applications::get_application,
+            applications::rename_application,
+            applications::delete_application
+        ))
+        .routes(routes!(applications::rotate_secret))
+        .routes(routes!(applications::revoke_previous_secret))
+        .routes(routes!(applications::set_management_access))
+        .routes(routes!(audit::list_audit));
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(openapi_document))
+        .nest(TENANT_PREFIX, tenant_routes)
+}
+
+/// The OpenAPI document of the management API.
+pub fn openapi() -> OpenApiDocument {
+    api().into_openapi()
+}
+
+/// The `(METHOD, path)` pairs the management router serves, as listed in
+/// its OpenAPI document (paths in OpenAPI template form).
+pub fn route_table() -> Vec<(String, String)> {
+    let document = openapi();
+    let mut table = Vec::new();
+    for (path, item) in &document.paths.paths {
+        let operations = [
+            ("GET", &item.get),
+            ("PUT", &item.put),
+            ("POST", &item.post),
+            ("DELETE", &item.delete),
+            ("OPTIONS", &item.options),
+            ("HEAD", &item.head),
+            ("PATCH", &item.patch),
+            ("TRACE", &item.trace),
+        ];
+        for (method, operation) in operations {
+            if operation.is_some() {
+                table.push((method.to_owned(), path.clone()));
+            }
+        }
+    }
+    table
+}
+
+/// The management routes, to merge into the application's router. They sit
+/// outside the dashboard's session and Origin layers: callers authenticate
+/// with bearer tokens, never with cookies.
+pub fn routes() -> Router<AppState> {
+    let (router, document) = api().split_for_parts();
+    let json = match document.to_json() {
+        Ok(json) => json,
+        Err(err) => {
+            // Cannot happen for a document built from these types; serve an
+            // empty document rather than refuse to start.
+            tracing::error!(error = %err, "could not serialize the OpenAPI document");
+            "{}".to_owned()
+        }
+    };
+    router
+        .method_not_allowed_fallback(error::unsupported_method)
+        // Unknown paths under /management answer in the API's error shape
+        // instead of falling through to the dashboard's HTML 404.
+        .route("/management", any(error::unknown_route))
+        .route("/management/{*rest}", any(error::unknown_route))
+        .layer(Extension(DocumentJson(Arc::from(json))))
+        // Answers carry secrets and tenant data: no cache may keep them.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+}

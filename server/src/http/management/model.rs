@@ -1,0 +1,240 @@
+//! The management API's wire types. They are what the handlers serialize,
+//! so the OpenAPI schemas derived from them describe the real responses.
+
+use domain::services::{ApplicationView, AuditEntry as DomainAuditEntry, ManagementAccess, PreviousSecret};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// What an application may do with the management API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    None,
+    Read,
+    Write,
+}
+
+impl From<ManagementAccess> for Access {
+    fn from(access: ManagementAccess) -> Self {
+        match access {
+            ManagementAccess::None => Access::None,
+            ManagementAccess::Read => Access::Read,
+            ManagementAccess::Write => Access::Write,
+        }
+    }
+}
+
+impl From<Access> for ManagementAccess {
+    fn from(access: Access) -> Self {
+        match access {
+            Access::None => ManagementAccess::None,
+            Access::Read => ManagementAccess::Read,
+            Access::Write => ManagementAccess::Write,
+        }
+    }
+}
+
+/// The secret that still works during its grace period after a rotation.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = PreviousSecret)]
+pub struct PreviousSecretInfo {
+    /// The last four characters, to tell secrets apart.
+    pub last_four: String,
+    /// RFC 3339 time when it stops working.
+    pub expires_at: String,
+    pub last_used_at: Option<String>,
+}
+
+impl From<PreviousSecret> for PreviousSecretInfo {
+    fn from(previous: PreviousSecret) -> Self {
+        Self { last_four: previous.last_four, expires_at: previous.expires_at, last_used_at: previous.last_used_at }
+    }
+}
+
+/// An application (OAuth client) in App ID's shape, plus Clavis's fields.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Application {
+    #[schema(example = "5f7c1f8e-0d1c-4a63-9d4e-2b1f0c7d9a10")]
+    pub client_id: String,
+    pub tenant_id: String,
+    /// The client secret: only in the answer to the request that created it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    #[schema(example = "billing-service")]
+    pub name: String,
+    /// The tenant's OAuth server; also the `iss` of its tokens.
+    #[serde(rename = "oAuthServerUrl")]
+    pub oauth_server_url: String,
+    pub profiles_url: String,
+    pub discovery_endpoint: String,
+    /// RFC 3339.
+    pub created_at: String,
+    pub management_access: Access,
+    pub last_used_at: Option<String>,
+    pub tokens_issued: i64,
+    pub secret_last_four: String,
+    pub secret_created_at: String,
+    pub previous_secret: Option<PreviousSecretInfo>,
+}
+
+impl From<ApplicationView> for Application {
+    fn from(view: ApplicationView) -> Self {
+        Self {
+            client_id: view.client_id,
+            tenant_id: view.tenant_id,
+            secret: view.secret,
+            name: view.name,
+            oauth_server_url: view.oauth_server_url,
+            profiles_url: view.profiles_url,
+            discovery_endpoint: view.discovery_endpoint,
+            created_at: view.created_at,
+            management_access: view.management_access.into(),
+            last_used_at: view.last_used_at,
+            tokens_issued: view.tokens_issued,
+            secret_last_four: view.secret_last_four,
+            secret_created_at: view.secret_created_at,
+            previous_secret: view.previous_secret.map(Into::into),
+        }
+    }
+}
+
+/// A page of applications, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationList {
+    pub applications: Vec<Application>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+    /// How many applications the tenant has in all.
+    pub total: u64,
+}
+
+/// Paging of the application list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListApplicationsParams {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u64>,
+    /// The `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// App ID's body for registering an application.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateApplication {
+    /// 1 to 50 characters after trimming.
+    #[schema(example = "billing-service")]
+    pub name: String,
+    /// Management API access of the new application; `none` by default.
+    #[serde(default)]
+    pub management_access: Option<Access>,
+}
+
+/// App ID's body for renaming an application.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RenameApplication {
+    /// 1 to 50 characters after trimming.
+    #[schema(example = "billing-service")]
+    pub name: String,
+}
+
+/// Options of a secret rotation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RotateSecret {
+    /// How long the previous secret keeps working: 0 (ends it at once) to
+    /// 2592000 seconds (30 days). Default 86400.
+    #[schema(minimum = 0, maximum = 2592000, example = 3600)]
+    pub grace_seconds: Option<i64>,
+}
+
+/// A new client secret.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RotatedSecret {
+    pub client_id: String,
+    /// The new secret; shown only in this answer.
+    pub secret: String,
+    /// RFC 3339 time when the previous secret stops working; null when it
+    /// stopped at once.
+    pub previous_secret_expires_at: Option<String>,
+}
+
+impl From<domain::services::RotatedSecret> for RotatedSecret {
+    fn from(rotated: domain::services::RotatedSecret) -> Self {
+        Self {
+            client_id: rotated.client_id,
+            secret: rotated.secret,
+            previous_secret_expires_at: rotated.previous_secret_expires_at,
+        }
+    }
+}
+
+/// An application's management API access.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetManagementAccess {
+    pub access: Access,
+}
+
+/// One administrative act.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    /// Grows with every record; pass as `before` to page back.
+    pub id: i64,
+    pub tenant_id: Option<String>,
+    /// A user's email, an application's client ID, or `cli`.
+    pub actor: String,
+    #[schema(example = "application.create")]
+    pub action: String,
+    /// What the act changed, e.g. a client ID.
+    pub target: String,
+    pub source_addr: Option<String>,
+    /// Particulars of the act (never a secret).
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Value>,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+impl From<DomainAuditEntry> for AuditEntry {
+    fn from(entry: DomainAuditEntry) -> Self {
+        Self {
+            id: entry.id,
+            tenant_id: entry.tenant_id,
+            actor: entry.actor,
+            action: entry.action,
+            target: entry.target,
+            source_addr: entry.source_addr,
+            details: entry.details,
+            created_at: entry.created_at,
+        }
+    }
+}
+
+/// A page of the audit log, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditLog {
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `before` to get the next (older) page; null on the last page.
+    pub next_before: Option<i64>,
+}
+
+/// Paging of the audit log.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AuditParams {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u64>,
+    /// Only entries older than this entry ID (the previous page's `nextBefore`).
+    pub before: Option<i64>,
+}
