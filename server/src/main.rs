@@ -48,6 +48,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             let (services, _) = startup::open(&config).await.map_err(|err| err.to_string())?;
             cli::run_app(&services, command).await.map_err(|err| err.to_string())
         }
+        Command::Member(command) => {
+            let (services, _) = startup::open(&config).await.map_err(|err| err.to_string())?;
+            cli::run_member(&services, command).await.map_err(|err| err.to_string())
+        }
         Command::Keys(command) => {
             let (services, _) = startup::open(&config).await.map_err(|err| err.to_string())?;
             cli::run_keys(&services, command).await.map_err(|err| err.to_string())
@@ -71,7 +75,7 @@ async fn serve(config: Config) -> Result<(), StartupError> {
     spawn_housekeeping(services.clone());
     let flusher = spawn_usage_flush(services.clone());
     let flush_services = services.clone();
-    let router = http::router(
+    let app = http::app(
         services,
         &http::RouterConfig {
             site_root: config.site_root.clone(),
@@ -83,7 +87,10 @@ async fn serve(config: Config) -> Result<(), StartupError> {
         .await
         .map_err(|err| StartupError::Listen { addr: config.addr.to_string(), reason: err.to_string() })?;
     tracing::info!(addr = %config.addr, public_url = %config.public_url, "Clavis is listening");
-    let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+    let served = axum::serve(
+        listener,
+        axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(app),
+    )
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|err| StartupError::Listen { addr: config.addr.to_string(), reason: err.to_string() });

@@ -46,6 +46,16 @@ pub fn leptos_options(config: &RouterConfig) -> LeptosOptions {
         .build()
 }
 
+/// The whole HTTP surface as one service: the router behind a layer that
+/// drops a trailing slash, so `…/applications/` reaches `…/applications`
+/// (scripts written for other servers often add one).
+pub type App = tower_http::normalize_path::NormalizePath<Router>;
+
+pub fn app(services: Services, config: &RouterConfig) -> App {
+    use tower::Layer;
+    tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash().layer(router(services, config))
+}
+
 pub fn router(services: Services, config: &RouterConfig) -> Router {
     let leptos_options = leptos_options(config);
     let public_origin = url::Url::parse(services.public_url())

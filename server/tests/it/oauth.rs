@@ -68,6 +68,9 @@ async fn every_client_authentication_style_gets_a_token() {
         let header = header_of(basic.json()["access_token"].as_str().unwrap());
         assert_eq!(header["typ"], "at+jwt");
         assert_eq!(header["ver"], 4);
+        // A trailing slash is tolerated.
+        let slash = s.post_form(&format!("{path}/"), Some((id, secret)), "grant_type=client_credentials").await;
+        assert_eq!(slash.status, StatusCode::OK, "{}", slash.text());
         // The older v3 path serves the same tenant.
         let v3 = s.post_form(&format!("/oauth/v3/{}/token", tenant.tenant_id), Some((id, secret)), "grant_type=client_credentials").await;
         assert_eq!(v3.status, StatusCode::OK);

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use base64::Engine;
@@ -26,7 +25,7 @@ pub struct TestServer {
     pub backend: &'static str,
     pub services: Services,
     pub clock: Arc<ManualClock>,
-    pub router: Router,
+    pub router: server::http::App,
 }
 
 /// A fresh database in the throwaway PostgreSQL cluster, if there is one.
@@ -51,7 +50,7 @@ pub async fn server_on(backend: &'static str, url: &str) -> TestServer {
     domain::db::migrate(&db).await.expect("migrate");
     let clock = Arc::new(ManualClock::new(t0()));
     let services = Services::new(db, clock.clone(), MasterKey::generate(), PUBLIC_URL);
-    let router = server::http::router(
+    let router = server::http::app(
         services.clone(),
         &server::http::RouterConfig {
             site_root: "target/site".into(),
