@@ -18,9 +18,7 @@ fn clavis(data_dir: &Path) -> Command {
 }
 
 fn temp_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("clavis-cli-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    tempfile::Builder::new().prefix("clavis-cli-").tempdir().unwrap().keep()
 }
 
 fn free_port() -> u16 {

@@ -80,7 +80,7 @@ async fn cross_origin_state_changes_are_refused() {
 
 #[tokio::test]
 async fn pages_render_and_unknown_paths_are_404() {
-    let s = super::support::server_on("sqlite", &super::support::sqlite_url()).await;
+    let s = super::support::sqlite_server().await;
     let page = s.get("/login").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains("Sign in to Clavis"));

@@ -393,7 +393,7 @@ impl Write for SharedWriter {
 #[tokio::test]
 async fn secrets_never_reach_the_logs() {
     let logs = captured_logs();
-    let s: TestServer = super::support::server_on("sqlite", &super::support::sqlite_url()).await;
+    let s: TestServer = super::support::sqlite_server().await;
     let (tenant, scope) = s.tenant("Acme").await;
     let app = s.app(&scope, "svc", ManagementAccess::None).await;
     let secret = app.secret.clone().unwrap();

@@ -26,6 +26,8 @@ pub struct TestServer {
     pub services: Services,
     pub clock: Arc<ManualClock>,
     pub router: server::http::App,
+    /// Keeps a SQLite database's directory until the server is dropped.
+    pub _dir: Option<tempfile::TempDir>,
 }
 
 /// A fresh database in the throwaway PostgreSQL cluster, if there is one.
@@ -39,10 +41,12 @@ pub async fn postgres_url() -> Option<String> {
     Some(format!("{base}/{name}"))
 }
 
-pub fn sqlite_url() -> String {
-    let dir = std::env::temp_dir().join(format!("clavis-http-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    domain::db::sqlite_url(&dir.join("test.db"))
+/// A server on a SQLite file in a temporary directory, removed with the server.
+pub async fn sqlite_server() -> TestServer {
+    let dir = tempfile::Builder::new().prefix("clavis-http-").tempdir().expect("temp dir");
+    let mut server = server_on("sqlite", &domain::db::sqlite_url(&dir.path().join("test.db"))).await;
+    server._dir = Some(dir);
+    server
 }
 
 pub async fn server_on(backend: &'static str, url: &str) -> TestServer {
@@ -58,12 +62,12 @@ pub async fn server_on(backend: &'static str, url: &str) -> TestServer {
             secure_cookies: false,
         },
     );
-    TestServer { backend, services, clock, router }
+    TestServer { backend, services, clock, router, _dir: None }
 }
 
 /// SQLite always; PostgreSQL too when the test command provides a cluster.
 pub async fn servers() -> Vec<TestServer> {
-    let mut servers = vec![server_on("sqlite", &sqlite_url()).await];
+    let mut servers = vec![sqlite_server().await];
     if let Some(url) = postgres_url().await {
         servers.push(server_on("postgres", &url).await);
     }
