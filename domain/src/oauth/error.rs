@@ -96,6 +96,15 @@ impl OAuthError {
         )
     }
 
+    /// 429: repeated failed client authentications from one address.
+    pub fn too_many_failures(retry_after_secs: u64) -> Self {
+        Self::new(
+            ErrorCode::InvalidClient,
+            429,
+            format!("too many failed client authentications; retry in {retry_after_secs} seconds"),
+        )
+    }
+
     pub fn server_error() -> Self {
         Self::new(ErrorCode::ServerError, 500, "the server could not complete the request")
     }

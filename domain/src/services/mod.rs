@@ -11,6 +11,7 @@ mod throttle;
 mod tokens;
 mod users;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -31,8 +32,16 @@ pub use tokens::TokenResponse;
 pub use keyring::TenantRuntime;
 pub use members::Member;
 pub use tenants::{NewTenant, TenantInfo};
-pub use throttle::LoginThrottle;
+pub use throttle::FailureThrottle;
 pub use users::{BootstrapAdmin, DEFAULT_BOOTSTRAP_EMAIL, SessionUser, TenantMembership};
+
+/// Failed client authentications allowed before each attempt is delayed:
+/// generous, because a misconfigured service retrying is the usual cause.
+const CLIENT_FREE_FAILURES: u32 = 10;
+
+fn client_throttle_key(client_id: &str, source: IpAddr) -> String {
+    format!("{client_id}|{source}")
+}
 
 /// Everything a service call needs: the database, the clock, the master key
 /// and the process-local caches. Cheap to clone.
@@ -46,7 +55,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     master_key: MasterKey,
     public_url: String,
-    login_throttle: LoginThrottle,
+    login_throttle: FailureThrottle,
+    client_auth_throttle: FailureThrottle,
     keyrings: keyring::KeyringCache,
     clients: clients::ClientCache,
     usage: clients::UsageCounters,
@@ -61,11 +71,34 @@ impl Services {
                 clock,
                 master_key,
                 public_url: public_url.trim_end_matches('/').to_owned(),
-                login_throttle: LoginThrottle::default(),
+                login_throttle: FailureThrottle::new(5),
+                client_auth_throttle: FailureThrottle::new(CLIENT_FREE_FAILURES),
                 keyrings: keyring::KeyringCache::default(),
                 clients: clients::ClientCache::default(),
                 usage: clients::UsageCounters::default(),
             }),
+        }
+    }
+
+    /// Seconds a client must wait before authenticating again from `source`
+    /// after repeated failures, if any. Keyed by client and address so that a
+    /// stranger's wrong guesses cannot lock a working client out.
+    pub fn client_auth_wait(&self, client_id: &str, source: IpAddr, now: DateTime<Utc>) -> Option<u64> {
+        let throttle = &self.inner.client_auth_throttle;
+        if throttle.is_idle() {
+            return None;
+        }
+        throttle.wait_required(&client_throttle_key(client_id, source), now)
+    }
+
+    pub fn record_client_auth_failure(&self, client_id: &str, source: IpAddr, now: DateTime<Utc>) {
+        self.inner.client_auth_throttle.record_failure(&client_throttle_key(client_id, source), now);
+    }
+
+    pub fn record_client_auth_success(&self, client_id: &str, source: IpAddr) {
+        let throttle = &self.inner.client_auth_throttle;
+        if !throttle.is_idle() {
+            throttle.record_success(&client_throttle_key(client_id, source));
         }
     }
 

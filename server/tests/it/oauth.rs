@@ -412,3 +412,35 @@ async fn secrets_never_reach_the_logs() {
     assert!(!text.contains(&token), "an access token appeared in the logs");
     assert!(!failed.text().contains(wrong), "the error response echoed the secret");
 }
+
+#[tokio::test]
+async fn repeated_wrong_secrets_from_one_address_are_slowed_down() {
+    use axum::extract::ConnectInfo;
+    for s in servers().await {
+        let (tenant, scope) = s.tenant("Acme").await;
+        let app = s.app(&scope, "svc", ManagementAccess::None).await;
+        let secret = app.secret.clone().unwrap();
+        let attempt = |secret: String, ip: [u8; 4]| {
+            let mut request = Request::post(token_path(&tenant.tenant_id))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("authorization", basic_header(&app.client_id, &secret))
+                .body(Body::from("grant_type=client_credentials"))
+                .unwrap();
+            request.extensions_mut().insert(ConnectInfo(std::net::SocketAddr::from((ip, 40000))));
+            request
+        };
+        for _ in 0..10 {
+            assert_eq!(s.send(attempt("wrong".into(), [10, 0, 0, 1])).await.status, StatusCode::UNAUTHORIZED);
+        }
+        // Now even the right secret must wait, from that address only.
+        let slowed = s.send(attempt(secret.clone(), [10, 0, 0, 1])).await;
+        assert_eq!(slowed.status, StatusCode::TOO_MANY_REQUESTS, "{}: {}", s.backend, slowed.text());
+        assert_eq!(slowed.header("retry-after"), Some("1"));
+        assert_eq!(slowed.json()["error"], "invalid_client");
+        assert_eq!(s.send(attempt(secret.clone(), [10, 0, 0, 2])).await.status, StatusCode::OK);
+        s.clock.advance(chrono::Duration::seconds(2));
+        assert_eq!(s.send(attempt(secret.clone(), [10, 0, 0, 1])).await.status, StatusCode::OK);
+        // Success cleared the record: the next wrong secret is an ordinary 401.
+        assert_eq!(s.send(attempt("wrong".into(), [10, 0, 0, 1])).await.status, StatusCode::UNAUTHORIZED);
+    }
+}

@@ -1,6 +1,5 @@
 //! Response helpers shared by the OAuth endpoints.
 
-use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::oauth::OAuthError;
@@ -10,8 +9,16 @@ use serde::Serialize;
 /// "Cache-Control" response header field with a value of "no-store" in any
 /// response containing tokens, credentials, or other sensitive information".
 pub fn no_store_json(status: StatusCode, body: &impl Serialize) -> Response {
-    let mut response = (status, Json(body)).into_response();
+    // One buffer large enough for a token response (an RS256 token is about
+    // 800 bytes), so serializing does not reallocate.
+    let mut json = Vec::with_capacity(1024);
+    if serde_json::to_writer(&mut json, body).is_err() {
+        tracing::error!("could not serialize an OAuth response");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    let mut response = (status, json).into_response();
     let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     response

@@ -1,22 +1,26 @@
 //! `POST /token`: the client credentials grant (RFC 6749 §4.4).
 
-use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use domain::oauth::token_request;
+use domain::oauth::{ErrorCode, OAuthError, token_request};
 
 use super::{request, response, tenant_runtime};
 use crate::http::AppState;
 
-pub async fn token(State(state): State<AppState>, Path(tenant_id): Path<String>, headers: HeaderMap, body: Body) -> Response {
+/// Takes the whole request rather than a `HeaderMap` extractor, which would clone the headers.
+pub async fn token(State(state): State<AppState>, Path(tenant_id): Path<String>, http_request: Request) -> Response {
     let now = state.services.now();
     let runtime = match tenant_runtime(&state, &tenant_id, now).await {
         Ok(runtime) => runtime,
         Err(response) => return response,
     };
     let realm = Some(runtime.issuer.as_str());
-    let parsed = match request::read(&headers, body).await {
+    let (parts, body) = http_request.into_parts();
+    let source = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
+    let parsed = match request::read(&parts.headers, body).await {
         Ok(parsed) => parsed,
         Err(err) => return response::oauth_error(&err, realm),
     };
@@ -27,7 +31,27 @@ pub async fn token(State(state): State<AppState>, Path(tenant_id): Path<String>,
             return response::oauth_error(&err, realm);
         }
     };
-    match state.services.issue_token(&runtime, &token_request, now).await {
+    let client_id = token_request.credentials.client_id.as_str();
+    if let Some(source) = source
+        && let Some(wait) = state.services.client_auth_wait(client_id, source, now)
+    {
+        let mut response = response::oauth_error(&OAuthError::too_many_failures(wait), realm);
+        if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
+    let issued = state.services.issue_token(&runtime, &token_request, now).await;
+    if let Some(source) = source {
+        match &issued {
+            Ok(_) => state.services.record_client_auth_success(client_id, source),
+            Err(err) if err.code == ErrorCode::InvalidClient => {
+                state.services.record_client_auth_failure(client_id, source, now);
+            }
+            Err(_) => {}
+        }
+    }
+    match issued {
         Ok(token) => {
             tracing::debug!(tenant = %runtime.tenant_id, client_id = %token_request.credentials.client_id, "token issued");
             response::no_store_json(StatusCode::OK, &token)
