@@ -1,5 +1,5 @@
 # The two commands of the README, plus the load benchmark.
-.PHONY: run test bench
+.PHONY: run test bench bench-dashboard
 
 run:
 	scripts/run.sh
@@ -9,3 +9,6 @@ test:
 
 bench:
 	bench/run
+
+bench-dashboard:
+	bench/dashboard.sh

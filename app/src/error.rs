@@ -60,14 +60,54 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// Domain messages are lower-case fragments ("name must be 1 to 50
+/// characters"); the page shows them as sentences.
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.trim().chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let mut text: String = first.to_uppercase().chain(chars).collect();
+    if !text.ends_with(['.', '!', '?']) {
+        text.push('.');
+    }
+    text
+}
+
+impl ErrorKind {
+    /// The HTTP status a server-function call answers with, so scripts and
+    /// the browser's network panel see a meaningful code rather than 500.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorKind::Unauthenticated => 401,
+            ErrorKind::Forbidden => 403,
+            ErrorKind::NotFound => 404,
+            ErrorKind::Validation => 400,
+            ErrorKind::Conflict => 409,
+            ErrorKind::RateLimited => 429,
+            ErrorKind::Unavailable => 503,
+            ErrorKind::Internal | ErrorKind::Network => 500,
+        }
+    }
+}
+
 #[cfg(feature = "ssr")]
 impl From<domain::Error> for AppError {
     fn from(err: domain::Error) -> Self {
+        let app_error = Self::from_domain(err);
+        crate::ssr::set_error_status(app_error.kind);
+        app_error
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    fn from_domain(err: domain::Error) -> Self {
         use domain::Error as E;
         match err {
             E::NotFound(what) => Self::new(ErrorKind::NotFound, format!("That {what} does not exist or you cannot see it.")),
-            E::Conflict(message) => Self::new(ErrorKind::Conflict, message),
-            E::Validation(message) => Self::new(ErrorKind::Validation, message),
+            E::Conflict(message) => Self::new(ErrorKind::Conflict, sentence(&message)),
+            E::Validation(message) => Self::new(ErrorKind::Validation, sentence(&message)),
             E::Forbidden => Self::new(ErrorKind::Forbidden, "Your role does not allow this."),
             E::Unauthenticated => Self::unauthenticated(),
             E::RateLimited { retry_after_secs } => Self::new(
@@ -83,5 +123,35 @@ impl From<domain::Error> for AppError {
                 Self::internal()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_fragments_become_sentences() {
+        assert_eq!(sentence("name must be 1 to 50 characters"), "Name must be 1 to 50 characters.");
+        assert_eq!(sentence("élan is taken."), "Élan is taken.");
+        assert_eq!(sentence("  "), "");
+    }
+
+    #[test]
+    fn refusals_answer_with_their_own_status() {
+        assert_eq!(ErrorKind::Forbidden.http_status(), 403);
+        assert_eq!(ErrorKind::NotFound.http_status(), 404);
+        assert_eq!(ErrorKind::Validation.http_status(), 400);
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn domain_errors_map_to_readable_messages() {
+        let err = AppError::from(domain::Error::Forbidden);
+        assert_eq!(err.kind, ErrorKind::Forbidden);
+        assert_eq!(err.message, "Your role does not allow this.");
+        let err = AppError::from(domain::Error::Internal("db file locked at /secret/path".into()));
+        assert_eq!(err.kind, ErrorKind::Internal);
+        assert!(!err.message.contains("/secret/path"));
     }
 }

@@ -4,6 +4,7 @@
 //! service (see `ssr`), so the dashboard and the REST API share every rule.
 
 pub mod api;
+pub mod components;
 pub mod error;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -12,7 +13,7 @@ pub mod ssr;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 pub use error::AppError;
 
@@ -51,7 +52,12 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=path!("/") view=pages::home::Home/>
                 <Route path=path!("/login") view=pages::login::LoginPage/>
-                <Route path=path!("/t/:tenant/applications") view=pages::applications::ApplicationsPage/>
+                // Async: the server waits for the data before sending headers,
+                // so a tenant the user cannot see answers 404, not 200.
+                <Route path=path!("/t/:tenant/applications") view=pages::applications::ApplicationsPage ssr=SsrMode::Async/>
+                <Route path=path!("/t/:tenant/members") view=pages::members::MembersPage ssr=SsrMode::Async/>
+                <Route path=path!("/t/:tenant/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
+                <Route path=path!("/tenants") view=pages::tenants::TenantsPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

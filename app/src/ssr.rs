@@ -4,16 +4,23 @@
 use std::net::SocketAddr;
 
 use axum::extract::ConnectInfo;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use domain::services::OperatorScope;
 use domain::{Services, TenantScope};
+use leptos::prelude::use_context;
 use tower_sessions::Session;
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorKind};
 
 /// The session key holding the signed-in user's ID.
 pub const SESSION_USER_ID: &str = "user_id";
 
+/// Where the server-function handler is mounted (see `server::http`).
+const SERVER_FN_PREFIX: &str = "/api/";
+
 pub fn services() -> Result<Services, AppError> {
-    leptos::prelude::use_context::<Services>().ok_or_else(AppError::internal)
+    use_context::<Services>().ok_or_else(AppError::internal)
 }
 
 pub async fn session() -> Result<Session, AppError> {
@@ -28,6 +35,27 @@ pub async fn source_addr() -> Option<String> {
         .map(|ConnectInfo(addr)| addr.ip().to_string())
 }
 
+/// Gives a failed server-function call the HTTP status of its error.
+///
+/// Only direct calls (`/api/...`) are touched: while a page renders on the
+/// server, the page itself decides its status (the not-found page sets 404).
+pub fn set_error_status(kind: ErrorKind) {
+    let is_server_fn_call = use_context::<Parts>().is_some_and(|parts| parts.uri.path().starts_with(SERVER_FN_PREFIX));
+    if !is_server_fn_call {
+        return;
+    }
+    if let (Some(response), Ok(status)) =
+        (use_context::<leptos_axum::ResponseOptions>(), StatusCode::from_u16(kind.http_status()))
+    {
+        response.set_status(status);
+    }
+}
+
+fn unauthenticated() -> AppError {
+    set_error_status(ErrorKind::Unauthenticated);
+    AppError::unauthenticated()
+}
+
 /// The signed-in user's ID, or `Unauthenticated`.
 pub async fn user_id() -> Result<String, AppError> {
     let session = session().await?;
@@ -35,12 +63,27 @@ pub async fn user_id() -> Result<String, AppError> {
         .get::<String>(SESSION_USER_ID)
         .await
         .map_err(|_| AppError::internal())?
-        .ok_or_else(AppError::unauthenticated)
+        .ok_or_else(unauthenticated)
 }
 
-/// The signed-in user's scope in `tenant_id`.
+/// The signed-in user's scope in `tenant_id`: membership and role are
+/// checked by the domain's auth, on every call.
 pub async fn tenant_scope(tenant_id: &str) -> Result<TenantScope, AppError> {
     let user_id = user_id().await?;
     let services = services()?;
     Ok(services.scope_for_user(&user_id, tenant_id, source_addr().await).await?)
+}
+
+/// The signed-in user's operator scope, or `Forbidden`.
+pub async fn operator_scope() -> Result<OperatorScope, AppError> {
+    let user_id = user_id().await?;
+    let services = services()?;
+    Ok(services.operator_scope_for_user(&user_id, source_addr().await).await?)
+}
+
+/// Unix seconds of an RFC 3339 time from the domain; the page computes
+/// ages from these against the server's clock, so server render and
+/// hydration agree.
+pub fn unix(rfc3339: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(rfc3339).map(|time| time.timestamp()).unwrap_or_default()
 }

@@ -101,6 +101,29 @@ pub enum AppCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// Add a user to a tenant; a new email creates the user with the given password.
+    Add {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        /// admin or viewer.
+        #[arg(long, default_value = "viewer")]
+        role: String,
+        /// Initial password of a new user (12 to 256 characters); the
+        /// environment variable keeps it out of the process list.
+        #[arg(long, env = "CLAVIS_MEMBER_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// List a tenant's members.
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
 fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(|err| CliError::Usage(err.to_string()))?;
     println!("{text}");
@@ -118,6 +141,20 @@ pub async fn run_tenant(services: &Services, command: TenantCommand) -> Result<(
         TenantCommand::List => {
             let tenants = services.list_tenants(&operator).await?;
             print_json(&serde_json::json!({ "tenants": tenants }))
+        }
+    }
+}
+
+pub async fn run_member(services: &Services, command: MemberCommand) -> Result<(), CliError> {
+    match command {
+        MemberCommand::Add { tenant, email, role, password } => {
+            let scope = services.scope_for_cli(&tenant).await?;
+            let role = domain::Role::parse(&role)?;
+            print_json(&services.add_member(&scope, &email, role, password.as_deref(), services.now()).await?)
+        }
+        MemberCommand::List { tenant } => {
+            let scope = services.scope_for_cli(&tenant).await?;
+            print_json(&serde_json::json!({ "members": services.list_members(&scope).await? }))
         }
     }
 }

@@ -51,6 +51,9 @@ pub enum Command {
     /// Manage applications.
     #[command(subcommand)]
     App(crate::cli::AppCommand),
+    /// Manage a tenant's dashboard members.
+    #[command(subcommand)]
+    Member(crate::cli::MemberCommand),
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(crate::cli::KeysCommand),

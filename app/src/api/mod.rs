@@ -1,3 +1,9 @@
-//! Server functions, grouped by page.
+//! Server functions, grouped by page. Each one is thin: it checks the
+//! session, builds the caller's scope through the domain's auth, and makes
+//! one domain call, so the dashboard and the REST API share every rule.
 
+pub mod applications;
+pub mod audit;
 pub mod auth;
+pub mod members;
+pub mod tenants;

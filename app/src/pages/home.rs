@@ -17,6 +17,7 @@ pub fn Home() -> impl IntoView {
                             let path = format!("/t/{}/applications", home.tenant_id);
                             view! { <Redirect path=path/> }.into_any()
                         }
+                        None if user.is_operator => view! { <Redirect path="/tenants"/> }.into_any(),
                         None => view! {
                             <p class="p-8">"Your account is not a member of any tenant yet. Ask an admin to add you."</p>
                         }.into_any(),

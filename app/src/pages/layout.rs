@@ -1,34 +1,92 @@
-//! The chrome around tenant pages: tenant switcher, the user, sign-out.
+//! The chrome around signed-in pages (tenant switcher, navigation, the
+//! user, sign-out) and the gates that decide what a URL may show.
 
 use leptos::prelude::*;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_params_map;
 
-use crate::api::auth::{Logout, SessionUserView};
+use super::not_found::NotFound;
+use crate::api::auth::{Logout, SessionUserView, current_user};
+use crate::api::tenants::{TenantContext, open_tenant};
+use crate::components::feedback::ErrorMessage;
+use crate::error::{AppError, ErrorKind};
 
+/// The section a page belongs to, for the navigation's highlight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    Applications,
+    Members,
+    Audit,
+    Tenants,
+}
+
+impl Section {
+    fn tenant_path(self) -> &'static str {
+        match self {
+            Section::Members => "members",
+            Section::Audit => "audit",
+            Section::Applications | Section::Tenants => "applications",
+        }
+    }
+}
+
+fn nav_link(href: String, label: &'static str, active: bool) -> impl IntoView {
+    let class = if active {
+        "border-b-2 border-indigo-600 pb-1 font-semibold text-indigo-700"
+    } else {
+        "border-b-2 border-transparent pb-1 font-medium text-slate-600 hover:text-indigo-600"
+    };
+    view! { <a href=href class=class aria-current=if active { Some("page") } else { None }>{label}</a> }
+}
+
+/// The header and main column of every signed-in page.
 #[component]
-pub fn TenantLayout(user: SessionUserView, tenant_id: String, children: Children) -> impl IntoView {
+pub fn Chrome(user: SessionUserView, tenant: Option<TenantContext>, section: Section, children: Children) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
-    let current = user.tenants.iter().find(|t| t.tenant_id == tenant_id).cloned();
-    let tenant_name = current.as_ref().map(|t| t.name.clone()).unwrap_or_default();
-    let role = current.as_ref().map(|t| t.role.clone()).unwrap_or_default();
-    let options = user
-        .tenants
-        .iter()
-        .map(|t| {
-            let selected = t.tenant_id == tenant_id;
-            let href = format!("/t/{}/applications", t.tenant_id);
-            view! { <option value=href selected=selected>{t.name.clone()}</option> }
+    let current_id = tenant.as_ref().map(|t| t.tenant_id.clone()).unwrap_or_default();
+    let membership = user.tenants.iter().find(|t| t.tenant_id == current_id).cloned();
+    let role = match (&membership, user.is_operator) {
+        (Some(m), _) => m.role.clone(),
+        (None, true) => "operator".to_owned(),
+        (None, false) => String::new(),
+    };
+    // Operators may open tenants they are not members of; list that one too.
+    let mut choices: Vec<(String, String)> = user.tenants.iter().map(|t| (t.tenant_id.clone(), t.name.clone())).collect();
+    if let Some(t) = &tenant
+        && membership.is_none()
+    {
+        choices.insert(0, (t.tenant_id.clone(), t.name.clone()));
+    }
+    let path_part = section.tenant_path();
+    let options = choices
+        .into_iter()
+        .map(|(id, name)| {
+            let selected = id == current_id;
+            let href = format!("/t/{id}/{path_part}");
+            view! { <option value=href selected=selected>{name}</option> }
         })
         .collect_view();
     let switch_tenant = move |ev: leptos::ev::Event| {
         let target = event_target_value(&ev);
-        let navigate = leptos_router::hooks::use_navigate();
-        navigate(&target, Default::default());
+        if !target.is_empty() {
+            let navigate = leptos_router::hooks::use_navigate();
+            navigate(&target, Default::default());
+        }
     };
-    let applications_href = format!("/t/{tenant_id}/applications");
+    let links = tenant.as_ref().map(|t| {
+        let base = format!("/t/{}", t.tenant_id);
+        view! {
+            {nav_link(format!("{base}/applications"), "Applications", section == Section::Applications)}
+            {t.can_write.then(|| nav_link(format!("{base}/members"), "Members", section == Section::Members))}
+            {nav_link(format!("{base}/audit"), "Audit log", section == Section::Audit)}
+        }
+    });
+    let tenants_link = user.is_operator.then(|| nav_link("/tenants".to_owned(), "Tenants", section == Section::Tenants));
+    let tenant_name = tenant.as_ref().map(|t| t.name.clone());
     view! {
         <div class="min-h-screen">
             <header class="border-b border-slate-200 bg-white">
-                <div class="mx-auto flex max-w-6xl items-center gap-4 px-6 py-3">
+                <div class="mx-auto flex max-w-6xl flex-wrap items-center gap-x-6 gap-y-2 px-6 py-3">
                     <a href="/" class="flex items-center gap-2 font-bold">
                         <span class="flex h-8 w-8 items-center justify-center rounded-lg bg-indigo-600 text-white">"C"</span>
                         "Clavis"
@@ -36,14 +94,18 @@ pub fn TenantLayout(user: SessionUserView, tenant_id: String, children: Children
                     <label class="sr-only" for="tenant-switcher">"Tenant"</label>
                     <select id="tenant-switcher" data-testid="tenant-switcher" on:change=switch_tenant
                         class="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm">
+                        {tenant.is_none().then(|| view! { <option value="" selected=true disabled=true>"Choose a tenant"</option> })}
                         {options}
                     </select>
-                    <nav class="flex gap-4 text-sm">
-                        <a href=applications_href class="font-medium text-slate-700 hover:text-indigo-600">"Applications"</a>
+                    <nav class="flex gap-5 pt-1 text-sm" aria-label="Sections">
+                        {links}
+                        {tenants_link}
                     </nav>
                     <div class="ml-auto flex items-center gap-3 text-sm">
                         <span class="text-slate-600" data-testid="user-email">{user.email.clone()}</span>
-                        <span class="rounded bg-slate-100 px-2 py-0.5 text-xs text-slate-600">{role}</span>
+                        {(!role.is_empty()).then(|| view! {
+                            <span class="rounded bg-slate-100 px-2 py-0.5 text-xs text-slate-600" data-testid="user-role">{role}</span>
+                        })}
                         <ActionForm action=logout>
                             <button type="submit" data-testid="logout"
                                 class="rounded-md border border-slate-300 px-3 py-1 text-sm hover:bg-slate-50">"Sign out"</button>
@@ -52,10 +114,95 @@ pub fn TenantLayout(user: SessionUserView, tenant_id: String, children: Children
                 </div>
             </header>
             <main class="mx-auto max-w-6xl px-6 py-8">
-                <h1 class="sr-only">{tenant_name.clone()}</h1>
-                <p class="text-sm text-slate-500" data-testid="tenant-name">{tenant_name}</p>
+                {tenant_name.map(|name| view! {
+                    <p class="text-sm text-slate-500" data-testid="tenant-name">{name}</p>
+                })}
                 {children()}
             </main>
         </div>
+    }
+}
+
+fn loading() -> impl IntoView {
+    view! { <p class="p-8 text-slate-500">"Loading…"</p> }
+}
+
+/// What a gate shows when it cannot show the page.
+fn refusal(err: AppError) -> AnyView {
+    match err.kind {
+        ErrorKind::Unauthenticated => view! { <Redirect path="/login"/> }.into_any(),
+        ErrorKind::NotFound | ErrorKind::Forbidden => view! { <NotFound/> }.into_any(),
+        _ => view! {
+            <div class="mx-auto mt-24 max-w-md space-y-4">
+                <ErrorMessage message=err.message/>
+                <a href="" class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"Try again"</a>
+            </div>
+        }
+        .into_any(),
+    }
+}
+
+/// A page under `/t/{tenant}/…`: signs the visitor in, checks (on the
+/// server) that they may see the tenant, and renders `page` inside the
+/// chrome. A tenant they cannot see shows the not-found page and nothing
+/// of its data: `page` is never called for it.
+#[component]
+pub fn TenantGate<F, V>(section: Section, page: F) -> impl IntoView
+where
+    F: Fn(TenantContext) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let params = use_params_map();
+    let tenant_id = move || params.read().get("tenant").unwrap_or_default();
+    let user = Resource::new(|| (), |_| current_user());
+    let tenant = Resource::new(tenant_id, open_tenant);
+    view! {
+        <Suspense fallback=loading>
+            {move || {
+                let page = page.clone();
+                Suspend::new(async move {
+                    let user = match user.await {
+                        Ok(Some(user)) => user,
+                        Ok(None) => return refusal(AppError::unauthenticated()),
+                        Err(err) => return refusal(err),
+                    };
+                    match tenant.await {
+                        Ok(context) => view! {
+                            <Chrome user=user tenant=Some(context.clone()) section=section>{page(context)}</Chrome>
+                        }
+                        .into_any(),
+                        Err(err) => refusal(err),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// A page for operators only; anyone else sees the not-found page.
+#[component]
+pub fn OperatorGate<F, V>(section: Section, page: F) -> impl IntoView
+where
+    F: Fn(SessionUserView) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let user = Resource::new(|| (), |_| current_user());
+    view! {
+        <Suspense fallback=loading>
+            {move || {
+                let page = page.clone();
+                Suspend::new(async move {
+                    match user.await {
+                        Ok(Some(user)) if user.is_operator => view! {
+                            <Chrome user=user.clone() tenant=None section=section>{page(user)}</Chrome>
+                        }
+                        .into_any(),
+                        Ok(Some(_)) => view! { <NotFound/> }.into_any(),
+                        Ok(None) => refusal(AppError::unauthenticated()),
+                        Err(err) => refusal(err),
+                    }
+                })
+            }}
+        </Suspense>
     }
 }

@@ -1,7 +1,12 @@
 //! One module per page, plus the chrome they share.
 
+pub mod application_dialogs;
+pub mod application_row;
 pub mod applications;
+pub mod audit;
 pub mod home;
 pub mod layout;
 pub mod login;
+pub mod members;
 pub mod not_found;
+pub mod tenants;

@@ -1,0 +1,177 @@
+//! The Applications tab's server functions: one domain call each, through
+//! the same services as the REST management API.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// Rows per page of the applications table.
+pub const PAGE_SIZE: u64 = 50;
+
+/// The secret that keeps working during its grace period after a rotation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviousSecret {
+    pub last_four: String,
+    pub expires_at: String,
+    pub last_used_at: Option<String>,
+}
+
+/// An application as the dashboard shows it. Times come as RFC 3339 text
+/// (shown) and Unix seconds (for ages).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Application {
+    pub client_id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub oauth_server_url: String,
+    pub discovery_endpoint: String,
+    pub created_at: String,
+    pub created_unix: i64,
+    pub management_access: String,
+    pub last_used_unix: Option<i64>,
+    pub tokens_issued: i64,
+    pub secret_last_four: String,
+    pub secret_created_unix: i64,
+    pub previous_secret: Option<PreviousSecret>,
+    /// The full secret, only right after it was created, rotated or revealed.
+    pub secret: Option<String>,
+}
+
+#[cfg(feature = "ssr")]
+impl From<domain::services::ApplicationView> for Application {
+    fn from(view: domain::services::ApplicationView) -> Self {
+        use crate::ssr::unix;
+        Self {
+            created_unix: unix(&view.created_at),
+            last_used_unix: view.last_used_at.as_deref().map(unix),
+            secret_created_unix: unix(&view.secret_created_at),
+            client_id: view.client_id,
+            tenant_id: view.tenant_id,
+            name: view.name,
+            oauth_server_url: view.oauth_server_url,
+            discovery_endpoint: view.discovery_endpoint,
+            created_at: view.created_at,
+            management_access: view.management_access.as_str().to_owned(),
+            tokens_issued: view.tokens_issued,
+            secret_last_four: view.secret_last_four,
+            previous_secret: view.previous_secret.map(|previous| PreviousSecret {
+                last_four: previous.last_four,
+                expires_at: previous.expires_at,
+                last_used_at: previous.last_used_at,
+            }),
+            secret: view.secret,
+        }
+    }
+}
+
+/// One page of the table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicationList {
+    pub applications: Vec<Application>,
+    /// Pass back as `after` for the next page; `None` on the last one.
+    pub next_cursor: Option<String>,
+    /// How many applications match the filter.
+    pub total: u64,
+    /// The server's clock, so ages read the same in the server render and
+    /// after hydration.
+    pub now_unix: i64,
+}
+
+/// A new secret and how long the old one keeps working.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rotated {
+    pub secret: String,
+    pub previous_expires_at: Option<String>,
+}
+
+/// A page of the tenant's applications, newest first, filtered by name or
+/// client ID. Keyset pagination keeps every page as fast as the first.
+#[server(endpoint = "list_applications")]
+pub async fn list_applications(tenant_id: String, filter: String, after: Option<String>) -> Result<ApplicationList, AppError> {
+    use crate::ssr;
+    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let services = ssr::services()?;
+    let now = services.now();
+    let query = domain::services::ListQuery { limit: Some(PAGE_SIZE), after, filter: Some(filter) };
+    let page = services.list_applications(&scope, query, now).await?;
+    Ok(ApplicationList {
+        applications: page.applications.into_iter().map(Application::from).collect(),
+        next_cursor: page.next_cursor,
+        total: page.total,
+        now_unix: now.timestamp(),
+    })
+}
+
+#[server(endpoint = "get_application")]
+pub async fn get_application(tenant_id: String, client_id: String) -> Result<Application, AppError> {
+    use crate::ssr;
+    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let services = ssr::services()?;
+    Ok(services.get_application(&scope, &client_id, services.now()).await?.into())
+}
+
+/// Registers an application; the answer carries its first secret.
+#[server(endpoint = "create_application")]
+pub async fn create_application(tenant_id: String, name: String) -> Result<Application, AppError> {
+    use crate::ssr;
+    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let services = ssr::services()?;
+    let access = domain::services::ManagementAccess::None;
+    Ok(services.create_application(&scope, &name, access, services.now()).await?.into())
+}
+
+/// The current secret in full. Admins only; every call is audited.
+#[server(endpoint = "reveal_secret")]
+pub async fn reveal_secret(tenant_id: String, client_id: String) -> Result<String, AppError> {
+    use crate::ssr;
+    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let services = ssr::services()?;
+    Ok(services.reveal_secret(&scope, &client_id, services.now()).await?)
+}
+
+/// Issues a new secret; the old one keeps working for `grace_secs`.
+#[server(endpoint = "rotate_secret")]
+pub async fn rotate_secret(tenant_id: String, client_id: String, grace_secs: i64) -> Result<Rotated, AppError> {
+    use crate::ssr;
+    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let services = ssr::services()?;
+    let rotated = services.rotate_secret(&scope, &client_id, grace_secs, services.now()).await?;
+    Ok(Rotated { secret: rotated.secret, previous_expires_at: rotated.previous_secret_expires_at })
+}
+
+/// Ends the previous secret's grace period now.
+#[server(endpoint = "revoke_previous_secret")]
+pub async fn revoke_previous_secret(tenant_id: String, client_id: String) -> Result<(), AppError> {
+    use crate::ssr;
+    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let services = ssr::services()?;
+    Ok(services.revoke_previous_secret(&scope, &client_id, services.now()).await?)
+}
+
+#[server(endpoint = "rename_application")]
+pub async fn rename_application(tenant_id: String, client_id: String, name: String) -> Result<Application, AppError> {
+    use crate::ssr;
+    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let services = ssr::services()?;
+    Ok(services.rename_application(&scope, &client_id, &name, services.now()).await?.into())
+}
+
+/// Sets what the application may do with the management API.
+#[server(endpoint = "set_management_access")]
+pub async fn set_management_access(tenant_id: String, client_id: String, access: String) -> Result<Application, AppError> {
+    use crate::ssr;
+    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let services = ssr::services()?;
+    let access = domain::services::ManagementAccess::parse(&access)?;
+    Ok(services.set_management_access(&scope, &client_id, access, services.now()).await?.into())
+}
+
+/// Deletes the application; its secrets stop working at once.
+#[server(endpoint = "delete_application")]
+pub async fn delete_application(tenant_id: String, client_id: String) -> Result<(), AppError> {
+    use crate::ssr;
+    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let services = ssr::services()?;
+    Ok(services.delete_application(&scope, &client_id, services.now()).await?)
+}

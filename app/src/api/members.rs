@@ -1,0 +1,62 @@
+//! The Members page's server functions.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// A member of the tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRow {
+    pub user_id: String,
+    pub email: String,
+    /// `admin` or `viewer`.
+    pub role: String,
+    pub added_at: String,
+}
+
+#[cfg(feature = "ssr")]
+impl From<domain::services::Member> for MemberRow {
+    fn from(member: domain::services::Member) -> Self {
+        Self { user_id: member.user_id, email: member.email, role: member.role.as_str().to_owned(), added_at: member.added_at }
+    }
+}
+
+#[server(endpoint = "list_members")]
+pub async fn list_members(tenant_id: String) -> Result<Vec<MemberRow>, AppError> {
+    use crate::ssr;
+    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let members = ssr::services()?.list_members(&scope).await?;
+    Ok(members.into_iter().map(MemberRow::from).collect())
+}
+
+/// Adds a user with `role`; a new email creates the user with
+/// `initial_password` (an existing user keeps theirs).
+#[server(endpoint = "add_member")]
+pub async fn add_member(tenant_id: String, email: String, role: String, initial_password: String) -> Result<MemberRow, AppError> {
+    use crate::ssr;
+    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let services = ssr::services()?;
+    let role = domain::Role::parse(&role)?;
+    let password = Some(initial_password.as_str()).filter(|p| !p.is_empty());
+    Ok(services.add_member(&scope, &email, role, password, services.now()).await?.into())
+}
+
+/// Changes a member's role; the last admin cannot be demoted.
+#[server(endpoint = "change_member_role")]
+pub async fn change_member_role(tenant_id: String, user_id: String, role: String) -> Result<(), AppError> {
+    use crate::ssr;
+    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let services = ssr::services()?;
+    let role = domain::Role::parse(&role)?;
+    Ok(services.change_member_role(&scope, &user_id, role, services.now()).await?)
+}
+
+/// Removes a member; the last admin cannot be removed.
+#[server(endpoint = "remove_member")]
+pub async fn remove_member(tenant_id: String, user_id: String) -> Result<(), AppError> {
+    use crate::ssr;
+    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let services = ssr::services()?;
+    Ok(services.remove_member(&scope, &user_id, services.now()).await?)
+}

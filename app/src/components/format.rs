@@ -1,0 +1,115 @@
+//! Text formatting shared by server render and hydration. Everything here
+//! is a pure function of its arguments (ages are measured against the
+//! server's clock sent with the data), so both renders produce the same text.
+
+const MINUTE: i64 = 60;
+const HOUR: i64 = 60 * MINUTE;
+const DAY: i64 = 24 * HOUR;
+const MONTH: i64 = 30 * DAY;
+const YEAR: i64 = 365 * DAY;
+
+fn plural(count: i64, unit: &str) -> String {
+    if count == 1 { format!("1 {unit}") } else { format!("{count} {unit}s") }
+}
+
+/// A length of time in the largest whole unit: "3 days", "1 hour".
+pub fn duration_words(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    match seconds {
+        s if s < MINUTE => "less than a minute".to_owned(),
+        s if s < HOUR => plural(s / MINUTE, "minute"),
+        s if s < DAY => plural(s / HOUR, "hour"),
+        s if s < MONTH => plural(s / DAY, "day"),
+        s if s < YEAR => plural(s / MONTH, "month"),
+        s => plural(s / YEAR, "year"),
+    }
+}
+
+/// How long ago `then` was, seen from `now` (Unix seconds): "3 days ago".
+pub fn ago(then: i64, now: i64) -> String {
+    let elapsed = now - then;
+    if elapsed < MINUTE { "just now".to_owned() } else { format!("{} ago", duration_words(elapsed)) }
+}
+
+/// The date of an RFC 3339 time: "2026-11-22".
+pub fn day(rfc3339: &str) -> String {
+    rfc3339.get(..10).unwrap_or(rfc3339).to_owned()
+}
+
+/// An RFC 3339 UTC time to the minute: "2026-11-22 11:45 UTC".
+pub fn timestamp(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(date), Some(time)) if rfc3339.ends_with('Z') => format!("{date} {time} UTC"),
+        _ => rfc3339.to_owned(),
+    }
+}
+
+/// The secret as the page shows it before anyone reveals it.
+pub fn masked(last_four: &str) -> String {
+    format!("{}{last_four}", "•".repeat(28))
+}
+
+/// A token request that runs as it is in a POSIX shell. Without the secret
+/// it reads it from `$CLAVIS_CLIENT_SECRET`, so the page never has to hold
+/// it for the command to be useful.
+pub fn curl_command(oauth_server_url: &str, client_id: &str, secret: Option<&str>) -> String {
+    // Client IDs are UUIDs and secrets base64url, so neither needs quoting
+    // inside the quotes nor form-encoding for HTTP Basic (RFC 6749 §2.3.1).
+    let credentials = match secret {
+        Some(secret) => format!("'{client_id}:{secret}'"),
+        None => format!("\"{client_id}:$CLAVIS_CLIENT_SECRET\""),
+    };
+    format!(
+        "curl -X POST '{oauth_server_url}/token' \\\n  -u {credentials} \\\n  -d grant_type=client_credentials"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_use_the_largest_whole_unit() {
+        assert_eq!(duration_words(5), "less than a minute");
+        assert_eq!(duration_words(60), "1 minute");
+        assert_eq!(duration_words(3 * HOUR + 59 * MINUTE), "3 hours");
+        assert_eq!(duration_words(DAY), "1 day");
+        assert_eq!(duration_words(45 * DAY), "1 month");
+        assert_eq!(duration_words(800 * DAY), "2 years");
+        assert_eq!(duration_words(-10), "less than a minute");
+    }
+
+    #[test]
+    fn ages_read_naturally_and_clamp_clock_skew() {
+        assert_eq!(ago(1_000, 1_030), "just now");
+        assert_eq!(ago(1_000, 1_000 + 2 * DAY), "2 days ago");
+        assert_eq!(ago(2_000, 1_000), "just now");
+    }
+
+    #[test]
+    fn times_are_shortened_for_tables() {
+        assert_eq!(day("2026-11-22T11:45:58Z"), "2026-11-22");
+        assert_eq!(timestamp("2026-11-22T11:45:58Z"), "2026-11-22 11:45 UTC");
+        assert_eq!(timestamp("yesterday"), "yesterday");
+    }
+
+    #[test]
+    fn the_mask_shows_only_the_last_four() {
+        let shown = masked("wxyz");
+        assert!(shown.ends_with("wxyz"));
+        assert_eq!(shown.chars().filter(|c| c.is_ascii_alphanumeric()).count(), 4);
+    }
+
+    #[test]
+    fn curl_commands_carry_the_credentials_or_read_them_from_the_environment() {
+        let url = "http://127.0.0.1:3000/oauth/v4/t1";
+        let with = curl_command(url, "c1", Some("s3cr-et_"));
+        assert_eq!(
+            with,
+            "curl -X POST 'http://127.0.0.1:3000/oauth/v4/t1/token' \\\n  -u 'c1:s3cr-et_' \\\n  -d grant_type=client_credentials"
+        );
+        let without = curl_command(url, "c1", None);
+        assert!(without.contains("-u \"c1:$CLAVIS_CLIENT_SECRET\""));
+        assert!(!without.contains("s3cr"));
+    }
+}

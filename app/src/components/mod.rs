@@ -1,0 +1,8 @@
+//! Pieces shared by the pages: the modal dialog, the name field with its
+//! counter, copy buttons, messages, and text formatting.
+
+pub mod copy;
+pub mod dialog;
+pub mod feedback;
+pub mod format;
+pub mod name_field;

@@ -1,0 +1,231 @@
+//! The dialogs a row opens: rotate the secret (with the old one's grace
+//! period), rename, and delete (confirmed by typing the name).
+
+use leptos::prelude::*;
+
+use super::application_row::RowDialog;
+use super::applications::{DANGER_BUTTON, PRIMARY_BUTTON, SECONDARY_BUTTON, TabState};
+use crate::api::applications::{Application, delete_application, get_application, rename_application, rotate_secret};
+use crate::components::dialog::Modal;
+use crate::components::feedback::ErrorMessage;
+use crate::components::format::timestamp;
+use crate::components::name_field::{MAX_NAME_CHARS, NameField, check_name};
+use crate::error::ErrorKind;
+
+/// How long the old secret keeps working after a rotation.
+pub const GRACE_CHOICES: [(i64, &str); 4] =
+    [(0, "Immediately"), (3_600, "After 1 hour"), (86_400, "After 24 hours"), (604_800, "After 7 days")];
+/// 24 hours: long enough to roll the new secret out without an outage.
+pub const DEFAULT_GRACE_SECS: i64 = 86_400;
+
+fn last_four(secret: &str) -> String {
+    let count = secret.chars().count();
+    secret.chars().skip(count.saturating_sub(4)).collect()
+}
+
+#[component]
+pub fn RotateDialog(app: RwSignal<Application>, state: TabState, dialog: RwSignal<Option<RowDialog>>) -> impl IntoView {
+    let grace = RwSignal::new(DEFAULT_GRACE_SECS);
+    let error = RwSignal::new(None::<String>);
+    let saving = RwSignal::new(false);
+    let close = Callback::new(move |()| dialog.set(None));
+    let name = app.with_untracked(|a| a.name.clone());
+    let client_id = StoredValue::new(app.with_untracked(|a| a.client_id.clone()));
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if saving.get_untracked() {
+            return;
+        }
+        saving.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let tenant = state.tenant();
+            let id = client_id.get_value();
+            match rotate_secret(tenant.clone(), id.clone(), grace.get_untracked()).await {
+                Ok(rotated) => {
+                    // The row shows the new secret and the old one's grace period.
+                    match get_application(tenant, id).await {
+                        Ok(mut fresh) => {
+                            fresh.secret = Some(rotated.secret);
+                            app.set(fresh);
+                        }
+                        Err(_) => app.update(|a| {
+                            a.secret_last_four = last_four(&rotated.secret);
+                            a.secret = Some(rotated.secret);
+                        }),
+                    }
+                    let name = app.with_untracked(|a| a.name.clone());
+                    state.notice.set(Some(match rotated.previous_expires_at {
+                        Some(until) => format!("New secret issued for {name}. The old one works until {}.", timestamp(&until)),
+                        None => format!("New secret issued for {name}. The old one no longer works."),
+                    }));
+                    dialog.set(None);
+                }
+                Err(err) => error.set(Some(err.message)),
+            }
+            saving.set(false);
+        });
+    };
+    let choices = GRACE_CHOICES
+        .iter()
+        .map(|&(secs, label)| {
+            let id = format!("grace-{secs}");
+            let label_for = id.clone();
+            view! {
+                <label for=label_for class="flex items-center gap-2 rounded-md px-2 py-1.5 hover:bg-slate-50">
+                    <input type="radio" id=id name="grace" value=secs.to_string()
+                        checked=move || grace.get() == secs on:change=move |_| grace.set(secs)/>
+                    <span>{label}</span>
+                    {(secs == DEFAULT_GRACE_SECS).then(|| view! { <span class="text-xs text-slate-500">"(recommended)"</span> })}
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <Modal id="rotate-secret" title=format!("Rotate the secret of {name}?") on_close=close>
+            <form class="mt-4 space-y-4" on:submit=on_submit>
+                <p class="text-sm text-slate-600">
+                    "A new secret is issued now. Services still using the old one keep working until it stops, so you can roll the new one out first."
+                </p>
+                <fieldset>
+                    <legend class="text-sm font-medium text-slate-700">"The old secret stops working"</legend>
+                    <div class="mt-2 space-y-1 text-sm">{choices}</div>
+                </fieldset>
+                {move || error.get().map(|message| view! { <ErrorMessage message=message/> })}
+                <div class="flex justify-end gap-3">
+                    <button type="button" class=SECONDARY_BUTTON on:click=move |_| close.run(())>"Cancel"</button>
+                    <button type="submit" class=PRIMARY_BUTTON data-testid="confirm-rotate" disabled=move || saving.get()>
+                        {move || if saving.get() { "Rotating…" } else { "Rotate secret" }}
+                    </button>
+                </div>
+            </form>
+        </Modal>
+    }
+}
+
+#[component]
+pub fn RenameDialog(app: RwSignal<Application>, state: TabState, dialog: RwSignal<Option<RowDialog>>) -> impl IntoView {
+    let name = RwSignal::new(app.with_untracked(|a| a.name.clone()));
+    let name_error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let saving = RwSignal::new(false);
+    let close = Callback::new(move |()| dialog.set(None));
+    let client_id = StoredValue::new(app.with_untracked(|a| a.client_id.clone()));
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if saving.get_untracked() {
+            return;
+        }
+        let checked = match check_name(&name.get_untracked(), MAX_NAME_CHARS) {
+            Ok(checked) => checked,
+            Err(message) => {
+                name_error.set(Some(message));
+                return;
+            }
+        };
+        saving.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match rename_application(state.tenant(), client_id.get_value(), checked).await {
+                Ok(mut fresh) => {
+                    fresh.secret = app.with_untracked(|a| a.secret.clone());
+                    state.notice.set(Some(format!("Renamed to {}.", fresh.name)));
+                    app.set(fresh);
+                    dialog.set(None);
+                }
+                Err(err) if err.kind == ErrorKind::Validation => name_error.set(Some(err.message)),
+                Err(err) => error.set(Some(err.message)),
+            }
+            saving.set(false);
+        });
+    };
+    view! {
+        <Modal id="rename-application" title="Rename application" on_close=close>
+            <form class="mt-4 space-y-4" on:submit=on_submit novalidate=true>
+                <NameField id="rename-application-name" label="Name" value=name error=name_error/>
+                {move || error.get().map(|message| view! { <ErrorMessage message=message/> })}
+                <div class="flex justify-end gap-3">
+                    <button type="button" class=SECONDARY_BUTTON on:click=move |_| close.run(())>"Cancel"</button>
+                    <button type="submit" class=PRIMARY_BUTTON disabled=move || saving.get()>
+                        {move || if saving.get() { "Saving…" } else { "Save" }}
+                    </button>
+                </div>
+            </form>
+        </Modal>
+    }
+}
+
+#[component]
+pub fn DeleteDialog(app: RwSignal<Application>, state: TabState, dialog: RwSignal<Option<RowDialog>>) -> impl IntoView {
+    let typed = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let saving = RwSignal::new(false);
+    let close = Callback::new(move |()| dialog.set(None));
+    let name = StoredValue::new(app.with_untracked(|a| a.name.clone()));
+    let client_id = StoredValue::new(app.with_untracked(|a| a.client_id.clone()));
+    let confirmed = move || typed.with(|text| text == &name.get_value());
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if saving.get_untracked() || !confirmed() {
+            return;
+        }
+        saving.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let id = client_id.get_value();
+            match delete_application(state.tenant(), id.clone()).await {
+                Ok(()) => {
+                    dialog.set(None);
+                    state.expanded.set(None);
+                    state.removed.update(|removed| removed.push(id));
+                    state.total_delta.update(|delta| *delta -= 1);
+                    state.notice.set(Some(format!("Deleted {}. Its secrets no longer work.", name.get_value())));
+                }
+                Err(err) => error.set(Some(err.message)),
+            }
+            saving.set(false);
+        });
+    };
+    view! {
+        <Modal id="delete-application" title=format!("Delete {}?", name.get_value()) on_close=close>
+            <form class="mt-4 space-y-4" on:submit=on_submit>
+                <p class="text-sm text-slate-600">
+                    "The application and its secrets are deleted at once: services using them can no longer get tokens. This cannot be undone."
+                </p>
+                <div>
+                    <label for="delete-confirm-name" class="block text-sm font-medium text-slate-700">
+                        "Type " <span class="font-mono font-semibold">{name.get_value()}</span> " to confirm"
+                    </label>
+                    <input id="delete-confirm-name" type="text" autocomplete="off" spellcheck="false"
+                        prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev))
+                        class="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-red-500 focus:outline-none focus:ring-1 focus:ring-red-500"/>
+                </div>
+                {move || error.get().map(|message| view! { <ErrorMessage message=message/> })}
+                <div class="flex justify-end gap-3">
+                    <button type="button" class=SECONDARY_BUTTON on:click=move |_| close.run(())>"Cancel"</button>
+                    <button type="submit" class=DANGER_BUTTON data-testid="confirm-delete"
+                        disabled=move || saving.get() || !confirmed()>
+                        {move || if saving.get() { "Deleting…" } else { "Delete application" }}
+                    </button>
+                </div>
+            </form>
+        </Modal>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_grace_is_one_of_the_choices() {
+        assert!(GRACE_CHOICES.iter().any(|&(secs, _)| secs == DEFAULT_GRACE_SECS));
+        assert_eq!(GRACE_CHOICES.map(|(secs, _)| secs), [0, 3_600, 86_400, 604_800]);
+    }
+
+    #[test]
+    fn last_four_is_the_tail() {
+        assert_eq!(last_four("abcdefgh"), "efgh");
+        assert_eq!(last_four("ab"), "ab");
+    }
+}

@@ -1,0 +1,117 @@
+//! `/tenants`: for operators, every tenant, and creating a new one.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::applications::PRIMARY_BUTTON;
+use super::layout::{OperatorGate, Section};
+use crate::api::tenants::{create_tenant, list_tenants};
+use crate::components::feedback::{ErrorMessage, Notice};
+use crate::components::format::day;
+
+/// The longest tenant name, in characters (the domain's rule).
+const MAX_TENANT_NAME_CHARS: usize = 100;
+
+#[component]
+pub fn TenantsPage() -> impl IntoView {
+    view! {
+        <Title text="Tenants · Clavis"/>
+        <OperatorGate section=Section::Tenants page=|_| view! { <TenantsTab/> }/>
+    }
+}
+
+#[component]
+fn TenantsTab() -> impl IntoView {
+    let reload = RwSignal::new(0_u32);
+    let tenants = Resource::new(move || reload.get(), |_| list_tenants());
+    let notice = RwSignal::new(None::<String>);
+    let name = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let saving = RwSignal::new(false);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if saving.get_untracked() {
+            return;
+        }
+        let typed = name.get_untracked();
+        let count = typed.trim().chars().count();
+        if count == 0 || count > MAX_TENANT_NAME_CHARS {
+            error.set(Some(format!("Enter a name of 1 to {MAX_TENANT_NAME_CHARS} characters.")));
+            return;
+        }
+        saving.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match create_tenant(typed).await {
+                Ok(tenant) => {
+                    notice.set(Some(format!("Created tenant {}.", tenant.name)));
+                    name.set(String::new());
+                    reload.update(|n| *n += 1);
+                }
+                Err(err) => error.set(Some(err.message)),
+            }
+            saving.set(false);
+        });
+    };
+    view! {
+        <div class="mt-4">
+            <h2 class="text-2xl font-bold tracking-tight">"Tenants"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "Each tenant has its own applications, signing keys, members and token endpoint."
+            </p>
+        </div>
+        <Notice notice=notice/>
+        <form class="mt-6 flex flex-wrap items-end gap-3 rounded-xl bg-white p-5 shadow-sm ring-1 ring-slate-200"
+            on:submit=on_submit novalidate=true>
+            <div class="min-w-64 flex-1">
+                <label for="tenant-name-input" class="block text-sm font-medium text-slate-700">"New tenant name"</label>
+                <input id="tenant-name-input" type="text" autocomplete="off" aria-describedby="tenant-name-error"
+                    prop:value=move || name.get() on:input=move |ev| { name.set(event_target_value(&ev)); error.set(None); }
+                    class="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-1 focus:ring-indigo-500"/>
+            </div>
+            <button type="submit" class=PRIMARY_BUTTON disabled=move || saving.get()>
+                {move || if saving.get() { "Creating…" } else { "Create tenant" }}
+            </button>
+            <div id="tenant-name-error" class="basis-full">
+                {move || error.get().map(|message| view! { <ErrorMessage message=message/> })}
+            </div>
+        </form>
+        <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading tenants…"</p> }>
+            {move || Suspend::new(async move {
+                match tenants.await {
+                    Ok(rows) => view! {
+                        <div class="mt-6 overflow-x-auto rounded-xl bg-white shadow-sm ring-1 ring-slate-200">
+                            <table class="min-w-full text-left text-sm" data-testid="tenants-table">
+                                <thead class="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
+                                    <tr>
+                                        <th scope="col" class="px-4 py-3 font-medium">"Name"</th>
+                                        <th scope="col" class="px-4 py-3 font-medium">"Tenant ID"</th>
+                                        <th scope="col" class="px-4 py-3 font-medium">"Created"</th>
+                                        <th scope="col" class="px-4 py-3 font-medium"><span class="sr-only">"Open"</span></th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {rows.into_iter().map(|tenant| {
+                                        let href = format!("/t/{}/applications", tenant.tenant_id);
+                                        view! {
+                                            <tr class="border-t border-slate-100" data-testid="tenant-row" data-tenant-id=tenant.tenant_id.clone()>
+                                                <td class="px-4 py-3 font-medium">{tenant.name.clone()}</td>
+                                                <td class="px-4 py-3 font-mono text-xs text-slate-600">{tenant.tenant_id.clone()}</td>
+                                                <td class="px-4 py-3 text-slate-600">{day(&tenant.created_at)}</td>
+                                                <td class="px-4 py-3 text-right">
+                                                    <a href=href class="font-medium text-indigo-600 hover:text-indigo-500"
+                                                        aria-label=format!("Open {}", tenant.name)>"Open"</a>
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any(),
+                    Err(err) => view! { <div class="mt-6"><ErrorMessage message=err.message/></div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
