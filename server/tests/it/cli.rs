@@ -154,6 +154,20 @@ fn subcommands_print_json_and_fail_with_one_line() {
     assert!(one_line_error(&unknown).contains("tenant not found"));
     let gone = clavis(&dir).args(["app", "delete", "--tenant", &tenant_id, "--client-id", &client_id]).output().unwrap();
     assert!(one_line_error(&gone).contains("application not found"));
+    let member = run_json(
+        clavis(&dir)
+            .args(["member", "add", "--tenant", &tenant_id, "--email", "Ops@Example.com", "--role", "viewer"])
+            .env("CLAVIS_MEMBER_PASSWORD", "a-long-initial-password")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(member["email"], "ops@example.com");
+    assert_eq!(member["role"], "viewer");
+    let members = run_json(clavis(&dir).args(["member", "list", "--tenant", &tenant_id]).output().unwrap());
+    assert!(members.to_string().contains("ops@example.com"), "{members}");
+    assert!(!members.to_string().contains("a-long-initial-password"));
+    let no_password = clavis(&dir).args(["member", "add", "--tenant", &tenant_id, "--email", "new@example.com"]).output().unwrap();
+    assert!(one_line_error(&no_password).contains("initial password"));
     let bad_alg = clavis(&dir).args(["tenant", "create", "--name", "X", "--signing-alg", "HS256"]).output().unwrap();
     assert!(one_line_error(&bad_alg).contains("RS256, ES256 or EdDSA"));
     std::fs::remove_dir_all(&dir).ok();
