@@ -4,7 +4,6 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use domain::oauth::client_auth::authenticate_request;
 use domain::oauth::introspection::token_param;
 
 use super::{request, response, tenant_runtime};
@@ -23,15 +22,8 @@ pub async fn introspect(
     };
     let realm = Some(runtime.issuer.as_str());
     let result = async {
-        let parsed = request::read(&headers, body).await?;
-        let used_basic = parsed.basic.is_some();
-        let credentials = authenticate_request(parsed.basic, &parsed.params).map_err(|e| e.with_basic_challenge(used_basic))?;
-        let caller = state
-            .services
-            .authenticate_client(&runtime.tenant_id, &credentials, now)
-            .await
-            .map_err(|e| e.with_basic_challenge(used_basic))?;
-        let token = token_param(&parsed.params)?;
+        let (caller, params) = request::read_authenticated(&state.services, &runtime.tenant_id, &headers, body, now).await?;
+        let token = token_param(&params)?;
         state.services.introspect(&runtime, &caller, token, now).await
     }
     .await;

@@ -3,8 +3,11 @@
 
 use axum::body::Body;
 use axum::http::{HeaderMap, header};
+use chrono::{DateTime, Utc};
+use domain::Services;
 use domain::oauth::OAuthError;
-use domain::oauth::client_auth::{ClientCredentials, parse_basic};
+use domain::oauth::client_auth::{ClientCredentials, authenticate_request, parse_basic};
+use domain::services::AuthenticatedClient;
 use domain::oauth::params::Params;
 
 use super::MAX_BODY_BYTES;
@@ -49,4 +52,23 @@ pub async fn read(headers: &HeaderMap, body: Body) -> Result<OAuthRequest, OAuth
         BodyKind::Json => Params::from_json(&bytes)?,
     };
     Ok(OAuthRequest { params, basic })
+}
+
+/// Reads a request to an endpoint that only the tenant's own clients may
+/// call (introspection, revocation) and authenticates its client.
+pub async fn read_authenticated(
+    services: &Services,
+    tenant_id: &str,
+    headers: &HeaderMap,
+    body: Body,
+    now: DateTime<Utc>,
+) -> Result<(AuthenticatedClient, Params), OAuthError> {
+    let parsed = read(headers, body).await?;
+    let used_basic = parsed.basic.is_some();
+    let credentials = authenticate_request(parsed.basic, &parsed.params).map_err(|e| e.with_basic_challenge(used_basic))?;
+    let caller = services
+        .authenticate_client(tenant_id, &credentials, now)
+        .await
+        .map_err(|e| e.with_basic_challenge(used_basic))?;
+    Ok((caller, parsed.params))
 }
