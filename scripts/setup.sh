@@ -25,12 +25,15 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
-# npm ci only when the lockfile changed since the last install.
+# Install npm packages only when the lockfile changed since the last install.
 npm_install() {
   local dir=$1
   if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.clavis-installed-lock" 2>/dev/null; then
     say "installing npm packages in $dir"
-    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+    # npm install, not npm ci: on this network npm writes lockfiles without the
+    # optional platform packages of other systems, which npm ci then rejects.
+    # install still honours the pinned versions in the lockfile.
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --loglevel=error)
     cp "$dir/package-lock.json" "$dir/node_modules/.clavis-installed-lock"
   fi
 }
