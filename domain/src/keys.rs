@@ -140,26 +140,43 @@ impl Signer {
         self.alg
     }
 
-    /// Builds the compact JWS `header.payload.signature` for `claims_json`.
+    /// Builds the compact JWS `header.payload.signature` for `claims_json`,
+    /// in one allocation.
     pub fn sign_jwt(&self, claims_json: &[u8]) -> Result<String> {
-        let mut token = String::with_capacity(self.encoded_header.len() + claims_json.len() * 4 / 3 + 400);
+        let mut token = String::with_capacity(
+            self.encoded_header.len() + 1 + claims_json.len().div_ceil(3) * 4 + 1 + MAX_SIGNATURE_B64,
+        );
         token.push_str(&self.encoded_header);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(claims_json, &mut token);
         let failed = |_| Error::internal("signing failed");
-        let signature = match &self.key {
+        match &self.key {
             ParsedKey::Rsa(pair) => {
-                let mut out = vec![0u8; pair.public_modulus_len()];
-                pair.sign(&RSA_PKCS1_SHA256, &self.rng, token.as_bytes(), &mut out).map_err(failed)?;
-                out
+                let mut out = [0u8; MAX_RSA_SIGNATURE];
+                let out = out.get_mut(..pair.public_modulus_len()).ok_or_else(|| Error::internal("RSA key too large"))?;
+                pair.sign(&RSA_PKCS1_SHA256, &self.rng, token.as_bytes(), out).map_err(failed)?;
+                push_signature(&mut token, out);
             }
-            ParsedKey::Ecdsa(pair) => pair.sign(&self.rng, token.as_bytes()).map_err(failed)?.as_ref().to_vec(),
-            ParsedKey::Ed25519(pair) => pair.sign(token.as_bytes()).as_ref().to_vec(),
-        };
-        token.push('.');
-        URL_SAFE_NO_PAD.encode_string(&signature, &mut token);
+            ParsedKey::Ecdsa(pair) => {
+                let signature = pair.sign(&self.rng, token.as_bytes()).map_err(failed)?;
+                push_signature(&mut token, signature.as_ref());
+            }
+            ParsedKey::Ed25519(pair) => {
+                let signature = pair.sign(token.as_bytes());
+                push_signature(&mut token, signature.as_ref());
+            }
+        }
         Ok(token)
     }
+}
+
+/// The largest RSA signature handled: a 4096-bit modulus.
+const MAX_RSA_SIGNATURE: usize = 512;
+const MAX_SIGNATURE_B64: usize = MAX_RSA_SIGNATURE.div_ceil(3) * 4;
+
+fn push_signature(token: &mut String, signature: &[u8]) {
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(signature, token);
 }
 
 #[cfg(test)]

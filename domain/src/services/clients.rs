@@ -167,10 +167,13 @@ impl Services {
 
     fn record_usage(&self, secret_id: &str, client_id: &str, now_unix: i64) {
         if let Ok(mut pending) = self.inner.usage.pending.lock() {
-            let usage = pending.entry(secret_id.to_owned()).or_insert_with(|| Usage {
-                client_id: client_id.to_owned(),
-                ..Usage::default()
-            });
+            // Look up before inserting, so a known secret costs no allocation.
+            let usage = match pending.get_mut(secret_id) {
+                Some(usage) => usage,
+                None => pending
+                    .entry(secret_id.to_owned())
+                    .or_insert_with(|| Usage { client_id: client_id.to_owned(), ..Usage::default() }),
+            };
             usage.last_used = usage.last_used.max(now_unix);
             usage.tokens += 1;
         }

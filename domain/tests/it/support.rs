@@ -1,6 +1,6 @@
 //! Fresh databases and services for each test, on every configured backend.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeZone, Utc};
 use domain::crypto::MasterKey;
@@ -19,15 +19,21 @@ pub struct TestEnv {
     pub backend: &'static str,
     pub services: Services,
     pub clock: Arc<ManualClock>,
+    /// Keeps a SQLite database's directory until its last user is gone.
+    _dir: Option<Arc<TempDir>>,
+}
+
+/// A temporary directory, removed on drop.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 async fn sqlite_env() -> TestEnv {
-    let dir = std::env::temp_dir().join(format!("clavis-test-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let db = domain::db::connect(&domain::db::sqlite_url(&dir.join("test.db"))).await.expect("sqlite");
-    domain::db::migrate(&db).await.expect("migrate sqlite");
-    let clock = Arc::new(ManualClock::new(t0()));
-    TestEnv { backend: "sqlite", services: Services::new(db, clock.clone(), MasterKey::generate(), PUBLIC_URL), clock }
+    SharedDb::sqlite().await.instance().await
 }
 
 /// A new database in the throwaway cluster, so tests never share rows.
@@ -42,11 +48,7 @@ pub async fn postgres_url() -> Option<String> {
 }
 
 async fn postgres_env() -> Option<TestEnv> {
-    let url = postgres_url().await?;
-    let db = domain::db::connect(&url).await.expect("postgres");
-    domain::db::migrate(&db).await.expect("migrate postgres");
-    let clock = Arc::new(ManualClock::new(t0()));
-    Some(TestEnv { backend: "postgres", services: Services::new(db, clock.clone(), MasterKey::generate(), PUBLIC_URL), clock })
+    Some(SharedDb::postgres().await?.instance().await)
 }
 
 /// SQLite always; PostgreSQL too when the test command provides a cluster.
@@ -54,6 +56,89 @@ pub async fn envs() -> Vec<TestEnv> {
     let mut envs = vec![sqlite_env().await];
     envs.extend(postgres_env().await);
     envs
+}
+
+/// A fresh, migrated database that several `Services` can share, the way
+/// several `clavis` processes share one database. Each instance has its own
+/// connection pool, caches and clock; they share the master key.
+pub struct SharedDb {
+    pub backend: &'static str,
+    url: String,
+    master_key: MasterKey,
+    dir: Option<Arc<TempDir>>,
+}
+
+/// The SQL of every statement a connection executed, in order.
+#[derive(Clone, Default)]
+pub struct StatementLog(Arc<Mutex<Vec<String>>>);
+
+impl StatementLog {
+    /// Everything recorded so far, and forget it.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().expect("statement log"))
+    }
+}
+
+/// Whether a statement changes rows or schema.
+pub fn is_write(sql: &str) -> bool {
+    let verb = sql.split_whitespace().next().unwrap_or_default().to_ascii_uppercase();
+    matches!(verb.as_str(), "INSERT" | "UPDATE" | "DELETE" | "REPLACE" | "UPSERT" | "CREATE" | "ALTER" | "DROP" | "TRUNCATE")
+}
+
+impl SharedDb {
+    pub async fn sqlite() -> Self {
+        let dir = std::env::temp_dir().join(format!("clavis-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let url = domain::db::sqlite_url(&dir.join("test.db"));
+        Self::migrated("sqlite", url, Some(Arc::new(TempDir(dir)))).await
+    }
+
+    pub async fn postgres() -> Option<Self> {
+        Some(Self::migrated("postgres", postgres_url().await?, None).await)
+    }
+
+    async fn migrated(backend: &'static str, url: String, dir: Option<Arc<TempDir>>) -> Self {
+        let db = domain::db::connect(&url).await.expect(backend);
+        domain::db::migrate(&db).await.expect("migrate");
+        db.close().await.ok();
+        Self { backend, url, master_key: MasterKey::generate(), dir }
+    }
+
+    /// SQLite always; PostgreSQL too when the test command provides a cluster.
+    pub async fn all() -> Vec<Self> {
+        let mut dbs = vec![Self::sqlite().await];
+        dbs.extend(Self::postgres().await);
+        dbs
+    }
+
+    /// Services on a new connection pool with its own clock (at `t0()`).
+    pub async fn instance(&self) -> TestEnv {
+        let db = domain::db::connect(&self.url).await.expect(self.backend);
+        self.wrap(db)
+    }
+
+    /// Like `instance`, recording every statement its connection executes.
+    pub async fn logged_instance(&self) -> (TestEnv, StatementLog) {
+        let mut db = domain::db::connect(&self.url).await.expect(self.backend);
+        let log = StatementLog::default();
+        let sink = log.clone();
+        db.set_metric_callback(move |info| {
+            if let Ok(mut statements) = sink.0.lock() {
+                statements.push(info.statement.sql.clone());
+            }
+        });
+        (self.wrap(db), log)
+    }
+
+    fn wrap(&self, db: sea_orm::DatabaseConnection) -> TestEnv {
+        let clock = Arc::new(ManualClock::new(t0()));
+        TestEnv {
+            backend: self.backend,
+            services: Services::new(db, clock.clone(), self.master_key.clone(), PUBLIC_URL),
+            clock,
+            _dir: self.dir.clone(),
+        }
+    }
 }
 
 impl TestEnv {

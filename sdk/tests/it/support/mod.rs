@@ -1,6 +1,8 @@
-//! Test fixtures: the `Issuer` abstraction (a fake tenant today, a real Clavis later),
-//! a counting proxy, and helpers that forge bad tokens and call a protected app.
+//! Test fixtures: the `Issuer` abstraction (an in-test fake tenant, or a real
+//! Clavis server), a counting proxy, and helpers that forge bad tokens and call
+//! a protected app.
 
+pub mod clavis;
 pub mod fake_issuer;
 pub mod keys;
 pub mod proxy;
@@ -20,12 +22,12 @@ use clavis_sdk::{
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
+pub use clavis::Clavis;
 pub use fake_issuer::FakeIssuer;
 pub use proxy::Proxy;
 
-/// What the scenarios need from an issuer. `FakeIssuer` implements it; a
-/// fixture that starts the real Clavis server (creating a tenant and an
-/// application) can implement it too and run the same scenarios.
+/// What the scenarios need from an issuer: `FakeIssuer` (in-test) and
+/// `Clavis` (the real server, started by the test) implement it.
 #[allow(async_fn_in_trait)]
 pub trait Issuer {
     /// The tenant's `oAuthServerUrl` (also the tokens' `iss`).

@@ -25,14 +25,14 @@ fn public_json(body: String, cache_control: &'static str) -> Response {
 }
 
 pub async fn jwks(State(state): State<AppState>, Path(tenant_id): Path<String>) -> Response {
-    match tenant_runtime(&state, &tenant_id, state.services.now()).await {
+    match tenant_runtime(&state.services, &tenant_id, state.services.now()).await {
         Ok(runtime) => public_json(runtime.jwks_json.clone(), JWKS_MAX_AGE),
         Err(response) => response,
     }
 }
 
 pub async fn metadata(State(state): State<AppState>, Path(tenant_id): Path<String>) -> Response {
-    match tenant_runtime(&state, &tenant_id, state.services.now()).await {
+    match tenant_runtime(&state.services, &tenant_id, state.services.now()).await {
         Ok(runtime) => {
             let document = ServerMetadata::new(&runtime.issuer, &runtime.default_scope, runtime.published_algs.clone());
             match serde_json::to_string(&document) {

@@ -16,7 +16,7 @@ pub async fn introspect(
     body: Body,
 ) -> Response {
     let now = state.services.now();
-    let runtime = match tenant_runtime(&state, &tenant_id, now).await {
+    let runtime = match tenant_runtime(&state.services, &tenant_id, now).await {
         Ok(runtime) => runtime,
         Err(response) => return response,
     };

@@ -14,6 +14,7 @@ use axum::Router;
 use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
+use domain::Services;
 use domain::services::TenantRuntime;
 
 use super::AppState;
@@ -35,12 +36,12 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The tenant's runtime, or the response to send instead (404, 503).
-async fn tenant_runtime(state: &AppState, tenant_id: &str, now: DateTime<Utc>) -> Result<Arc<TenantRuntime>, Response> {
+async fn tenant_runtime(services: &Services, tenant_id: &str, now: DateTime<Utc>) -> Result<Arc<TenantRuntime>, Response> {
     // Tenant IDs are UUIDs; anything else is answered without a query.
     if uuid::Uuid::parse_str(tenant_id).is_err() {
         return Err(response::unknown_tenant());
     }
-    match state.services.tenant_runtime(tenant_id, now).await {
+    match services.tenant_runtime(tenant_id, now).await {
         Ok(Some(runtime)) => Ok(runtime),
         Ok(None) => Err(response::unknown_tenant()),
         Err(err) => Err(response::oauth_error(&domain_failure(&err), None)),

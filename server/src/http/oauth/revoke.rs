@@ -11,7 +11,7 @@ use crate::http::AppState;
 
 pub async fn revoke(State(state): State<AppState>, Path(tenant_id): Path<String>, headers: HeaderMap, body: Body) -> Response {
     let now = state.services.now();
-    let runtime = match tenant_runtime(&state, &tenant_id, now).await {
+    let runtime = match tenant_runtime(&state.services, &tenant_id, now).await {
         Ok(runtime) => runtime,
         Err(response) => return response,
     };

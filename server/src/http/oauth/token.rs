@@ -5,15 +5,17 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
+use domain::Services;
 use domain::oauth::{ErrorCode, OAuthError, token_request};
 
 use super::{request, response, tenant_runtime};
-use crate::http::AppState;
 
-/// Takes the whole request rather than a `HeaderMap` extractor, which would clone the headers.
-pub async fn token(State(state): State<AppState>, Path(tenant_id): Path<String>, http_request: Request) -> Response {
-    let now = state.services.now();
-    let runtime = match tenant_runtime(&state, &tenant_id, now).await {
+/// Extracts only the services (not the whole `AppState`, whose dashboard
+/// options are costly to clone) and the whole request (a `HeaderMap`
+/// extractor would clone the headers).
+pub async fn token(State(services): State<Services>, Path(tenant_id): Path<String>, http_request: Request) -> Response {
+    let now = services.now();
+    let runtime = match tenant_runtime(&services, &tenant_id, now).await {
         Ok(runtime) => runtime,
         Err(response) => return response,
     };
@@ -33,7 +35,7 @@ pub async fn token(State(state): State<AppState>, Path(tenant_id): Path<String>,
     };
     let client_id = token_request.credentials.client_id.as_str();
     if let Some(source) = source
-        && let Some(wait) = state.services.client_auth_wait(client_id, source, now)
+        && let Some(wait) = services.client_auth_wait(client_id, source, now)
     {
         let mut response = response::oauth_error(&OAuthError::too_many_failures(wait), realm);
         if let Ok(value) = HeaderValue::from_str(&wait.to_string()) {
@@ -41,12 +43,12 @@ pub async fn token(State(state): State<AppState>, Path(tenant_id): Path<String>,
         }
         return response;
     }
-    let issued = state.services.issue_token(&runtime, &token_request, now).await;
+    let issued = services.issue_token(&runtime, &token_request, now).await;
     if let Some(source) = source {
         match &issued {
-            Ok(_) => state.services.record_client_auth_success(client_id, source),
+            Ok(_) => services.record_client_auth_success(client_id, source),
             Err(err) if err.code == ErrorCode::InvalidClient => {
-                state.services.record_client_auth_failure(client_id, source, now);
+                services.record_client_auth_failure(client_id, source, now);
             }
             Err(_) => {}
         }
