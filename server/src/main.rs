@@ -125,6 +125,10 @@ fn spawn_housekeeping(services: domain::Services) {
             if let Err(err) = store.delete_expired(services.now().timestamp()).await {
                 tracing::warn!(error = %err, "could not delete expired sessions");
             }
+            // Per-minute usage is kept for 30 days.
+            if let Err(err) = services.prune_usage(services.now() - chrono::Duration::days(30)).await {
+                tracing::warn!(error = %err, "could not prune usage counters");
+            }
         }
     });
 }

@@ -1,6 +1,7 @@
 //! sea-orm entities: one module per table of the initial migration.
 
 pub mod application;
+pub mod application_usage;
 pub mod audit_event;
 pub mod client_secret;
 pub mod membership;

@@ -382,6 +382,10 @@ impl Services {
             .exec(&txn)
             .await?;
         application::Entity::delete_by_id(client_id.to_owned()).exec(&txn).await?;
+        crate::entities::application_usage::Entity::delete_many()
+            .filter(crate::entities::application_usage::Column::ClientId.eq(client_id))
+            .exec(&txn)
+            .await?;
         AuditRecord {
             tenant_id: Some(scope.tenant_id()),
             actor: scope.actor(),

@@ -6,14 +6,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Alias, Expr, OnConflict};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::Services;
 use super::applications::ManagementAccess;
 use crate::Result;
 use crate::crypto::{hex_decode_32, secret_matches};
-use crate::entities::{application, client_secret};
+use crate::entities::{application, application_usage, client_secret};
 use crate::oauth::OAuthError;
 use crate::oauth::client_auth::ClientCredentials;
 
@@ -59,6 +59,8 @@ struct Usage {
     last_used: i64,
     tokens: i64,
     client_id: String,
+    /// (start of minute, tokens) in time order; one entry per minute in use.
+    minutes: Vec<(i64, i64)>,
 }
 
 /// Per-secret usage since the last flush.
@@ -176,6 +178,11 @@ impl Services {
             };
             usage.last_used = usage.last_used.max(now_unix);
             usage.tokens += 1;
+            let minute = now_unix - now_unix.rem_euclid(60);
+            match usage.minutes.last_mut() {
+                Some((start, count)) if *start == minute => *count += 1,
+                _ => usage.minutes.push((minute, 1)),
+            }
         }
     }
 
@@ -187,7 +194,11 @@ impl Services {
             Err(_) => return Ok(0),
         };
         let mut per_app: HashMap<String, (i64, i64)> = HashMap::new();
+        let mut per_minute: HashMap<(&str, i64), i64> = HashMap::new();
         for (secret_id, usage) in &batch {
+            for (minute, count) in &usage.minutes {
+                *per_minute.entry((usage.client_id.as_str(), *minute)).or_insert(0) += count;
+            }
             client_secret::Entity::update_many()
                 .col_expr(client_secret::Column::LastUsedAt, Expr::value(usage.last_used))
                 .filter(client_secret::Column::Id.eq(secret_id.as_str()))
@@ -205,6 +216,24 @@ impl Services {
                 .exec(self.db())
                 .await?;
         }
+        for ((client_id, minute), tokens) in per_minute {
+            application_usage::Entity::insert(application_usage::ActiveModel {
+                client_id: Set(client_id.to_owned()),
+                minute: Set(minute),
+                tokens: Set(tokens),
+            })
+            .on_conflict(
+                OnConflict::columns([application_usage::Column::ClientId, application_usage::Column::Minute])
+                    .value(
+                        application_usage::Column::Tokens,
+                        Expr::col((application_usage::Entity, application_usage::Column::Tokens))
+                            .add(Expr::col((Alias::new("excluded"), application_usage::Column::Tokens))),
+                    )
+                    .to_owned(),
+            )
+            .exec(self.db())
+            .await?;
+        }
         Ok(batch.len())
     }
 }
@@ -219,5 +248,50 @@ pub(crate) fn oauth_failure(err: &crate::Error) -> OAuthError {
             tracing::error!(error = %other, "OAuth request failed");
             OAuthError::server_error()
         }
+    }
+}
+
+/// Tokens one application received in one minute.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageMinute {
+    pub minute: String,
+    pub tokens: i64,
+}
+
+impl Services {
+    /// Deletes per-minute usage older than `before`; returns the rows removed.
+    pub async fn prune_usage(&self, before: DateTime<Utc>) -> Result<u64> {
+        let result = application_usage::Entity::delete_many()
+            .filter(application_usage::Column::Minute.lt(before.timestamp()))
+            .exec(self.db())
+            .await?;
+        Ok(result.rows_affected)
+    }
+
+    /// Tokens issued to an application per minute since `since`, oldest
+    /// first; minutes without tokens are absent. Counts reach the database
+    /// with the usage flush, every few seconds.
+    pub async fn usage_per_minute(
+        &self,
+        scope: &crate::TenantScope,
+        client_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<UsageMinute>> {
+        let app = application::Entity::find_by_id(client_id.to_owned())
+            .filter(application::Column::TenantId.eq(scope.tenant_id()))
+            .one(self.db())
+            .await?
+            .ok_or(crate::Error::NotFound("application"))?;
+        let rows = application_usage::Entity::find()
+            .filter(application_usage::Column::ClientId.eq(app.client_id))
+            .filter(application_usage::Column::Minute.gte(since.timestamp()))
+            .order_by_asc(application_usage::Column::Minute)
+            .all(self.db())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| UsageMinute { minute: super::tenants::rfc3339(row.minute), tokens: row.tokens })
+            .collect())
     }
 }

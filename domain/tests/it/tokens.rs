@@ -215,5 +215,26 @@ async fn usage_is_counted_in_memory_and_flushed_in_batches() {
         assert_eq!(after.tokens_issued, 3, "{}", env.backend);
         assert!(after.last_used_at.is_some());
         assert_eq!(s.flush_usage().await.unwrap(), 0);
+
+        // Per-minute counts: a new minute opens a new bucket; a second flush
+        // into the same minute adds to it.
+        env.clock.advance(chrono::Duration::seconds(60));
+        for _ in 0..2 {
+            token_code(&env, &tenant.tenant_id, &app.client_id, app.secret.as_deref().unwrap()).await.unwrap();
+        }
+        s.flush_usage().await.unwrap();
+        token_code(&env, &tenant.tenant_id, &app.client_id, app.secret.as_deref().unwrap()).await.unwrap();
+        s.flush_usage().await.unwrap();
+        let minutes = s.usage_per_minute(&scope, &app.client_id, super::support::t0()).await.unwrap();
+        assert_eq!(minutes.iter().map(|m| m.tokens).collect::<Vec<_>>(), [3, 3], "{}", env.backend);
+        let later = s.usage_per_minute(&scope, &app.client_id, super::support::t0() + Duration::seconds(60)).await.unwrap();
+        assert_eq!(later.len(), 1);
+        let (_, other) = env.tenant("Other").await;
+        assert!(matches!(s.usage_per_minute(&other, &app.client_id, super::support::t0()).await, Err(domain::Error::NotFound(_))));
+        assert_eq!(s.prune_usage(super::support::t0() + Duration::seconds(60)).await.unwrap(), 1);
+        assert_eq!(s.usage_per_minute(&scope, &app.client_id, super::support::t0()).await.unwrap().len(), 1);
+        s.delete_application(&scope, &app.client_id, env.now()).await.unwrap();
+        let (_, again) = env.tenant("Again").await;
+        assert!(s.usage_per_minute(&again, &app.client_id, super::support::t0()).await.is_err());
     }
 }
