@@ -6,10 +6,17 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh --e2e
 
+if cargo fmt --version >/dev/null 2>&1; then
+  echo "==> cargo fmt --check"
+  cargo fmt --all --check
+else
+  echo "rustfmt not installed: the formatting check was skipped."
+fi
+
+echo "==> cargo test (unit, database, HTTP, SDK against a live server)"
 # `cargo test` builds target/debug/clavis (the server crate has integration
 # tests), and all test binaries are built before any runs, so the SDK tests
 # find the binary they start.
-echo "==> cargo test (unit, database, HTTP, SDK against a live server)"
 # frontend is the wasm entry point (no tests); including it would unify the
 # app's hydrate and ssr features into one build.
 scripts/with-postgres.sh cargo test --workspace --exclude frontend --locked

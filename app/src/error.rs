@@ -105,7 +105,9 @@ impl AppError {
     fn from_domain(err: domain::Error) -> Self {
         use domain::Error as E;
         match err {
-            E::NotFound(what) => Self::new(ErrorKind::NotFound, format!("That {what} does not exist or you cannot see it.")),
+            E::NotFound(what) => {
+                Self::new(ErrorKind::NotFound, format!("That {what} does not exist or you cannot see it."))
+            }
             E::Conflict(message) => Self::new(ErrorKind::Conflict, sentence(&message)),
             E::Validation(message) => Self::new(ErrorKind::Validation, sentence(&message)),
             E::Forbidden => Self::new(ErrorKind::Forbidden, "Your role does not allow this."),

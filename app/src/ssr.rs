@@ -29,10 +29,7 @@ pub async fn session() -> Result<Session, AppError> {
 
 /// The client's address, for the audit log and sign-in throttling.
 pub async fn source_addr() -> Option<String> {
-    leptos_axum::extract::<ConnectInfo<SocketAddr>>()
-        .await
-        .ok()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
+    leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok().map(|ConnectInfo(addr)| addr.ip().to_string())
 }
 
 /// Gives a failed server-function call the HTTP status of its error.
@@ -59,11 +56,7 @@ fn unauthenticated() -> AppError {
 /// The signed-in user's ID, or `Unauthenticated`.
 pub async fn user_id() -> Result<String, AppError> {
     let session = session().await?;
-    session
-        .get::<String>(SESSION_USER_ID)
-        .await
-        .map_err(|_| AppError::internal())?
-        .ok_or_else(unauthenticated)
+    session.get::<String>(SESSION_USER_ID).await.map_err(|_| AppError::internal())?.ok_or_else(unauthenticated)
 }
 
 /// The signed-in user's scope in `tenant_id`: membership and role are

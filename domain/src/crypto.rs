@@ -66,7 +66,10 @@ impl MasterKey {
 
     /// Uses `configured` when given; otherwise reads `master.key` in the data
     /// directory, creating it (mode 0600) on first start.
-    pub fn load_or_create(configured: Option<&str>, data_dir: &Path) -> Result<(Self, MasterKeySource), MasterKeyError> {
+    pub fn load_or_create(
+        configured: Option<&str>,
+        data_dir: &Path,
+    ) -> Result<(Self, MasterKeySource), MasterKeyError> {
         if let Some(text) = configured {
             return Ok((Self::from_base64(text)?, MasterKeySource::Environment));
         }

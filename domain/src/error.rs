@@ -44,7 +44,10 @@ impl From<DbErr> for Error {
             DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => Self::Unavailable(err.to_string()),
             other => {
                 let text = other.to_string();
-                if text.contains("PoolTimedOut") || text.contains("Connection refused") || text.contains("connection closed") {
+                if text.contains("PoolTimedOut")
+                    || text.contains("Connection refused")
+                    || text.contains("connection closed")
+                {
                     Self::Unavailable(text)
                 } else {
                     Self::Internal(text)

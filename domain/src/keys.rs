@@ -1,11 +1,9 @@
 //! Signing keys: generation, the public JWK, and a signer parsed once per
 //! process so that issuing a token never re-parses a private key.
 
-use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::encoding::AsDer;
-use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RSA_PKCS1_SHA256,
-};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RSA_PKCS1_SHA256};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -91,7 +89,8 @@ pub fn generate(alg: SigningAlg) -> Result<GeneratedKey> {
             let der = pair.to_pkcs8().map_err(failed)?.as_ref().to_vec();
             let x = b64(pair.public_key().as_ref());
             let kid = thumbprint(&format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#));
-            let jwk = serde_json::json!({"kty": "OKP", "use": "sig", "alg": "EdDSA", "kid": kid, "crv": "Ed25519", "x": x});
+            let jwk =
+                serde_json::json!({"kty": "OKP", "use": "sig", "alg": "EdDSA", "kid": kid, "crv": "Ed25519", "x": x});
             Ok(GeneratedKey { kid, alg, pkcs8_der: der, public_jwk: jwk })
         }
     }
@@ -153,7 +152,8 @@ impl Signer {
         match &self.key {
             ParsedKey::Rsa(pair) => {
                 let mut out = [0u8; MAX_RSA_SIGNATURE];
-                let out = out.get_mut(..pair.public_modulus_len()).ok_or_else(|| Error::internal("RSA key too large"))?;
+                let out =
+                    out.get_mut(..pair.public_modulus_len()).ok_or_else(|| Error::internal("RSA key too large"))?;
                 pair.sign(&RSA_PKCS1_SHA256, &self.rng, token.as_bytes(), out).map_err(failed)?;
                 push_signature(&mut token, out);
             }

@@ -41,8 +41,13 @@ pub enum Access {
 /// The party behind a call, as written to the audit log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Actor {
-    User { id: String, email: String },
-    Application { client_id: String },
+    User {
+        id: String,
+        email: String,
+    },
+    Application {
+        client_id: String,
+    },
     /// The `clavis` command line, run by whoever controls the host.
     Cli,
 }

@@ -286,13 +286,7 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(AuditEvents::Table)
                     .if_not_exists()
-                    .col(
-                        ColumnDef::new(AuditEvents::Id)
-                            .big_integer()
-                            .not_null()
-                            .auto_increment()
-                            .primary_key(),
-                    )
+                    .col(ColumnDef::new(AuditEvents::Id).big_integer().not_null().auto_increment().primary_key())
                     .col(ColumnDef::new(AuditEvents::TenantId).string_len(36).null())
                     .col(ColumnDef::new(AuditEvents::Actor).string_len(320).not_null())
                     .col(ColumnDef::new(AuditEvents::Action).string_len(64).not_null())

@@ -15,9 +15,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeySize, PublicKeyComponents};
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, ED25519, EcdsaKeyPair,
-    Ed25519KeyPair, KeyPair, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256,
-    RsaKeyPair,
+    ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, ED25519, EcdsaKeyPair, Ed25519KeyPair, KeyPair,
+    ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256, RsaKeyPair,
 };
 use axum::routing::get;
 use axum::{Json, Router};
@@ -69,18 +68,13 @@ impl Case {
             Key::Rsa(k) => PublicKeyComponents::<Vec<u8>>::from(k.public_key())
                 .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
                 .unwrap(),
-            Key::Ec(k) => {
-                ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, k.public_key().as_ref()).unwrap()
-            }
+            Key::Ec(k) => ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, k.public_key().as_ref()).unwrap(),
             Key::Ed(k) => ParsedPublicKey::new(&ED25519, k.public_key().as_ref()).unwrap(),
         }
     }
 
     fn mint(&self, issuer: &str, n: usize) -> String {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
         let header = json!({"alg": self.alg, "kid": format!("bench-{}", self.alg), "typ": "at+jwt", "ver": 4});
         let claims = json!({
             "iss": issuer, "sub": "client-bench", "client_id": "client-bench", "azp": "client-bench",
@@ -88,28 +82,15 @@ impl Case {
             "jti": format!("jti-{n}"), "tenant": "bench", "scope": "appid_default read",
             "amr": ["appid_client_credentials"], "gty": "client-credentials",
         });
-        let input = format!(
-            "{}.{}",
-            b64(&serde_json::to_vec(&header).unwrap()),
-            b64(&serde_json::to_vec(&claims).unwrap())
-        );
+        let input =
+            format!("{}.{}", b64(&serde_json::to_vec(&header).unwrap()), b64(&serde_json::to_vec(&claims).unwrap()));
         let sig = match &self.key {
             Key::Rsa(k) => {
                 let mut sig = vec![0; k.public_modulus_len()];
-                k.sign(
-                    &RSA_PKCS1_SHA256,
-                    &SystemRandom::new(),
-                    input.as_bytes(),
-                    &mut sig,
-                )
-                .unwrap();
+                k.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), input.as_bytes(), &mut sig).unwrap();
                 sig
             }
-            Key::Ec(k) => k
-                .sign(&SystemRandom::new(), input.as_bytes())
-                .unwrap()
-                .as_ref()
-                .to_vec(),
+            Key::Ec(k) => k.sign(&SystemRandom::new(), input.as_bytes()).unwrap().as_ref().to_vec(),
             Key::Ed(k) => k.sign(input.as_bytes()).as_ref().to_vec(),
         };
         format!("{input}.{}", b64(&sig))
@@ -134,39 +115,19 @@ fn measure(secs: f64, tokens: &[String], mut f: impl FnMut(&str)) -> f64 {
 }
 
 fn main() {
-    let secs: f64 = std::env::var("BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2.0);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let secs: f64 = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(2.0);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let cases = [
-        Case {
-            alg: "RS256",
-            key: Key::Rsa(RsaKeyPair::generate(KeySize::Rsa2048).unwrap()),
-        },
-        Case {
-            alg: "ES256",
-            key: Key::Ec(EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap()),
-        },
-        Case {
-            alg: "EdDSA",
-            key: Key::Ed(Ed25519KeyPair::generate().unwrap()),
-        },
+        Case { alg: "RS256", key: Key::Rsa(RsaKeyPair::generate(KeySize::Rsa2048).unwrap()) },
+        Case { alg: "ES256", key: Key::Ec(EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap()) },
+        Case { alg: "EdDSA", key: Key::Ed(Ed25519KeyPair::generate().unwrap()) },
     ];
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let issuer = format!("http://{}/oauth/v4/bench", listener.local_addr().unwrap());
     let jwks = json!({"keys": cases.iter().map(Case::jwk).collect::<Vec<_>>()});
     let discovery = json!({"issuer": issuer, "jwks_uri": format!("{issuer}/publickeys")});
     let app = Router::new()
-        .route(
-            "/oauth/v4/bench/.well-known/openid-configuration",
-            get(move || async move { Json(discovery) }),
-        )
+        .route("/oauth/v4/bench/.well-known/openid-configuration", get(move || async move { Json(discovery) }))
         .route(
             "/oauth/v4/bench/publickeys",
             get({
@@ -227,10 +188,7 @@ fn main() {
             i += 1;
             public_key.verify_sig(input.as_bytes(), sig).unwrap();
         });
-        println!(
-            "{:<7} {:>22.0} {:>28.0} {:>26.0}",
-            case.alg, ours, theirs, raw
-        );
+        println!("{:<7} {:>22.0} {:>28.0} {:>26.0}", case.alg, ours, theirs, raw);
     }
 }
 

@@ -28,11 +28,8 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let mut tokens = TokenManager::builder(
-        env("CLAVIS_OAUTH_SERVER_URL")?,
-        env("CLAVIS_CLIENT_ID")?,
-        env("CLAVIS_CLIENT_SECRET")?,
-    );
+    let mut tokens =
+        TokenManager::builder(env("CLAVIS_OAUTH_SERVER_URL")?, env("CLAVIS_CLIENT_ID")?, env("CLAVIS_CLIENT_SECRET")?);
     if let Ok(scope) = env("CLAVIS_SCOPE") {
         tokens = tokens.scope(scope);
     }
@@ -40,22 +37,14 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         tokens = tokens.audience(audience);
     }
     let tokens = tokens.build()?;
-    let resource = env("CLAVIS_RESOURCE_URL")
-        .unwrap_or_else(|_| "http://127.0.0.1:8081/protected_resource".into());
+    let resource = env("CLAVIS_RESOURCE_URL").unwrap_or_else(|_| "http://127.0.0.1:8081/protected_resource".into());
 
     let token = tokens.access_token().await?;
     println!("got {token:?}");
-    let response = reqwest::Client::new()
-        .get(&resource)
-        .bearer_auth(token.as_str())
-        .send()
-        .await?;
+    let response = reqwest::Client::new().get(&resource).bearer_auth(token.as_str()).send().await?;
     let status = response.status();
-    let challenge = response
-        .headers()
-        .get(reqwest::header::WWW_AUTHENTICATE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let challenge =
+        response.headers().get(reqwest::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body = response.text().await?;
     println!("{resource} answered {status}");
     if let Some(challenge) = challenge {

@@ -38,9 +38,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let issuer = std::env::var("CLAVIS_OAUTH_SERVER_URL")
         .map_err(|_| "set CLAVIS_OAUTH_SERVER_URL to the tenant's oAuthServerUrl")?;
     let scopes = std::env::var("CLAVIS_REQUIRED_SCOPES").unwrap_or_else(|_| "appid_default".into());
-    let mut validator = TokenValidator::builder(&issuer)
-        .required_scopes(scopes.split_whitespace())
-        .realm("protected_resource");
+    let mut validator =
+        TokenValidator::builder(&issuer).required_scopes(scopes.split_whitespace()).realm("protected_resource");
     if let Ok(audience) = std::env::var("CLAVIS_AUDIENCE") {
         validator = validator.audience(audience);
     }

@@ -64,9 +64,7 @@ impl ManualClock {
     /// assert_eq!(clock.now(), std::time::UNIX_EPOCH);
     /// ```
     pub fn new(time: SystemTime) -> Self {
-        Self {
-            now: Arc::new(Mutex::new(time)),
-        }
+        Self { now: Arc::new(Mutex::new(time)) }
     }
 
     /// A manual clock set to the current system time.
@@ -109,7 +107,5 @@ impl Clock for ManualClock {
 
 /// Seconds since the Unix epoch (0 for times before it).
 pub(crate) fn unix_seconds(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    time.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }

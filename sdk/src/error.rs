@@ -31,10 +31,7 @@ pub enum BuildError {
 /// trailing slashes.
 pub(crate) fn normalize_url(what: &'static str, url: &str) -> Result<String, BuildError> {
     let trimmed = url.trim().trim_end_matches('/');
-    let invalid = || BuildError::InvalidUrl {
-        what,
-        url: url.to_owned(),
-    };
+    let invalid = || BuildError::InvalidUrl { what, url: url.to_owned() };
     let parsed = reqwest::Url::parse(trimmed).map_err(|_| invalid())?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err(invalid());

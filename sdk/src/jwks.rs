@@ -69,15 +69,8 @@ pub(crate) struct KeyCache {
 }
 
 impl KeyCache {
-    pub(crate) fn new(
-        config: KeyCacheConfig,
-        http: reqwest::Client,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        let state = RefreshState {
-            jwks_uri: config.jwks_uri.clone(),
-            last_attempt: None,
-        };
+    pub(crate) fn new(config: KeyCacheConfig, http: reqwest::Client, clock: Arc<dyn Clock>) -> Self {
+        let state = RefreshState { jwks_uri: config.jwks_uri.clone(), last_attempt: None };
         Self {
             config,
             http,
@@ -94,9 +87,7 @@ impl KeyCache {
 
     /// Whether the keys are older than the maximum age.
     pub(crate) fn is_stale(&self, snapshot: &Snapshot, now: SystemTime) -> bool {
-        snapshot.fetched_at.is_some_and(|at| {
-            now.duration_since(at).unwrap_or(Duration::ZERO) > self.config.max_age
-        })
+        snapshot.fetched_at.is_some_and(|at| now.duration_since(at).unwrap_or(Duration::ZERO) > self.config.max_age)
     }
 
     /// Refetches the keys unless another caller already did since `seen`
@@ -119,11 +110,7 @@ impl KeyCache {
         match self.fetch(&mut state).await {
             Ok(keys) => {
                 tracing::debug!(issuer = %self.config.issuer, keys = keys.len(), "fetched signing keys");
-                let next = Arc::new(Snapshot {
-                    keys,
-                    generation: current.generation + 1,
-                    fetched_at: Some(now),
-                });
+                let next = Arc::new(Snapshot { keys, generation: current.generation + 1, fetched_at: Some(now) });
                 *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&next);
                 Ok(next)
             }
@@ -145,9 +132,10 @@ impl KeyCache {
             return; // a refresh is under way
         };
         let now = self.clock.now();
-        if state.last_attempt.is_some_and(|last| {
-            now.duration_since(last).unwrap_or(Duration::ZERO) < self.config.min_refresh_interval
-        }) {
+        if state
+            .last_attempt
+            .is_some_and(|last| now.duration_since(last).unwrap_or(Duration::ZERO) < self.config.min_refresh_interval)
+        {
             return; // tried recently (and failed, or the keys would not be stale)
         }
         drop(state);
@@ -169,55 +157,32 @@ impl KeyCache {
             }
         };
         let body = self.get(&jwks_uri).await?;
-        let jwks: JwkSet = serde_json::from_slice(&body).map_err(|e| FetchError::Document {
-            url: jwks_uri.clone(),
-            reason: e.to_string(),
-        })?;
+        let jwks: JwkSet = serde_json::from_slice(&body)
+            .map_err(|e| FetchError::Document { url: jwks_uri.clone(), reason: e.to_string() })?;
         Ok(KeySet::from_jwks(&jwks))
     }
 
     async fn discover(&self) -> Result<String, FetchError> {
         let url = format!("{}/.well-known/openid-configuration", self.config.issuer);
         let body = self.get(&url).await?;
-        let doc: Discovery = serde_json::from_slice(&body).map_err(|e| FetchError::Document {
-            url: url.clone(),
-            reason: e.to_string(),
-        })?;
+        let doc: Discovery = serde_json::from_slice(&body)
+            .map_err(|e| FetchError::Document { url: url.clone(), reason: e.to_string() })?;
         if doc.issuer != self.config.issuer {
-            return Err(FetchError::IssuerMismatch {
-                expected: self.config.issuer.clone(),
-                found: doc.issuer,
-            });
+            return Err(FetchError::IssuerMismatch { expected: self.config.issuer.clone(), found: doc.issuer });
         }
         Ok(doc.jwks_uri)
     }
 
     async fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
-        let http_err = |e: reqwest::Error| FetchError::Http {
-            url: url.to_owned(),
-            reason: e.to_string(),
-        };
-        let mut response = self
-            .http
-            .get(url)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(http_err)?;
+        let http_err = |e: reqwest::Error| FetchError::Http { url: url.to_owned(), reason: e.to_string() };
+        let mut response =
+            self.http.get(url).header(reqwest::header::ACCEPT, "application/json").send().await.map_err(http_err)?;
         if !response.status().is_success() {
-            return Err(FetchError::Status {
-                url: url.to_owned(),
-                status: response.status().as_u16(),
-            });
+            return Err(FetchError::Status { url: url.to_owned(), status: response.status().as_u16() });
         }
-        let too_big = || FetchError::Document {
-            url: url.to_owned(),
-            reason: format!("larger than {MAX_DOCUMENT_BYTES} bytes"),
-        };
-        if response
-            .content_length()
-            .is_some_and(|len| len > MAX_DOCUMENT_BYTES as u64)
-        {
+        let too_big =
+            || FetchError::Document { url: url.to_owned(), reason: format!("larger than {MAX_DOCUMENT_BYTES} bytes") };
+        if response.content_length().is_some_and(|len| len > MAX_DOCUMENT_BYTES as u64) {
             return Err(too_big());
         }
         let mut body = Vec::new();

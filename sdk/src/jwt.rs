@@ -10,14 +10,11 @@ use std::fmt;
 use std::sync::Arc;
 
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED, ED25519, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256,
-    RsaPublicKeyComponents,
+    ECDSA_P256_SHA256_FIXED, ED25519, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::jwk::{
-    AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, PublicKeyUse,
-};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
@@ -218,9 +215,7 @@ pub(crate) struct VerifyingKey {
 
 impl fmt::Debug for VerifyingKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VerifyingKey")
-            .field("alg", &self.alg)
-            .finish_non_exhaustive()
+        f.debug_struct("VerifyingKey").field("alg", &self.alg).finish_non_exhaustive()
     }
 }
 
@@ -260,9 +255,7 @@ impl KeySet {
 }
 
 fn b64(field: &str) -> Result<Vec<u8>, &'static str> {
-    URL_SAFE_NO_PAD
-        .decode(field.trim_end_matches('='))
-        .map_err(|_| "bad base64url in key")
+    URL_SAFE_NO_PAD.decode(field.trim_end_matches('=')).map_err(|_| "bad base64url in key")
 }
 
 fn parse_jwk(jwk: &Jwk) -> Result<VerifyingKey, &'static str> {
@@ -272,13 +265,8 @@ fn parse_jwk(jwk: &Jwk) -> Result<VerifyingKey, &'static str> {
     let (alg, key) = match &jwk.algorithm {
         AlgorithmParameters::RSA(rsa) => {
             let (n, e) = (b64(&rsa.n)?, b64(&rsa.e)?);
-            let components = RsaPublicKeyComponents {
-                n: n.as_slice(),
-                e: e.as_slice(),
-            };
-            let key = components
-                .to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256)
-                .map_err(|_| "invalid RSA key")?;
+            let components = RsaPublicKeyComponents { n: n.as_slice(), e: e.as_slice() };
+            let key = components.to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256).map_err(|_| "invalid RSA key")?;
             (Algorithm::Rs256, key)
         }
         AlgorithmParameters::EllipticCurve(ec) => {
@@ -293,8 +281,7 @@ fn parse_jwk(jwk: &Jwk) -> Result<VerifyingKey, &'static str> {
             point.push(4);
             point.extend_from_slice(&x);
             point.extend_from_slice(&y);
-            let key = ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point)
-                .map_err(|_| "invalid P-256 key")?;
+            let key = ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point).map_err(|_| "invalid P-256 key")?;
             (Algorithm::Es256, key)
         }
         AlgorithmParameters::OctetKeyPair(okp) => {
@@ -356,40 +343,24 @@ pub(crate) struct Parsed<'t> {
 /// Splits and decodes the header; checks the algorithm allow-list.
 pub(crate) fn parse(token: &str) -> Result<Parsed<'_>, Rejection> {
     let mut parts = token.splitn(4, '.');
-    let (Some(header), Some(payload), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(Rejection::Malformed(
-            "token is not a JWS compact serialization",
-        ));
+        return Err(Rejection::Malformed("token is not a JWS compact serialization"));
     };
     let signing_input = &token[..header.len() + 1 + payload.len()];
-    let header_json = URL_SAFE_NO_PAD
-        .decode(header)
-        .map_err(|_| Rejection::Malformed("bad token header encoding"))?;
-    let header: Header<'_> = serde_json::from_slice(&header_json)
-        .map_err(|_| Rejection::Malformed("bad token header"))?;
+    let header_json = URL_SAFE_NO_PAD.decode(header).map_err(|_| Rejection::Malformed("bad token header encoding"))?;
+    let header: Header<'_> =
+        serde_json::from_slice(&header_json).map_err(|_| Rejection::Malformed("bad token header"))?;
     if header.crit.is_some() {
         return Err(Rejection::Invalid("unsupported critical header"));
     }
-    let alg = Algorithm::from_name(&header.alg)
-        .ok_or(Rejection::Invalid("signature algorithm not allowed"))?;
-    let kid = header
-        .kid
-        .ok_or(Rejection::Invalid("token has no key ID"))?
-        .into_owned();
+    let alg = Algorithm::from_name(&header.alg).ok_or(Rejection::Invalid("signature algorithm not allowed"))?;
+    let kid = header.kid.ok_or(Rejection::Invalid("token has no key ID"))?.into_owned();
     let typ_at_jwt = header.typ.is_some_and(|typ| {
         let typ = typ.strip_prefix("application/").unwrap_or(&typ);
         typ.eq_ignore_ascii_case("at+jwt")
     });
-    Ok(Parsed {
-        alg,
-        kid,
-        typ_at_jwt,
-        signing_input,
-        payload,
-        signature,
-    })
+    Ok(Parsed { alg, kid, typ_at_jwt, signing_input, payload, signature })
 }
 
 impl Parsed<'_> {
@@ -404,17 +375,13 @@ impl Parsed<'_> {
         let len = URL_SAFE_NO_PAD
             .decode_slice(self.signature, &mut sig)
             .map_err(|_| Rejection::Malformed("bad signature encoding"))?;
-        let sig = sig
-            .get(..len)
-            .ok_or(Rejection::Malformed("bad signature encoding"))?;
+        let sig = sig.get(..len).ok_or(Rejection::Malformed("bad signature encoding"))?;
         key.key
             .verify_sig(self.signing_input.as_bytes(), sig)
             .map_err(|_| Rejection::Invalid("signature verification failed"))?;
-        let payload = URL_SAFE_NO_PAD
-            .decode(self.payload)
-            .map_err(|_| Rejection::Malformed("bad token payload encoding"))?;
-        let payload = String::from_utf8(payload)
-            .map_err(|_| Rejection::Malformed("token payload is not UTF-8"))?;
+        let payload =
+            URL_SAFE_NO_PAD.decode(self.payload).map_err(|_| Rejection::Malformed("bad token payload encoding"))?;
+        let payload = String::from_utf8(payload).map_err(|_| Rejection::Malformed("token payload is not UTF-8"))?;
         let mut claims: Claims =
             serde_json::from_str(&payload).map_err(|_| Rejection::Malformed("bad token claims"))?;
         claims.raw = Arc::from(payload);
@@ -433,11 +400,7 @@ mod tests {
     }
 
     fn token_with_header(header: serde_json::Value) -> String {
-        format!(
-            "{}.{}.c2ln",
-            b64json(&header),
-            b64json(&json!({"iss": "x", "exp": 1}))
-        )
+        format!("{}.{}.c2ln", b64json(&header), b64json(&json!({"iss": "x", "exp": 1})))
     }
 
     #[test]
@@ -445,38 +408,17 @@ mod tests {
         let ok = token_with_header(json!({"alg": "RS256", "kid": "k"}));
         assert_eq!(parse(&ok).map(|p| p.alg), Ok(Algorithm::Rs256));
         for (header, why) in [
-            (
-                json!({"alg": "none", "kid": "k"}),
-                "signature algorithm not allowed",
-            ),
-            (
-                json!({"alg": "HS256", "kid": "k"}),
-                "signature algorithm not allowed",
-            ),
-            (
-                json!({"alg": "PS256", "kid": "k"}),
-                "signature algorithm not allowed",
-            ),
+            (json!({"alg": "none", "kid": "k"}), "signature algorithm not allowed"),
+            (json!({"alg": "HS256", "kid": "k"}), "signature algorithm not allowed"),
+            (json!({"alg": "PS256", "kid": "k"}), "signature algorithm not allowed"),
             (json!({"alg": "RS256"}), "token has no key ID"),
-            (
-                json!({"alg": "RS256", "kid": "k", "crit": ["exp"]}),
-                "unsupported critical header",
-            ),
+            (json!({"alg": "RS256", "kid": "k", "crit": ["exp"]}), "unsupported critical header"),
         ] {
-            assert_eq!(
-                parse(&token_with_header(header)).err(),
-                Some(Rejection::Invalid(why))
-            );
+            assert_eq!(parse(&token_with_header(header)).err(), Some(Rejection::Invalid(why)));
         }
-        let dup = format!(
-            "{}.e30.c2ln",
-            URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","alg":"none","kid":"k"}"#)
-        );
+        let dup = format!("{}.e30.c2ln", URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","alg":"none","kid":"k"}"#));
         assert!(matches!(parse(&dup).err(), Some(Rejection::Malformed(_))));
-        assert!(matches!(
-            parse("a.b.c.d.e").err(),
-            Some(Rejection::Malformed(_))
-        ));
+        assert!(matches!(parse("a.b.c.d.e").err(), Some(Rejection::Malformed(_))));
     }
 
     #[test]

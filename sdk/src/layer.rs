@@ -52,10 +52,7 @@ impl ProtectLayer {
     /// # Ok(()) }
     /// ```
     pub fn new(validator: TokenValidator) -> Self {
-        Self {
-            validator,
-            extra_scopes: Arc::from(Vec::new()),
-        }
+        Self { validator, extra_scopes: Arc::from(Vec::new()) }
     }
 
     /// The same layer, also requiring `scopes` (on top of the validator's).
@@ -72,10 +69,7 @@ impl ProtectLayer {
     {
         let mut all: Vec<String> = self.extra_scopes.to_vec();
         all.extend(scopes.into_iter().map(Into::into));
-        Self {
-            validator: self.validator,
-            extra_scopes: Arc::from(all),
-        }
+        Self { validator: self.validator, extra_scopes: Arc::from(all) }
     }
 }
 
@@ -83,11 +77,7 @@ impl<S> Layer<S> for ProtectLayer {
     type Service = Protect<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Protect {
-            inner,
-            validator: self.validator.clone(),
-            extra_scopes: Arc::clone(&self.extra_scopes),
-        }
+        Protect { inner, validator: self.validator.clone(), extra_scopes: Arc::clone(&self.extra_scopes) }
     }
 }
 
@@ -157,13 +147,9 @@ fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
         return Err(AuthError::MissingToken);
     };
     if values.next().is_some() {
-        return Err(AuthError::InvalidRequest(
-            "more than one Authorization header",
-        ));
+        return Err(AuthError::InvalidRequest("more than one Authorization header"));
     }
-    let value = value
-        .to_str()
-        .map_err(|_| AuthError::InvalidRequest("Authorization header is not ASCII"))?;
+    let value = value.to_str().map_err(|_| AuthError::InvalidRequest("Authorization header is not ASCII"))?;
     let (scheme, token) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
     if !scheme.eq_ignore_ascii_case("bearer") {
         // Some other scheme: no bearer credentials were offered.
@@ -193,10 +179,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Claims {
 impl<S: Send + Sync> OptionalFromRequestParts<S> for Claims {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        _state: &S,
-    ) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
         Ok(parts.extensions.get::<Claims>().cloned())
     }
 }

@@ -57,11 +57,7 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self {
-            max_retries: 4,
-            initial_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(5),
-        }
+        Self { max_retries: 4, initial_backoff: Duration::from_millis(200), max_backoff: Duration::from_secs(5) }
     }
 }
 
@@ -72,18 +68,12 @@ impl RetryPolicy {
     /// assert_eq!(clavis_sdk::RetryPolicy::none().max_retries, 0);
     /// ```
     pub fn none() -> Self {
-        Self {
-            max_retries: 0,
-            ..Self::default()
-        }
+        Self { max_retries: 0, ..Self::default() }
     }
 
     fn delay(&self, retry: u32, retry_after: Option<Duration>) -> Duration {
         let factor = 1u32.checked_shl(retry.min(20)).unwrap_or(u32::MAX);
-        let ceiling = self
-            .initial_backoff
-            .saturating_mul(factor)
-            .min(self.max_backoff);
+        let ceiling = self.initial_backoff.saturating_mul(factor).min(self.max_backoff);
         let half = ceiling / 2;
         let jittered = half + rand::thread_rng().gen_range(Duration::ZERO..=half);
         match retry_after {
@@ -112,20 +102,14 @@ pub enum TokenError {
     /// The token endpoint refused the client credentials (`invalid_client`,
     /// HTTP 401): wrong client ID or secret, or a deleted application. Not
     /// retried.
-    #[error(
-        "the token endpoint rejected the client credentials (invalid_client){}",
-        describe(description)
-    )]
+    #[error("the token endpoint rejected the client credentials (invalid_client){}", describe(description))]
     InvalidClient {
         /// The server's `error_description`, if any.
         description: Option<String>,
     },
     /// The token endpoint refused the request with another OAuth error
     /// (e.g. `invalid_scope`). Not retried.
-    #[error(
-        "the token endpoint refused the request: HTTP {status}, {error}{}",
-        describe(description)
-    )]
+    #[error("the token endpoint refused the request: HTTP {status}, {error}{}", describe(description))]
     Refused {
         /// HTTP status.
         status: u16,
@@ -149,10 +133,7 @@ pub enum TokenError {
 }
 
 fn describe(description: &Option<String>) -> String {
-    description
-        .as_ref()
-        .map(|d| format!(": {d}"))
-        .unwrap_or_default()
+    description.as_ref().map(|d| format!(": {d}")).unwrap_or_default()
 }
 
 /// Obtains access tokens with the client credentials grant and caches them.
@@ -219,10 +200,7 @@ impl fmt::Debug for TokenManager {
 
 enum Failure {
     Fatal(TokenError),
-    Transient {
-        reason: String,
-        retry_after: Option<Duration>,
-    },
+    Transient { reason: String, retry_after: Option<Duration> },
 }
 
 #[derive(Deserialize)]
@@ -349,19 +327,11 @@ impl TokenManager {
     /// # }
     /// ```
     pub fn invalidate(&self) {
-        *self
-            .inner
-            .cache
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = None;
+        *self.inner.cache.write().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     fn cached(&self) -> Option<Cached> {
-        self.inner
-            .cache
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.inner.cache.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     fn fresh(&self) -> Option<AccessToken> {
@@ -382,23 +352,12 @@ impl TokenManager {
             match self.fetch_once().await {
                 Ok(cached) => return Ok(cached),
                 Err(Failure::Fatal(err)) => return Err(err),
-                Err(Failure::Transient {
-                    reason,
-                    retry_after,
-                }) => {
+                Err(Failure::Transient { reason, retry_after }) => {
                     if attempts > retry.max_retries {
-                        return Err(TokenError::Unavailable {
-                            attempts,
-                            last: reason,
-                        });
+                        return Err(TokenError::Unavailable { attempts, last: reason });
                     }
                     let delay = retry.delay(attempts - 1, retry_after);
-                    tracing::debug!(
-                        attempt = attempts,
-                        ?delay,
-                        reason,
-                        "token request failed; retrying"
-                    );
+                    tracing::debug!(attempt = attempts, ?delay, reason, "token request failed; retrying");
                     tokio::time::sleep(delay).await;
                 }
             }
@@ -417,10 +376,10 @@ impl TokenManager {
         }
         let request = request.body(self.form_body());
         let sent_at = inner.clock.now();
-        let response = request.send().await.map_err(|e| Failure::Transient {
-            reason: e.without_url().to_string(),
-            retry_after: None,
-        })?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| Failure::Transient { reason: e.without_url().to_string(), retry_after: None })?;
         let status = response.status();
         let retry_after = response
             .headers()
@@ -428,37 +387,24 @@ impl TokenManager {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = response.bytes().await.map_err(|e| Failure::Transient {
-            reason: e.without_url().to_string(),
-            retry_after: None,
-        })?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| Failure::Transient { reason: e.without_url().to_string(), retry_after: None })?;
         if status.is_success() {
             return self.parse_success(&body, sent_at).map_err(Failure::Fatal);
         }
         if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-            return Err(Failure::Transient {
-                reason: format!("HTTP {status}"),
-                retry_after,
-            });
+            return Err(Failure::Transient { reason: format!("HTTP {status}"), retry_after });
         }
         let parsed: Option<ErrorResponse> = serde_json::from_slice(&body).ok();
         Err(Failure::Fatal(match parsed {
-            Some(e) if e.error == "invalid_client" => TokenError::InvalidClient {
-                description: e.error_description,
-            },
-            None if status == StatusCode::UNAUTHORIZED => {
-                TokenError::InvalidClient { description: None }
+            Some(e) if e.error == "invalid_client" => TokenError::InvalidClient { description: e.error_description },
+            None if status == StatusCode::UNAUTHORIZED => TokenError::InvalidClient { description: None },
+            Some(e) => {
+                TokenError::Refused { status: status.as_u16(), error: e.error, description: e.error_description }
             }
-            Some(e) => TokenError::Refused {
-                status: status.as_u16(),
-                error: e.error,
-                description: e.error_description,
-            },
-            None => TokenError::Refused {
-                status: status.as_u16(),
-                error: "unknown".into(),
-                description: None,
-            },
+            None => TokenError::Refused { status: status.as_u16(), error: "unknown".into(), description: None },
         }))
     }
 
@@ -484,8 +430,7 @@ impl TokenManager {
     fn basic_header(&self) -> Result<HeaderValue, Failure> {
         let inner = &self.inner;
         let id: String = form_urlencoded::byte_serialize(inner.client_id.as_bytes()).collect();
-        let secret: String =
-            form_urlencoded::byte_serialize(inner.secret.expose().as_bytes()).collect();
+        let secret: String = form_urlencoded::byte_serialize(inner.secret.expose().as_bytes()).collect();
         let encoded = STANDARD.encode(format!("{id}:{secret}"));
         let mut value = HeaderValue::from_str(&format!("Basic {encoded}"))
             .map_err(|_| Failure::Fatal(TokenError::InvalidClient { description: None }))?;
@@ -497,10 +442,7 @@ impl TokenManager {
         let response: TokenResponse = serde_json::from_slice(body)
             .map_err(|e| TokenError::InvalidResponse(format!("not a token response ({e})")))?;
         if !response.token_type.eq_ignore_ascii_case("bearer") {
-            return Err(TokenError::InvalidResponse(format!(
-                "token_type is {:?}, not Bearer",
-                response.token_type
-            )));
+            return Err(TokenError::InvalidResponse(format!("token_type is {:?}, not Bearer", response.token_type)));
         }
         if response.access_token.is_empty() {
             return Err(TokenError::InvalidResponse("empty access_token".into()));
@@ -536,9 +478,7 @@ fn jwt_lifetime(token: &str, now: SystemTime) -> Option<Duration> {
     }
     let payload = token.split('.').nth(1)?;
     let exp: Exp = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
-    Some(Duration::from_secs(
-        exp.exp.saturating_sub(unix_seconds(now)),
-    ))
+    Some(Duration::from_secs(exp.exp.saturating_sub(unix_seconds(now))))
 }
 
 /// Configures a [`TokenManager`]; start with [`TokenManager::builder`].
@@ -724,26 +664,15 @@ mod tests {
 
     #[test]
     fn futures_are_send() {
-        let tokens = TokenManager::builder("http://127.0.0.1:1/t", "id", "s")
-            .build()
-            .unwrap();
+        let tokens = TokenManager::builder("http://127.0.0.1:1/t", "id", "s").build().unwrap();
         assert_send(async move { tokens.access_token().await });
     }
 
     #[test]
     fn margin_is_ten_percent_at_least_30s_at_most_lifetime() {
-        assert_eq!(
-            refresh_margin(Duration::from_secs(3600)),
-            Duration::from_secs(360)
-        );
-        assert_eq!(
-            refresh_margin(Duration::from_secs(100)),
-            Duration::from_secs(30)
-        );
-        assert_eq!(
-            refresh_margin(Duration::from_secs(20)),
-            Duration::from_secs(20)
-        );
+        assert_eq!(refresh_margin(Duration::from_secs(3600)), Duration::from_secs(360));
+        assert_eq!(refresh_margin(Duration::from_secs(100)), Duration::from_secs(30));
+        assert_eq!(refresh_margin(Duration::from_secs(20)), Duration::from_secs(20));
     }
 
     #[test]
@@ -755,9 +684,6 @@ mod tests {
         }
         let first = policy.delay(0, None);
         assert!(first >= Duration::from_millis(100) && first <= Duration::from_millis(200));
-        assert_eq!(
-            policy.delay(0, Some(Duration::from_secs(60))),
-            policy.max_backoff
-        );
+        assert_eq!(policy.delay(0, Some(Duration::from_secs(60))), policy.max_backoff);
     }
 }

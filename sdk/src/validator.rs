@@ -97,11 +97,7 @@ impl AuthError {
             }
             Self::MissingToken | Self::KeysUnavailable | Self::LayerMissing => {}
         }
-        if params.is_empty() {
-            "Bearer".to_owned()
-        } else {
-            format!("Bearer {}", params.join(", "))
-        }
+        if params.is_empty() { "Bearer".to_owned() } else { format!("Bearer {}", params.join(", ")) }
     }
 
     /// An HTTP response with empty body, the status and (for 400/401/403)
@@ -117,20 +113,13 @@ impl AuthError {
         *response.status_mut() = self.status();
         if matches!(
             self,
-            Self::MissingToken
-                | Self::InvalidRequest(_)
-                | Self::InvalidToken(_)
-                | Self::InsufficientScope { .. }
+            Self::MissingToken | Self::InvalidRequest(_) | Self::InvalidToken(_) | Self::InsufficientScope { .. }
         ) && let Ok(value) = HeaderValue::from_str(&self.www_authenticate(realm))
         {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, value);
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }
         if matches!(self, Self::KeysUnavailable) {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
         }
         response
     }
@@ -144,10 +133,7 @@ impl axum::response::IntoResponse for AuthError {
 
 /// Keeps a header parameter within a quoted-string.
 fn quote_safe(value: &str) -> String {
-    value
-        .chars()
-        .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
-        .collect()
+    value.chars().filter(|c| *c != '"' && *c != '\\' && !c.is_control()).collect()
 }
 
 impl From<Rejection> for AuthError {
@@ -252,11 +238,7 @@ impl TokenValidator {
     }
 
     /// Like [`validate`](Self::validate), also requiring `extra_scopes`.
-    pub(crate) async fn validate_with_scopes(
-        &self,
-        token: &str,
-        extra_scopes: &[String],
-    ) -> Result<Claims, AuthError> {
+    pub(crate) async fn validate_with_scopes(&self, token: &str, extra_scopes: &[String]) -> Result<Claims, AuthError> {
         let inner = &self.inner;
         let parsed = jwt::parse(token)?;
         if inner.require_at_jwt && !parsed.typ_at_jwt {
@@ -276,10 +258,7 @@ impl TokenValidator {
         } else if inner.keys.is_stale(&snapshot, inner.clock.now()) {
             inner.keys.refresh_in_background(snapshot.generation);
         }
-        let key = snapshot
-            .keys
-            .get(&parsed.kid)
-            .ok_or(Rejection::UnknownKid)?;
+        let key = snapshot.keys.get(&parsed.kid).ok_or(Rejection::UnknownKid)?;
         let claims = parsed.verify(key)?;
         self.check_claims(&claims, extra_scopes)?;
         Ok(claims)
@@ -294,10 +273,7 @@ impl TokenValidator {
         if now >= claims.exp.saturating_add(inner.leeway) {
             return Err(AuthError::InvalidToken("token expired"));
         }
-        if claims
-            .nbf
-            .is_some_and(|nbf| now.saturating_add(inner.leeway) < nbf)
-        {
+        if claims.nbf.is_some_and(|nbf| now.saturating_add(inner.leeway) < nbf) {
             return Err(AuthError::InvalidToken("token not yet valid"));
         }
         if let Some(audience) = &inner.audience
@@ -307,15 +283,8 @@ impl TokenValidator {
         }
         let mut required = inner.scopes.iter().chain(extra_scopes);
         if required.any(|scope| !claims.has_scope(scope)) {
-            let all: Vec<&str> = inner
-                .scopes
-                .iter()
-                .chain(extra_scopes)
-                .map(String::as_str)
-                .collect();
-            return Err(AuthError::InsufficientScope {
-                required: all.join(" "),
-            });
+            let all: Vec<&str> = inner.scopes.iter().chain(extra_scopes).map(String::as_str).collect();
+            return Err(AuthError::InsufficientScope { required: all.join(" ") });
         }
         Ok(())
     }
@@ -479,11 +448,7 @@ impl TokenValidatorBuilder {
     /// ```
     pub fn build(self) -> Result<TokenValidator, BuildError> {
         let issuer = normalize_url("issuer", &self.issuer)?;
-        let jwks_uri = self
-            .jwks_uri
-            .as_deref()
-            .map(|uri| normalize_url("JWKS", uri))
-            .transpose()?;
+        let jwks_uri = self.jwks_uri.as_deref().map(|uri| normalize_url("JWKS", uri)).transpose()?;
         let http = match self.http {
             Some(client) => client,
             None => reqwest::Client::builder()

@@ -134,7 +134,8 @@ pub async fn run_tenant(services: &Services, command: TenantCommand) -> Result<(
     let operator = services.operator_scope_for_cli();
     match command {
         TenantCommand::Create { name, signing_alg, token_lifetime } => {
-            let new = NewTenant { name, signing_alg: SigningAlg::parse(&signing_alg)?, token_lifetime_secs: token_lifetime };
+            let new =
+                NewTenant { name, signing_alg: SigningAlg::parse(&signing_alg)?, token_lifetime_secs: token_lifetime };
             let tenant = services.create_tenant(&operator, new, services.now()).await?;
             print_json(&tenant)
         }

@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "clavis", version, about = "Clavis: application identity (OAuth 2.0 client credentials) for your services")]
+#[command(
+    name = "clavis",
+    version,
+    about = "Clavis: application identity (OAuth 2.0 client credentials) for your services"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub config: ConfigArgs,
@@ -90,7 +94,10 @@ impl ConfigArgs {
         let public_url = match &self.public_url {
             Some(url) => {
                 let parsed = url::Url::parse(url).map_err(|_| ConfigError::PublicUrl(url.clone()))?;
-                if !matches!(parsed.scheme(), "http" | "https") || parsed.query().is_some() || parsed.fragment().is_some() {
+                if !matches!(parsed.scheme(), "http" | "https")
+                    || parsed.query().is_some()
+                    || parsed.fragment().is_some()
+                {
                     return Err(ConfigError::PublicUrl(url.clone()));
                 }
                 url.trim_end_matches('/').to_owned()
@@ -102,7 +109,11 @@ impl ConfigArgs {
             reason: err.to_string(),
         })?;
         let database_url = match &self.database_url {
-            Some(url) if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") => url.clone(),
+            Some(url)
+                if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") =>
+            {
+                url.clone()
+            }
             Some(_) => return Err(ConfigError::DatabaseUrl),
             None => domain::db::sqlite_url(&self.data_dir.join("clavis.db")),
         };

@@ -91,9 +91,9 @@ async fn serve(config: Config) -> Result<(), StartupError> {
         listener,
         axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(app),
     )
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|err| StartupError::Listen { addr: config.addr.to_string(), reason: err.to_string() });
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|err| StartupError::Listen { addr: config.addr.to_string(), reason: err.to_string() });
     flusher.abort();
     if let Err(err) = flush_services.flush_usage().await {
         tracing::warn!(error = %err, "could not write the last usage counters");

@@ -88,7 +88,11 @@ pub struct Rotated {
 /// A page of the tenant's applications, newest first, filtered by name or
 /// client ID. Keyset pagination keeps every page as fast as the first.
 #[server(endpoint = "list_applications")]
-pub async fn list_applications(tenant_id: String, filter: String, after: Option<String>) -> Result<ApplicationList, AppError> {
+pub async fn list_applications(
+    tenant_id: String,
+    filter: String,
+    after: Option<String>,
+) -> Result<ApplicationList, AppError> {
     use crate::ssr;
     let scope = ssr::tenant_scope(&tenant_id).await?;
     let services = ssr::services()?;
@@ -159,7 +163,11 @@ pub async fn rename_application(tenant_id: String, client_id: String, name: Stri
 
 /// Sets what the application may do with the management API.
 #[server(endpoint = "set_management_access")]
-pub async fn set_management_access(tenant_id: String, client_id: String, access: String) -> Result<Application, AppError> {
+pub async fn set_management_access(
+    tenant_id: String,
+    client_id: String,
+    access: String,
+) -> Result<Application, AppError> {
     use crate::ssr;
     let scope = ssr::tenant_scope(&tenant_id).await?;
     let services = ssr::services()?;

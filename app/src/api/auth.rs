@@ -23,10 +23,8 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     use crate::ssr;
     let services = ssr::services()?;
     let source = ssr::source_addr().await;
-    let user = services
-        .authenticate(&email, &password, source.as_deref(), services.now())
-        .await
-        .map_err(|err| match err {
+    let user =
+        services.authenticate(&email, &password, source.as_deref(), services.now()).await.map_err(|err| match err {
             domain::Error::Unauthenticated => {
                 AppError::new(crate::error::ErrorKind::Unauthenticated, "Incorrect email or password.")
             }

@@ -18,7 +18,12 @@ pub struct MemberRow {
 #[cfg(feature = "ssr")]
 impl From<domain::services::Member> for MemberRow {
     fn from(member: domain::services::Member) -> Self {
-        Self { user_id: member.user_id, email: member.email, role: member.role.as_str().to_owned(), added_at: member.added_at }
+        Self {
+            user_id: member.user_id,
+            email: member.email,
+            role: member.role.as_str().to_owned(),
+            added_at: member.added_at,
+        }
     }
 }
 
@@ -33,7 +38,12 @@ pub async fn list_members(tenant_id: String) -> Result<Vec<MemberRow>, AppError>
 /// Adds a user with `role`; a new email creates the user with
 /// `initial_password` (an existing user keeps theirs).
 #[server(endpoint = "add_member")]
-pub async fn add_member(tenant_id: String, email: String, role: String, initial_password: String) -> Result<MemberRow, AppError> {
+pub async fn add_member(
+    tenant_id: String,
+    email: String,
+    role: String,
+    initial_password: String,
+) -> Result<MemberRow, AppError> {
     use crate::ssr;
     let scope = ssr::tenant_scope(&tenant_id).await?;
     let services = ssr::services()?;

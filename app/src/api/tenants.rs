@@ -26,7 +26,12 @@ pub struct TenantRow {
 #[cfg(feature = "ssr")]
 impl From<domain::services::TenantInfo> for TenantRow {
     fn from(info: domain::services::TenantInfo) -> Self {
-        Self { tenant_id: info.tenant_id, name: info.name, oauth_server_url: info.oauth_server_url, created_at: info.created_at }
+        Self {
+            tenant_id: info.tenant_id,
+            name: info.name,
+            oauth_server_url: info.oauth_server_url,
+            created_at: info.created_at,
+        }
     }
 }
 

@@ -36,8 +36,7 @@ pub fn flash(state: RwSignal<CopyState>, outcome: Result<(), String>) {
     set_timeout(move || state.set(CopyState::Idle), std::time::Duration::from_millis(CONFIRM_MS));
 }
 
-pub const BUTTON_CLASS: &str =
-    "rounded-md border border-slate-300 bg-white px-2.5 py-1 text-xs font-medium text-slate-700 hover:bg-slate-50 disabled:opacity-50";
+pub const BUTTON_CLASS: &str = "rounded-md border border-slate-300 bg-white px-2.5 py-1 text-xs font-medium text-slate-700 hover:bg-slate-50 disabled:opacity-50";
 
 /// A button that copies the text `text()` returns.
 #[component]

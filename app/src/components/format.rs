@@ -59,9 +59,7 @@ pub fn curl_command(oauth_server_url: &str, client_id: &str, secret: Option<&str
         Some(secret) => format!("'{client_id}:{secret}'"),
         None => format!("\"{client_id}:$CLAVIS_CLIENT_SECRET\""),
     };
-    format!(
-        "curl -X POST '{oauth_server_url}/token' \\\n  -u {credentials} \\\n  -d grant_type=client_credentials"
-    )
+    format!("curl -X POST '{oauth_server_url}/token' \\\n  -u {credentials} \\\n  -d grant_type=client_credentials")
 }
 
 #[cfg(test)]

@@ -56,7 +56,9 @@ pub fn RotateDialog(app: RwSignal<Application>, state: TabState, dialog: RwSigna
                     }
                     let name = app.with_untracked(|a| a.name.clone());
                     state.notice.set(Some(match rotated.previous_expires_at {
-                        Some(until) => format!("New secret issued for {name}. The old one works until {}.", timestamp(&until)),
+                        Some(until) => {
+                            format!("New secret issued for {name}. The old one works until {}.", timestamp(&until))
+                        }
                         None => format!("New secret issued for {name}. The old one no longer works."),
                     }));
                     dialog.set(None);

@@ -31,7 +31,11 @@ pub fn AppRow(app: Application, state: TabState, now: i64) -> impl IntoView {
     };
     let toggle = {
         let id = client_id.clone();
-        move |_| state.expanded.update(|open| *open = if open.as_deref() == Some(id.as_str()) { None } else { Some(id.clone()) })
+        move |_| {
+            state
+                .expanded
+                .update(|open| *open = if open.as_deref() == Some(id.as_str()) { None } else { Some(id.clone()) })
+        }
     };
     let created = move || app.with(|a| a.created_at.clone());
     let row_client_id = client_id.clone();

@@ -20,9 +20,9 @@ use crate::error::{AppError, ErrorKind};
 const FILTER_DEBOUNCE_MS: u64 = 250;
 
 pub const PRIMARY_BUTTON: &str = "rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:opacity-60";
-pub const SECONDARY_BUTTON: &str =
-    "rounded-md border border-slate-300 bg-white px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-50 disabled:opacity-60";
-pub const DANGER_BUTTON: &str = "rounded-md bg-red-600 px-3 py-2 text-sm font-semibold text-white shadow-sm hover:bg-red-500 disabled:opacity-50";
+pub const SECONDARY_BUTTON: &str = "rounded-md border border-slate-300 bg-white px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-50 disabled:opacity-60";
+pub const DANGER_BUTTON: &str =
+    "rounded-md bg-red-600 px-3 py-2 text-sm font-semibold text-white shadow-sm hover:bg-red-500 disabled:opacity-50";
 
 /// State shared by the tab and its rows. Every field is a cheap handle.
 #[derive(Clone, Copy)]

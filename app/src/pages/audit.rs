@@ -37,14 +37,16 @@ pub fn action_label(action: &str) -> &str {
     }
 }
 
-const LINK: &str = "rounded-md border border-slate-300 bg-white px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-50";
+const LINK: &str =
+    "rounded-md border border-slate-300 bg-white px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-50";
 
 #[component]
 fn AuditTab(context: TenantContext) -> impl IntoView {
     let tenant = StoredValue::new(context.tenant_id.clone());
     let query = use_query_map();
     let before = move || query.read().get("before").and_then(|value| value.parse::<i64>().ok());
-    let page = Resource::new(move || (tenant.get_value(), before()), |(tenant_id, before)| list_audit(tenant_id, before));
+    let page =
+        Resource::new(move || (tenant.get_value(), before()), |(tenant_id, before)| list_audit(tenant_id, before));
     let base = format!("/t/{}/audit", context.tenant_id);
     view! {
         <div class="mt-4">

@@ -41,7 +41,12 @@ fn nav_link(href: String, label: &'static str, active: bool) -> impl IntoView {
 
 /// The header and main column of every signed-in page.
 #[component]
-pub fn Chrome(user: SessionUserView, tenant: Option<TenantContext>, section: Section, children: Children) -> impl IntoView {
+pub fn Chrome(
+    user: SessionUserView,
+    tenant: Option<TenantContext>,
+    section: Section,
+    children: Children,
+) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     let current_id = tenant.as_ref().map(|t| t.tenant_id.clone()).unwrap_or_default();
     let membership = user.tenants.iter().find(|t| t.tenant_id == current_id).cloned();
@@ -51,7 +56,8 @@ pub fn Chrome(user: SessionUserView, tenant: Option<TenantContext>, section: Sec
         (None, false) => String::new(),
     };
     // Operators may open tenants they are not members of; list that one too.
-    let mut choices: Vec<(String, String)> = user.tenants.iter().map(|t| (t.tenant_id.clone(), t.name.clone())).collect();
+    let mut choices: Vec<(String, String)> =
+        user.tenants.iter().map(|t| (t.tenant_id.clone(), t.name.clone())).collect();
     if let Some(t) = &tenant
         && membership.is_none()
     {
@@ -81,7 +87,8 @@ pub fn Chrome(user: SessionUserView, tenant: Option<TenantContext>, section: Sec
             {nav_link(format!("{base}/audit"), "Audit log", section == Section::Audit)}
         }
     });
-    let tenants_link = user.is_operator.then(|| nav_link("/tenants".to_owned(), "Tenants", section == Section::Tenants));
+    let tenants_link =
+        user.is_operator.then(|| nav_link("/tenants".to_owned(), "Tenants", section == Section::Tenants));
     let tenant_name = tenant.as_ref().map(|t| t.name.clone());
     view! {
         <div class="min-h-screen">

@@ -51,7 +51,11 @@ fn MembersTab(context: TenantContext) -> impl IntoView {
         error.set(None);
         leptos::task::spawn_local(async move {
             match change_member_role(tenant.get_value(), member.user_id.clone(), role.clone()).await {
-                Ok(()) => notice.set(Some(format!("{} is now {}.", member.email, if role == "admin" { "an admin" } else { "a viewer" }))),
+                Ok(()) => notice.set(Some(format!(
+                    "{} is now {}.",
+                    member.email,
+                    if role == "admin" { "an admin" } else { "a viewer" }
+                ))),
                 Err(err) => error.set(Some(err.message)),
             }
             // Either way, show what the server holds (a refused change snaps back).
@@ -131,7 +135,11 @@ fn MembersTab(context: TenantContext) -> impl IntoView {
 }
 
 #[component]
-fn AddMemberForm(tenant: StoredValue<String>, reload: RwSignal<u32>, notice: RwSignal<Option<String>>) -> impl IntoView {
+fn AddMemberForm(
+    tenant: StoredValue<String>,
+    reload: RwSignal<u32>,
+    notice: RwSignal<Option<String>>,
+) -> impl IntoView {
     let email = RwSignal::new(String::new());
     let role = RwSignal::new("viewer".to_owned());
     let password = RwSignal::new(String::new());
@@ -149,7 +157,9 @@ fn AddMemberForm(tenant: StoredValue<String>, reload: RwSignal<u32>, notice: RwS
         saving.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
-            match add_member(tenant.get_value(), email.get_untracked(), role.get_untracked(), password.get_untracked()).await {
+            match add_member(tenant.get_value(), email.get_untracked(), role.get_untracked(), password.get_untracked())
+                .await
+            {
                 Ok(member) => {
                     notice.set(Some(format!("Added {} as {}.", member.email, member.role)));
                     email.set(String::new());

@@ -68,8 +68,18 @@ mod tests {
     fn audience_is_always_an_array() {
         let aud = ["client"];
         let claims = IssuedClaims {
-            iss: "i", sub: "s", client_id: "s", azp: "s", aud: &aud, iat: 1, exp: 2, jti: "j",
-            tenant: "t", scope: "appid_default", amr: [AMR_CLIENT_CREDENTIALS], gty: GRANT_TYPE_CLAIM,
+            iss: "i",
+            sub: "s",
+            client_id: "s",
+            azp: "s",
+            aud: &aud,
+            iat: 1,
+            exp: 2,
+            jti: "j",
+            tenant: "t",
+            scope: "appid_default",
+            amr: [AMR_CLIENT_CREDENTIALS],
+            gty: GRANT_TYPE_CLAIM,
         };
         let json: serde_json::Value = serde_json::to_value(&claims).unwrap();
         assert_eq!(json["aud"], serde_json::json!(["client"]));

@@ -55,10 +55,7 @@ pub fn parse_basic(header: &[u8]) -> Result<ClientCredentials, OAuthError> {
             .with_basic_challenge(true));
     }
     let encoded = rest.trim();
-    let decoded = STANDARD
-        .decode(encoded)
-        .or_else(|_| STANDARD_NO_PAD.decode(encoded))
-        .map_err(|_| malformed())?;
+    let decoded = STANDARD.decode(encoded).or_else(|_| STANDARD_NO_PAD.decode(encoded)).map_err(|_| malformed())?;
     let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
     let (raw_id, raw_secret) = decoded.split_once(':').ok_or_else(malformed)?;
     let client_id = form_decode(raw_id).ok_or_else(malformed)?;
@@ -93,9 +90,9 @@ pub fn authenticate_request(
         (Some(_), _, Some(_)) => Err(OAuthError::invalid_request(
             "the client used more than one authentication method (Basic and client_secret in the body)",
         )),
-        (Some(basic), Some(id), None) if id != basic.client_id => Err(OAuthError::invalid_request(
-            "client_id in the body does not match the Basic credentials",
-        )),
+        (Some(basic), Some(id), None) if id != basic.client_id => {
+            Err(OAuthError::invalid_request("client_id in the body does not match the Basic credentials"))
+        }
         (Some(basic), _, None) => Ok(basic),
         (None, Some(id), Some(secret)) => Ok(ClientCredentials {
             client_id: id.to_owned(),

@@ -42,7 +42,20 @@ impl ServerMetadata {
             revocation_endpoint_auth_methods_supported: AUTH_METHODS,
             scopes_supported: vec![default_scope.to_owned(), MANAGEMENT_READ.to_owned(), MANAGEMENT_WRITE.to_owned()],
             access_token_signing_alg_values_supported: signing_algs,
-            claims_supported: ["iss", "sub", "client_id", "azp", "aud", "iat", "exp", "jti", "tenant", "scope", "amr", "gty"],
+            claims_supported: [
+                "iss",
+                "sub",
+                "client_id",
+                "azp",
+                "aud",
+                "iat",
+                "exp",
+                "jti",
+                "tenant",
+                "scope",
+                "amr",
+                "gty",
+            ],
         }
     }
 }

@@ -39,9 +39,7 @@ impl Params {
         let pairs = deserializer
             .deserialize_map(PairsVisitor)
             .map_err(|_| OAuthError::invalid_request("request body is not a JSON object of string parameters"))?;
-        deserializer
-            .end()
-            .map_err(|_| OAuthError::invalid_request("unexpected data after the JSON object"))?;
+        deserializer.end().map_err(|_| OAuthError::invalid_request("unexpected data after the JSON object"))?;
         Self::checked(pairs)
     }
 
@@ -74,10 +72,7 @@ impl Params {
 
 /// A parameter name made safe for an `error_description`.
 fn printable(name: &str) -> String {
-    name.chars()
-        .filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\')
-        .take(40)
-        .collect()
+    name.chars().filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\').take(40).collect()
 }
 
 struct PairsVisitor;

@@ -100,7 +100,10 @@ mod tests {
             ("grant_type=client_credentials", ErrorCode::InvalidClient),
             ("grant_type=client_credentials&client_id=a&client_secret=b&scope=%22", ErrorCode::InvalidScope),
             ("grant_type=client_credentials&client_id=a&client_secret=b&resource=relative", ErrorCode::InvalidTarget),
-            ("grant_type=client_credentials&client_id=a&client_secret=b&resource=https://a/%23x#f", ErrorCode::InvalidTarget),
+            (
+                "grant_type=client_credentials&client_id=a&client_secret=b&resource=https://a/%23x#f",
+                ErrorCode::InvalidTarget,
+            ),
         ];
         for (body, code) in cases {
             assert_eq!(parse_form(body).unwrap_err().code, code, "{body}");

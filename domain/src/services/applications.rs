@@ -182,7 +182,11 @@ impl Services {
         let current = secrets.iter().find(|s| s.client_id == app.client_id && s.status == "current");
         let previous = secrets
             .iter()
-            .find(|s| s.client_id == app.client_id && s.status == "previous" && s.expires_at.is_some_and(|t| t > now.timestamp()))
+            .find(|s| {
+                s.client_id == app.client_id
+                    && s.status == "previous"
+                    && s.expires_at.is_some_and(|t| t > now.timestamp())
+            })
             .map(|s| PreviousSecret {
                 last_four: s.last_four.clone(),
                 expires_at: rfc3339(s.expires_at.unwrap_or_default()),
@@ -206,14 +210,15 @@ impl Services {
         }
     }
 
-    async fn secrets_of<C: ConnectionTrait>(&self, conn: &C, client_ids: Vec<String>) -> Result<Vec<client_secret::Model>> {
+    async fn secrets_of<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        client_ids: Vec<String>,
+    ) -> Result<Vec<client_secret::Model>> {
         if client_ids.is_empty() {
             return Ok(Vec::new());
         }
-        Ok(client_secret::Entity::find()
-            .filter(client_secret::Column::ClientId.is_in(client_ids))
-            .all(conn)
-            .await?)
+        Ok(client_secret::Entity::find().filter(client_secret::Column::ClientId.is_in(client_ids)).all(conn).await?)
     }
 
     /// Registers an application and returns it with its first secret.
@@ -259,16 +264,25 @@ impl Services {
     }
 
     /// Lists applications newest first, `limit` at a time (default 50, max 200).
-    pub async fn list_applications(&self, scope: &TenantScope, query: ListQuery, now: DateTime<Utc>) -> Result<ApplicationPage> {
+    pub async fn list_applications(
+        &self,
+        scope: &TenantScope,
+        query: ListQuery,
+        now: DateTime<Utc>,
+    ) -> Result<ApplicationPage> {
         let limit = query.limit.unwrap_or(50).clamp(1, MAX_PAGE);
         let mut select = application::Entity::find().filter(application::Column::TenantId.eq(scope.tenant_id()));
         if let Some(filter) = query.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
-            let pattern = format!("%{}%", filter.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            let pattern =
+                format!("%{}%", filter.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
             select = select.filter(
                 Condition::any()
-                    .add(sea_orm::sea_query::Expr::expr(sea_orm::sea_query::Func::lower(
-                        sea_orm::sea_query::Expr::col(application::Column::Name),
-                    )).like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\')))
+                    .add(
+                        sea_orm::sea_query::Expr::expr(sea_orm::sea_query::Func::lower(sea_orm::sea_query::Expr::col(
+                            application::Column::Name,
+                        )))
+                        .like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\')),
+                    )
                     .add(application::Column::ClientId.like(sea_orm::sea_query::LikeExpr::new(&pattern).escape('\\'))),
             );
         }
@@ -276,13 +290,11 @@ impl Services {
         if let Some(cursor) = &query.after {
             let (created, id) = parse_cursor(cursor)?;
             select = select.filter(
-                Condition::any()
-                    .add(application::Column::CreatedAt.lt(created))
-                    .add(
-                        Condition::all()
-                            .add(application::Column::CreatedAt.eq(created))
-                            .add(application::Column::ClientId.lt(id)),
-                    ),
+                Condition::any().add(application::Column::CreatedAt.lt(created)).add(
+                    Condition::all()
+                        .add(application::Column::CreatedAt.eq(created))
+                        .add(application::Column::ClientId.lt(id)),
+                ),
             );
         }
         let mut apps = select
@@ -293,13 +305,19 @@ impl Services {
             .await?;
         let has_more = apps.len() as u64 > limit;
         apps.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let next_cursor = if has_more { apps.last().map(|a| format!("{}:{}", a.created_at, a.client_id)) } else { None };
+        let next_cursor =
+            if has_more { apps.last().map(|a| format!("{}:{}", a.created_at, a.client_id)) } else { None };
         let secrets = self.secrets_of(self.db(), apps.iter().map(|a| a.client_id.clone()).collect()).await?;
         let applications = apps.into_iter().map(|app| self.view(app, &secrets, now)).collect();
         Ok(ApplicationPage { applications, next_cursor, total })
     }
 
-    pub async fn get_application(&self, scope: &TenantScope, client_id: &str, now: DateTime<Utc>) -> Result<ApplicationView> {
+    pub async fn get_application(
+        &self,
+        scope: &TenantScope,
+        client_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ApplicationView> {
         let app = self.find_application(self.db(), scope, client_id).await?;
         let secrets = self.secrets_of(self.db(), vec![app.client_id.clone()]).await?;
         Ok(self.view(app, &secrets, now))
@@ -377,10 +395,7 @@ impl Services {
         }
         let txn = self.db().begin().await?;
         let app = self.find_application(&txn, scope, client_id).await?;
-        client_secret::Entity::delete_many()
-            .filter(client_secret::Column::ClientId.eq(client_id))
-            .exec(&txn)
-            .await?;
+        client_secret::Entity::delete_many().filter(client_secret::Column::ClientId.eq(client_id)).exec(&txn).await?;
         application::Entity::delete_by_id(client_id.to_owned()).exec(&txn).await?;
         crate::entities::application_usage::Entity::delete_many()
             .filter(crate::entities::application_usage::Column::ClientId.eq(client_id))

@@ -87,7 +87,12 @@ impl Services {
     /// [`MAX_AUDIT_PAGE`], default [`DEFAULT_AUDIT_PAGE`]) older than
     /// `before_id`. Record IDs only grow, so they order the log and serve as
     /// a cursor that stays valid while new records arrive.
-    pub async fn list_audit(&self, scope: &TenantScope, limit: Option<u64>, before_id: Option<i64>) -> Result<AuditPage> {
+    pub async fn list_audit(
+        &self,
+        scope: &TenantScope,
+        limit: Option<u64>,
+        before_id: Option<i64>,
+    ) -> Result<AuditPage> {
         let limit = limit.unwrap_or(DEFAULT_AUDIT_PAGE);
         if !(1..=MAX_AUDIT_PAGE).contains(&limit) {
             return Err(Error::validation(format!("limit must be 1 to {MAX_AUDIT_PAGE}")));

@@ -30,7 +30,12 @@ impl OperatorScope {
 impl Services {
     /// The scope of a signed-in dashboard user in `tenant_id`. A tenant the
     /// user cannot see is reported as not found, so its existence leaks not.
-    pub async fn scope_for_user(&self, user_id: &str, tenant_id: &str, source_addr: Option<String>) -> Result<TenantScope> {
+    pub async fn scope_for_user(
+        &self,
+        user_id: &str,
+        tenant_id: &str,
+        source_addr: Option<String>,
+    ) -> Result<TenantScope> {
         let user = user::Entity::find_by_id(user_id.to_owned()).one(self.db()).await?.ok_or(Error::Unauthenticated)?;
         let actor = Actor::User { id: user.id.clone(), email: user.email.clone() };
         if tenant::Entity::find_by_id(tenant_id.to_owned()).one(self.db()).await?.is_none() {
@@ -100,10 +105,8 @@ impl Services {
         }
         let runtime = self.tenant_runtime(tenant_id, now).await?.ok_or(Error::NotFound("tenant"))?;
         let claims = self.active_token(&runtime, bearer_token, now).await?.ok_or(Error::Unauthenticated)?;
-        let held = self
-            .client_access(&runtime.tenant_id, &claims.client_id, now)
-            .await?
-            .ok_or(Error::Unauthenticated)?;
+        let held =
+            self.client_access(&runtime.tenant_id, &claims.client_id, now).await?.ok_or(Error::Unauthenticated)?;
         // The write scope includes read (see `ManagementAccess::scopes`), so a
         // token asked for with only the write scope may still read.
         let token_writes = claims.has_scope(MANAGEMENT_WRITE);

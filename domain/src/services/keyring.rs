@@ -44,10 +44,7 @@ pub struct TenantRuntime {
 
 impl TenantRuntime {
     pub fn verification_key(&self, kid: &str) -> Option<(jsonwebtoken::Algorithm, &DecodingKey)> {
-        self.verification_keys
-            .iter()
-            .find(|(known, _, _)| known == kid)
-            .map(|(_, alg, key)| (*alg, key))
+        self.verification_keys.iter().find(|(known, _, _)| known == kid).map(|(_, alg, key)| (*alg, key))
     }
 }
 
@@ -161,12 +158,8 @@ impl Services {
         now: DateTime<Utc>,
     ) -> Result<String> {
         // RSA generation takes tens of milliseconds: keep it off the async workers.
-        let generated = tokio::task::spawn_blocking(move || keys::generate(alg))
-            .await
-            .map_err(Error::internal)??;
-        let sealed = self
-            .master_key()
-            .seal(&signing_key_context(&generated.kid), &generated.pkcs8_der)?;
+        let generated = tokio::task::spawn_blocking(move || keys::generate(alg)).await.map_err(Error::internal)??;
+        let sealed = self.master_key().seal(&signing_key_context(&generated.kid), &generated.pkcs8_der)?;
         signing_key::ActiveModel {
             kid: Set(generated.kid.clone()),
             tenant_id: Set(tenant_id.to_owned()),

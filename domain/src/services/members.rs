@@ -38,7 +38,12 @@ impl Services {
         let mut members = Vec::with_capacity(memberships.len());
         for m in memberships {
             if let Some(u) = users.iter().find(|u| u.id == m.user_id) {
-                members.push(Member { user_id: u.id.clone(), email: u.email.clone(), role: Role::parse(&m.role)?, added_at: rfc3339(m.created_at) });
+                members.push(Member {
+                    user_id: u.id.clone(),
+                    email: u.email.clone(),
+                    role: Role::parse(&m.role)?,
+                    added_at: rfc3339(m.created_at),
+                });
             }
         }
         Ok(members)
@@ -116,14 +121,23 @@ impl Services {
             .await?)
     }
 
-    pub async fn change_member_role(&self, scope: &TenantScope, user_id: &str, role: Role, now: DateTime<Utc>) -> Result<()> {
+    pub async fn change_member_role(
+        &self,
+        scope: &TenantScope,
+        user_id: &str,
+        role: Role,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         scope.require_write()?;
         let txn = self.db().begin().await?;
         let found = membership::Entity::find_by_id((user_id.to_owned(), scope.tenant_id().to_owned()))
             .one(&txn)
             .await?
             .ok_or(Error::NotFound("member"))?;
-        if found.role == Role::Admin.as_str() && role != Role::Admin && self.admin_count(&txn, scope.tenant_id()).await? <= 1 {
+        if found.role == Role::Admin.as_str()
+            && role != Role::Admin
+            && self.admin_count(&txn, scope.tenant_id()).await? <= 1
+        {
             return Err(Error::Conflict("the last admin of a tenant cannot be demoted".into()));
         }
         let mut active: membership::ActiveModel = found.into();

@@ -20,19 +20,19 @@ use sea_orm::DatabaseConnection;
 use crate::clock::Clock;
 use crate::crypto::MasterKey;
 
+pub use applications::MAX_PAGE as MAX_APPLICATION_PAGE;
 pub use applications::{
     ApplicationPage, ApplicationView, DEFAULT_GRACE_SECS, ListQuery, MAX_APPLICATION_NAME_CHARS, MAX_GRACE_SECS,
     ManagementAccess, PreviousSecret, RotatedSecret,
 };
-pub use applications::MAX_PAGE as MAX_APPLICATION_PAGE;
 pub use audit::{AuditEntry, AuditPage, AuditRecord, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE};
 pub use auth::OperatorScope;
 pub use clients::{AuthenticatedClient, CLIENT_CACHE_TTL_SECS, UsageMinute};
-pub use tokens::TokenResponse;
 pub use keyring::TenantRuntime;
 pub use members::Member;
 pub use tenants::{NewTenant, TenantInfo};
 pub use throttle::FailureThrottle;
+pub use tokens::TokenResponse;
 pub use users::{BootstrapAdmin, DEFAULT_BOOTSTRAP_EMAIL, SessionUser, TenantMembership};
 
 /// Failed client authentications allowed before each attempt is delayed:

@@ -90,11 +90,14 @@ impl Services {
     }
 
     /// Creates a tenant and its first signing key.
-    pub async fn create_tenant(&self, operator: &OperatorScope, new: NewTenant, now: DateTime<Utc>) -> Result<TenantInfo> {
+    pub async fn create_tenant(
+        &self,
+        operator: &OperatorScope,
+        new: NewTenant,
+        now: DateTime<Utc>,
+    ) -> Result<TenantInfo> {
         let txn = self.db().begin().await?;
-        let model = self
-            .insert_tenant(&txn, new, operator.actor(), operator.source_addr(), now)
-            .await?;
+        let model = self.insert_tenant(&txn, new, operator.actor(), operator.source_addr(), now).await?;
         txn.commit().await?;
         Ok(self.tenant_info(&model))
     }

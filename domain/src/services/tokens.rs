@@ -70,12 +70,22 @@ impl Services {
         let mut payload = Vec::with_capacity(CLAIMS_CAPACITY);
         serde_json::to_writer(&mut payload, &claims).map_err(|_| OAuthError::server_error())?;
         let access_token = runtime.signer.sign_jwt(&payload).map_err(|err| oauth_failure(&err))?;
-        Ok(TokenResponse { access_token, token_type: "Bearer", expires_in: runtime.token_lifetime_secs, scope: granted })
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: runtime.token_lifetime_secs,
+            scope: granted,
+        })
     }
 
     /// Verifies a token of this tenant: signature by a published key,
     /// issuer, expiry, tenant. Does not consult revocation.
-    pub fn verify_access_token(&self, runtime: &TenantRuntime, token: &str, now: DateTime<Utc>) -> Option<VerifiedClaims> {
+    pub fn verify_access_token(
+        &self,
+        runtime: &TenantRuntime,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Option<VerifiedClaims> {
         let header = jsonwebtoken::decode_header(token).ok()?;
         let (alg, key) = runtime.verification_key(header.kid.as_deref()?)?;
         if header.alg != alg {

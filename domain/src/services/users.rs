@@ -1,7 +1,7 @@
 //! Dashboard users: the first-start bootstrap, sign-in and who-am-I.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
@@ -104,7 +104,8 @@ async fn verify_password(password: String, stored_hash: Option<String>) -> Resul
 }
 
 /// The argon2id hash of a random string nobody knows, with default parameters.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2PUFfwMxOTZDg7hOuLfXlNqWU0vtYNv2VVHSYVlGs3Y";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2PUFfwMxOTZDg7hOuLfXlNqWU0vtYNv2VVHSYVlGs3Y";
 
 impl Services {
     /// On an empty database, creates the "Default" tenant and an operator
@@ -169,10 +170,7 @@ impl Services {
             Some(found) => self.first_tenant_of(&found.id).await?,
             None => None,
         };
-        let actor = Actor::User {
-            id: found.as_ref().map(|u| u.id.clone()).unwrap_or_default(),
-            email: email.clone(),
-        };
+        let actor = Actor::User { id: found.as_ref().map(|u| u.id.clone()).unwrap_or_default(), email: email.clone() };
         match (found, verified) {
             (Some(found), true) => {
                 throttle.record_success(&account_key);

@@ -61,7 +61,8 @@ async fn listing_pages_with_a_cursor_and_filters() {
             s.create_application(&scope, &format!("svc-{i}"), ManagementAccess::None, env.now()).await.unwrap();
             env.clock.advance(chrono::Duration::seconds(1));
         }
-        let first = s.list_applications(&scope, ListQuery { limit: Some(3), ..Default::default() }, env.now()).await.unwrap();
+        let first =
+            s.list_applications(&scope, ListQuery { limit: Some(3), ..Default::default() }, env.now()).await.unwrap();
         assert_eq!(first.total, 7);
         assert_eq!(first.applications.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), ["svc-6", "svc-5", "svc-4"]);
         let mut seen: Vec<String> = first.applications.iter().map(|a| a.name.clone()).collect();
@@ -85,7 +86,11 @@ async fn listing_pages_with_a_cursor_and_filters() {
             .await
             .unwrap();
         assert!(none.applications.is_empty());
-        assert!(s.list_applications(&scope, ListQuery { after: Some("junk".into()), ..Default::default() }, env.now()).await.is_err());
+        assert!(
+            s.list_applications(&scope, ListQuery { after: Some("junk".into()), ..Default::default() }, env.now())
+                .await
+                .is_err()
+        );
     }
 }
 
@@ -112,12 +117,18 @@ async fn viewers_read_but_cannot_change_or_reveal() {
         let (_, admin) = env.tenant("Acme").await;
         let s = &env.services;
         let app = s.create_application(&admin, "svc", ManagementAccess::None, env.now()).await.unwrap();
-        let member = s.add_member(&admin, "viewer@example.test", Role::Viewer, Some("a-long-password-1"), env.now()).await.unwrap();
+        let member = s
+            .add_member(&admin, "viewer@example.test", Role::Viewer, Some("a-long-password-1"), env.now())
+            .await
+            .unwrap();
         let viewer = s.scope_for_user(&member.user_id, admin.tenant_id(), None).await.unwrap();
         assert!(!viewer.can_write());
         assert_eq!(s.list_applications(&viewer, ListQuery::default(), env.now()).await.unwrap().applications.len(), 1);
         assert!(matches!(s.reveal_secret(&viewer, &app.client_id, env.now()).await, Err(Error::Forbidden)));
-        assert!(matches!(s.create_application(&viewer, "x", ManagementAccess::None, env.now()).await, Err(Error::Forbidden)));
+        assert!(matches!(
+            s.create_application(&viewer, "x", ManagementAccess::None, env.now()).await,
+            Err(Error::Forbidden)
+        ));
         assert!(matches!(s.rotate_secret(&viewer, &app.client_id, 0, env.now()).await, Err(Error::Forbidden)));
         assert!(matches!(s.delete_application(&viewer, &app.client_id, env.now()).await, Err(Error::Forbidden)));
         // A user with no membership cannot see the tenant at all.
@@ -131,10 +142,15 @@ async fn the_last_admin_stays() {
     for env in envs().await {
         let (_, scope) = env.tenant("Acme").await;
         let s = &env.services;
-        let admin = s.add_member(&scope, "a@example.test", Role::Admin, Some("a-long-password-1"), env.now()).await.unwrap();
+        let admin =
+            s.add_member(&scope, "a@example.test", Role::Admin, Some("a-long-password-1"), env.now()).await.unwrap();
         assert!(matches!(s.remove_member(&scope, &admin.user_id, env.now()).await, Err(Error::Conflict(_))));
-        assert!(matches!(s.change_member_role(&scope, &admin.user_id, Role::Viewer, env.now()).await, Err(Error::Conflict(_))));
-        let second = s.add_member(&scope, "b@example.test", Role::Admin, Some("a-long-password-2"), env.now()).await.unwrap();
+        assert!(matches!(
+            s.change_member_role(&scope, &admin.user_id, Role::Viewer, env.now()).await,
+            Err(Error::Conflict(_))
+        ));
+        let second =
+            s.add_member(&scope, "b@example.test", Role::Admin, Some("a-long-password-2"), env.now()).await.unwrap();
         s.change_member_role(&scope, &admin.user_id, Role::Viewer, env.now()).await.unwrap();
         assert!(matches!(s.remove_member(&scope, &second.user_id, env.now()).await, Err(Error::Conflict(_))));
         assert_eq!(s.list_members(&scope).await.unwrap().len(), 2, "{}", env.backend);
@@ -142,6 +158,9 @@ async fn the_last_admin_stays() {
             s.add_member(&scope, "b@example.test", Role::Viewer, None, env.now()).await,
             Err(Error::Conflict(_))
         ));
-        assert!(matches!(s.add_member(&scope, "c@example.test", Role::Viewer, Some("short"), env.now()).await, Err(Error::Validation(_))));
+        assert!(matches!(
+            s.add_member(&scope, "c@example.test", Role::Viewer, Some("short"), env.now()).await,
+            Err(Error::Validation(_))
+        ));
     }
 }

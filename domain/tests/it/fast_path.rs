@@ -27,7 +27,11 @@ fn request(client_id: &str, secret: &str) -> TokenRequest {
 async fn token(env: &TestEnv, tenant_id: &str, client_id: &str, secret: &str) -> Result<String, ErrorCode> {
     let now = env.now();
     let runtime = env.services.tenant_runtime(tenant_id, now).await.expect("runtime").expect("tenant");
-    env.services.issue_token(&runtime, &request(client_id, secret), now).await.map(|t| t.access_token).map_err(|e| e.code)
+    env.services
+        .issue_token(&runtime, &request(client_id, secret), now)
+        .await
+        .map(|t| t.access_token)
+        .map_err(|e| e.code)
 }
 
 async fn accepted(env: &TestEnv, tenant_id: &str, client_id: &str, secret: &str) -> bool {
@@ -117,19 +121,32 @@ async fn a_rotated_secret_is_refused_here_at_once_and_elsewhere_within_the_bound
         let pair = Pair::on(&db).await;
         let (tenant, scope) = pair.here.tenant("Acme").await;
         let t = &tenant.tenant_id;
-        let app = pair.here.services.create_application(&scope, "svc", ManagementAccess::None, pair.here.now()).await.unwrap();
+        let app = pair
+            .here
+            .services
+            .create_application(&scope, "svc", ManagementAccess::None, pair.here.now())
+            .await
+            .unwrap();
         let old = app.secret.clone().unwrap();
         // Both processes have the client cached.
         assert!(accepted(&pair.here, t, &app.client_id, &old).await);
         assert!(accepted(&pair.there, t, &app.client_id, &old).await);
 
         let rotated = pair.here.services.rotate_secret(&scope, &app.client_id, 0, pair.here.now()).await.unwrap();
-        assert!(!accepted(&pair.here, t, &app.client_id, &old).await, "{}: old secret accepted after rotation", db.backend);
+        assert!(
+            !accepted(&pair.here, t, &app.client_id, &old).await,
+            "{}: old secret accepted after rotation",
+            db.backend
+        );
         assert!(accepted(&pair.here, t, &app.client_id, &rotated.secret).await, "{}", db.backend);
 
         pair.wait_out_the_cache();
         assert!(!accepted(&pair.there, t, &app.client_id, &old).await, "{}: old secret accepted elsewhere", db.backend);
-        assert!(accepted(&pair.there, t, &app.client_id, &rotated.secret).await, "{}: new secret unknown elsewhere", db.backend);
+        assert!(
+            accepted(&pair.there, t, &app.client_id, &rotated.secret).await,
+            "{}: new secret unknown elsewhere",
+            db.backend
+        );
     }
 }
 
@@ -139,7 +156,12 @@ async fn a_revoked_previous_secret_is_refused_here_at_once_and_elsewhere_within_
         let pair = Pair::on(&db).await;
         let (tenant, scope) = pair.here.tenant("Acme").await;
         let t = &tenant.tenant_id;
-        let app = pair.here.services.create_application(&scope, "svc", ManagementAccess::None, pair.here.now()).await.unwrap();
+        let app = pair
+            .here
+            .services
+            .create_application(&scope, "svc", ManagementAccess::None, pair.here.now())
+            .await
+            .unwrap();
         let old = app.secret.clone().unwrap();
         // A day of grace: both secrets work in both processes.
         let rotated = pair.here.services.rotate_secret(&scope, &app.client_id, 86_400, pair.here.now()).await.unwrap();
@@ -153,7 +175,11 @@ async fn a_revoked_previous_secret_is_refused_here_at_once_and_elsewhere_within_
         assert!(accepted(&pair.here, t, &app.client_id, &rotated.secret).await, "{}", db.backend);
 
         pair.wait_out_the_cache();
-        assert!(!accepted(&pair.there, t, &app.client_id, &old).await, "{}: revoked secret accepted elsewhere", db.backend);
+        assert!(
+            !accepted(&pair.there, t, &app.client_id, &old).await,
+            "{}: revoked secret accepted elsewhere",
+            db.backend
+        );
         assert!(accepted(&pair.there, t, &app.client_id, &rotated.secret).await, "{}", db.backend);
     }
 }
@@ -164,7 +190,12 @@ async fn a_deleted_application_is_refused_here_at_once_and_elsewhere_within_the_
         let pair = Pair::on(&db).await;
         let (tenant, scope) = pair.here.tenant("Acme").await;
         let t = &tenant.tenant_id;
-        let app = pair.here.services.create_application(&scope, "svc", ManagementAccess::None, pair.here.now()).await.unwrap();
+        let app = pair
+            .here
+            .services
+            .create_application(&scope, "svc", ManagementAccess::None, pair.here.now())
+            .await
+            .unwrap();
         let secret = app.secret.clone().unwrap();
         assert!(accepted(&pair.here, t, &app.client_id, &secret).await);
         assert!(accepted(&pair.there, t, &app.client_id, &secret).await);
@@ -173,7 +204,11 @@ async fn a_deleted_application_is_refused_here_at_once_and_elsewhere_within_the_
         assert!(!accepted(&pair.here, t, &app.client_id, &secret).await, "{}: deleted client accepted", db.backend);
 
         pair.wait_out_the_cache();
-        assert!(!accepted(&pair.there, t, &app.client_id, &secret).await, "{}: deleted client accepted elsewhere", db.backend);
+        assert!(
+            !accepted(&pair.there, t, &app.client_id, &secret).await,
+            "{}: deleted client accepted elsewhere",
+            db.backend
+        );
     }
 }
 

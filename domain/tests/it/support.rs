@@ -82,7 +82,10 @@ impl StatementLog {
 /// Whether a statement changes rows or schema.
 pub fn is_write(sql: &str) -> bool {
     let verb = sql.split_whitespace().next().unwrap_or_default().to_ascii_uppercase();
-    matches!(verb.as_str(), "INSERT" | "UPDATE" | "DELETE" | "REPLACE" | "UPSERT" | "CREATE" | "ALTER" | "DROP" | "TRUNCATE")
+    matches!(
+        verb.as_str(),
+        "INSERT" | "UPDATE" | "DELETE" | "REPLACE" | "UPSERT" | "CREATE" | "ALTER" | "DROP" | "TRUNCATE"
+    )
 }
 
 impl SharedDb {

@@ -1,11 +1,11 @@
 //! Token issuance, secret and key rotation, introspection and revocation.
 
 use chrono::Duration;
+use domain::keys::SigningAlg;
 use domain::oauth::ErrorCode;
 use domain::oauth::client_auth::{AuthMethod, ClientCredentials};
 use domain::oauth::token_request::TokenRequest;
 use domain::services::{ManagementAccess, NewTenant};
-use domain::keys::SigningAlg;
 
 use super::support::{TestEnv, envs};
 
@@ -56,7 +56,11 @@ async fn issued_tokens_carry_the_documented_claims() {
         assert_eq!(payload["gty"], "client-credentials");
         assert_eq!(payload["azp"], app.client_id.as_str());
         // Expired tokens do not verify.
-        assert!(env.services.verify_access_token(&runtime, &token.access_token, env.now() + Duration::seconds(3600)).is_none());
+        assert!(
+            env.services
+                .verify_access_token(&runtime, &token.access_token, env.now() + Duration::seconds(3600))
+                .is_none()
+        );
     }
 }
 
@@ -72,7 +76,8 @@ async fn every_algorithm_signs() {
                 .unwrap();
             let scope = env.services.scope_for_cli(&tenant.tenant_id).await.unwrap();
             let app = env.services.create_application(&scope, "svc", ManagementAccess::None, env.now()).await.unwrap();
-            let token = token_code(&env, &tenant.tenant_id, &app.client_id, app.secret.as_deref().unwrap()).await.unwrap();
+            let token =
+                token_code(&env, &tenant.tenant_id, &app.client_id, app.secret.as_deref().unwrap()).await.unwrap();
             let runtime = env.services.tenant_runtime(&tenant.tenant_id, env.now()).await.unwrap().unwrap();
             assert!(env.services.verify_access_token(&runtime, &token, env.now()).is_some(), "{alg:?}");
             assert_eq!(runtime.published_algs, vec![alg.as_str()]);
@@ -93,7 +98,12 @@ async fn wrong_secret_other_tenant_and_deleted_clients_are_refused() {
         assert_eq!(token_code(&env, &tenant.tenant_id, "not-a-uuid", &secret).await, Err(ErrorCode::InvalidClient));
         env.services.delete_application(&scope, &app.client_id, env.now()).await.unwrap();
         // At once on this process: no waiting for the cache to lapse.
-        assert_eq!(token_code(&env, &tenant.tenant_id, &app.client_id, &secret).await, Err(ErrorCode::InvalidClient), "{}", env.backend);
+        assert_eq!(
+            token_code(&env, &tenant.tenant_id, &app.client_id, &secret).await,
+            Err(ErrorCode::InvalidClient),
+            "{}",
+            env.backend
+        );
     }
 }
 
@@ -119,13 +129,22 @@ async fn rotation_keeps_the_old_secret_for_the_grace_period() {
         let again = s.rotate_secret(&scope, &app.client_id, 86_400, env.now()).await.unwrap();
         assert!(token_code(&env, &tenant.tenant_id, &app.client_id, &rotated.secret).await.is_ok());
         s.revoke_previous_secret(&scope, &app.client_id, env.now()).await.unwrap();
-        assert_eq!(token_code(&env, &tenant.tenant_id, &app.client_id, &rotated.secret).await, Err(ErrorCode::InvalidClient));
+        assert_eq!(
+            token_code(&env, &tenant.tenant_id, &app.client_id, &rotated.secret).await,
+            Err(ErrorCode::InvalidClient)
+        );
         assert!(token_code(&env, &tenant.tenant_id, &app.client_id, &again.secret).await.is_ok());
-        assert!(matches!(s.revoke_previous_secret(&scope, &app.client_id, env.now()).await, Err(domain::Error::NotFound(_))));
+        assert!(matches!(
+            s.revoke_previous_secret(&scope, &app.client_id, env.now()).await,
+            Err(domain::Error::NotFound(_))
+        ));
 
         // Grace 0 ends the old secret immediately; out-of-range graces are refused.
         let last = s.rotate_secret(&scope, &app.client_id, 0, env.now()).await.unwrap();
-        assert_eq!(token_code(&env, &tenant.tenant_id, &app.client_id, &again.secret).await, Err(ErrorCode::InvalidClient));
+        assert_eq!(
+            token_code(&env, &tenant.tenant_id, &app.client_id, &again.secret).await,
+            Err(ErrorCode::InvalidClient)
+        );
         assert!(token_code(&env, &tenant.tenant_id, &app.client_id, &last.secret).await.is_ok());
         assert!(s.rotate_secret(&scope, &app.client_id, 31 * 86_400, env.now()).await.is_err());
         assert!(s.rotate_secret(&scope, &app.client_id, -1, env.now()).await.is_err());
@@ -170,11 +189,19 @@ async fn introspection_and_revocation() {
         let other = s.create_application(&scope, "other", ManagementAccess::None, env.now()).await.unwrap();
         let runtime = s.tenant_runtime(&tenant.tenant_id, env.now()).await.unwrap().unwrap();
         let caller = s
-            .authenticate_client(&tenant.tenant_id, &request(&app.client_id, app.secret.as_deref().unwrap()).credentials, env.now())
+            .authenticate_client(
+                &tenant.tenant_id,
+                &request(&app.client_id, app.secret.as_deref().unwrap()).credentials,
+                env.now(),
+            )
             .await
             .unwrap();
         let other_caller = s
-            .authenticate_client(&tenant.tenant_id, &request(&other.client_id, other.secret.as_deref().unwrap()).credentials, env.now())
+            .authenticate_client(
+                &tenant.tenant_id,
+                &request(&other.client_id, other.secret.as_deref().unwrap()).credentials,
+                env.now(),
+            )
             .await
             .unwrap();
         let token = token_code(&env, &tenant.tenant_id, &app.client_id, app.secret.as_deref().unwrap()).await.unwrap();
@@ -184,7 +211,10 @@ async fn introspection_and_revocation() {
         assert!(!s.introspect(&runtime, &caller, "garbage", env.now()).await.unwrap().active);
 
         // Only the client the token was issued to may revoke it.
-        assert_eq!(s.revoke(&runtime, &other_caller, &token, env.now()).await.unwrap_err().code, ErrorCode::UnauthorizedClient);
+        assert_eq!(
+            s.revoke(&runtime, &other_caller, &token, env.now()).await.unwrap_err().code,
+            ErrorCode::UnauthorizedClient
+        );
         s.revoke(&runtime, &caller, &token, env.now()).await.unwrap();
         s.revoke(&runtime, &caller, &token, env.now()).await.unwrap();
         s.revoke(&runtime, &caller, "not-a-token", env.now()).await.unwrap();
@@ -227,10 +257,14 @@ async fn usage_is_counted_in_memory_and_flushed_in_batches() {
         s.flush_usage().await.unwrap();
         let minutes = s.usage_per_minute(&scope, &app.client_id, super::support::t0()).await.unwrap();
         assert_eq!(minutes.iter().map(|m| m.tokens).collect::<Vec<_>>(), [3, 3], "{}", env.backend);
-        let later = s.usage_per_minute(&scope, &app.client_id, super::support::t0() + Duration::seconds(60)).await.unwrap();
+        let later =
+            s.usage_per_minute(&scope, &app.client_id, super::support::t0() + Duration::seconds(60)).await.unwrap();
         assert_eq!(later.len(), 1);
         let (_, other) = env.tenant("Other").await;
-        assert!(matches!(s.usage_per_minute(&other, &app.client_id, super::support::t0()).await, Err(domain::Error::NotFound(_))));
+        assert!(matches!(
+            s.usage_per_minute(&other, &app.client_id, super::support::t0()).await,
+            Err(domain::Error::NotFound(_))
+        ));
         assert_eq!(s.prune_usage(super::support::t0() + Duration::seconds(60)).await.unwrap(), 1);
         assert_eq!(s.usage_per_minute(&scope, &app.client_id, super::support::t0()).await.unwrap().len(), 1);
         s.delete_application(&scope, &app.client_id, env.now()).await.unwrap();

@@ -12,7 +12,8 @@ async fn bootstrap_creates_an_operator_once() {
         assert!(first.password.len() >= 20);
         assert!(env.services.bootstrap("admin@localhost", env.now()).await.unwrap().is_none(), "{}", env.backend);
 
-        let user = env.services.authenticate("admin@localhost", &first.password, Some("10.0.0.1"), env.now()).await.unwrap();
+        let user =
+            env.services.authenticate("admin@localhost", &first.password, Some("10.0.0.1"), env.now()).await.unwrap();
         assert!(user.is_operator);
         assert_eq!(user.tenants.len(), 1);
         assert_eq!(user.tenants[0].tenant_name, "Default");
@@ -25,11 +26,16 @@ async fn wrong_passwords_are_refused_audited_and_slowed_down() {
     for env in envs().await {
         let admin = env.services.bootstrap("admin@localhost", env.now()).await.unwrap().unwrap();
         for _ in 0..5 {
-            let err = env.services.authenticate("admin@localhost", "wrong", Some("10.0.0.2"), env.now()).await.unwrap_err();
+            let err =
+                env.services.authenticate("admin@localhost", "wrong", Some("10.0.0.2"), env.now()).await.unwrap_err();
             assert!(matches!(err, Error::Unauthenticated), "{}: {err:?}", env.backend);
         }
         // The sixth attempt must wait, even with the right password.
-        let err = env.services.authenticate("admin@localhost", &admin.password, Some("10.0.0.3"), env.now()).await.unwrap_err();
+        let err = env
+            .services
+            .authenticate("admin@localhost", &admin.password, Some("10.0.0.3"), env.now())
+            .await
+            .unwrap_err();
         assert!(matches!(err, Error::RateLimited { .. }), "{}: {err:?}", env.backend);
         // An unknown account gets the same answer as a wrong password.
         let err = env.services.authenticate("nobody@localhost", "x", Some("10.0.0.4"), env.now()).await.unwrap_err();

@@ -7,17 +7,14 @@ use clavis_sdk::{ProtectLayer, TokenError, TokenManager};
 
 use crate::layer::{
     accepts_valid_token, checks_audience, follows_key_rotation, rate_limits_unknown_kid_refetch,
-    refuses_discovery_with_other_issuer, rejects_expired, rejects_forged_tokens,
-    rejects_missing_and_malformed, rejects_missing_scope, rejects_wrong_issuer,
+    refuses_discovery_with_other_issuer, rejects_expired, rejects_forged_tokens, rejects_missing_and_malformed,
+    rejects_missing_scope, rejects_wrong_issuer,
 };
 use crate::support::keys::Alg;
-use crate::support::{
-    Clavis, Issuer, call_with, decode, fetch_token, protected_app, quick_retries, validator_for,
-};
+use crate::support::{Clavis, Issuer, call_with, decode, fetch_token, protected_app, quick_retries, validator_for};
 use crate::token_manager::{
-    concurrent_callers_share_one_request, keeps_unexpired_token_when_refresh_fails,
-    post_auth_and_invalidate, refreshes_ahead_of_expiry, retries_transient_failures,
-    reuses_cached_token, wrong_secret_is_typed_and_immediate,
+    concurrent_callers_share_one_request, keeps_unexpired_token_when_refresh_fails, post_auth_and_invalidate,
+    refreshes_ahead_of_expiry, retries_transient_failures, reuses_cached_token, wrong_secret_is_typed_and_immediate,
 };
 
 async fn token_manager(alg: Alg) {
@@ -72,10 +69,7 @@ async fn signs_with_the_tenant_algorithm(clavis: &Clavis, alg: Alg) {
     assert_eq!(claims["tenant"], clavis.tenant_id());
     let kid = header["kid"].as_str().unwrap().to_owned();
     let published = clavis.published_kids().await;
-    assert!(
-        published.len() >= 2,
-        "the retired key stays published: {published:?}"
-    );
+    assert!(published.len() >= 2, "the retired key stays published: {published:?}");
     assert!(published.contains(&kid), "{kid} not in {published:?}");
     let app = protected_app(ProtectLayer::new(validator_for(clavis).build().unwrap()));
     assert_eq!(call_with(&app, &token).await.status, StatusCode::OK);

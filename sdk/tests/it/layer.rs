@@ -8,29 +8,20 @@ use serde_json::json;
 
 use crate::support::keys::Alg;
 use crate::support::{
-    FakeIssuer, Issuer, Proxy, assert_invalid_token, call, call_with, decode, fetch_jwks,
-    fetch_token, forge_alg_none, forge_hs256_with_public_key, forge_tampered_claims,
-    forge_tampered_signature, forge_unknown_kid, manager_for, protected_app, validator_for,
+    FakeIssuer, Issuer, Proxy, assert_invalid_token, call, call_with, decode, fetch_jwks, fetch_token, forge_alg_none,
+    forge_hs256_with_public_key, forge_tampered_claims, forge_tampered_signature, forge_unknown_kid, manager_for,
+    protected_app, validator_for,
 };
 
 /// Scenario: a token from the token endpoint passes, and the handler gets its claims.
 pub async fn accepts_valid_token(issuer: &impl Issuer) {
-    let validator = validator_for(issuer)
-        .required_scopes(["appid_default"])
-        .require_at_jwt(true)
-        .build()
-        .unwrap();
+    let validator = validator_for(issuer).required_scopes(["appid_default"]).require_at_jwt(true).build().unwrap();
     let app = protected_app(ProtectLayer::new(validator));
     let token = fetch_token(issuer).await;
     let answer = call_with(&app, &token).await;
     assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.challenge);
     assert_eq!(answer.body["sub"], issuer.client_id());
-    assert!(
-        answer.body["scope"]
-            .as_str()
-            .unwrap()
-            .contains("appid_default")
-    );
+    assert!(answer.body["scope"].as_str().unwrap().contains("appid_default"));
     // Scheme names are case-insensitive.
     let answer = call(&app, Some(&format!("bearer {token}"))).await;
     assert_eq!(answer.status, StatusCode::OK);
@@ -46,19 +37,8 @@ pub async fn rejects_missing_and_malformed(issuer: &impl Issuer) {
     }
     let answer = call(&app, Some("Bearer ")).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
-    assert!(
-        answer
-            .challenge
-            .unwrap()
-            .contains("error=\"invalid_request\"")
-    );
-    for bad in [
-        "not-a-jwt",
-        "a.b.c",
-        "a.b.c.d.e",
-        "eyJhbGciOiJSUzI1NiJ9..",
-        "...",
-    ] {
+    assert!(answer.challenge.unwrap().contains("error=\"invalid_request\""));
+    for bad in ["not-a-jwt", "a.b.c", "a.b.c.d.e", "eyJhbGciOiJSUzI1NiJ9..", "..."] {
         assert_invalid_token(&call_with(&app, bad).await, bad);
     }
 }
@@ -97,10 +77,7 @@ pub async fn rejects_wrong_issuer(issuer: &impl Issuer) {
 /// Scenario: `aud` must contain the configured audience.
 pub async fn checks_audience(issuer: &impl Issuer) {
     let token = fetch_token(issuer).await;
-    let wrong = validator_for(issuer)
-        .audience("https://not-this-api.example")
-        .build()
-        .unwrap();
+    let wrong = validator_for(issuer).audience("https://not-this-api.example").build().unwrap();
     let answer = call_with(&protected_app(ProtectLayer::new(wrong)), &token).await;
     assert_invalid_token(&answer, "wrong audience");
 
@@ -115,29 +92,17 @@ pub async fn checks_audience(issuer: &impl Issuer) {
 /// Scenario: a missing scope is 403 `insufficient_scope`, naming the scope.
 pub async fn rejects_missing_scope(issuer: &impl Issuer) {
     let token = fetch_token(issuer).await;
-    let validator = validator_for(issuer)
-        .required_scopes(["appid_default", "admin"])
-        .build()
-        .unwrap();
+    let validator = validator_for(issuer).required_scopes(["appid_default", "admin"]).build().unwrap();
     let answer = call_with(&protected_app(ProtectLayer::new(validator.clone())), &token).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     let challenge = answer.challenge.unwrap();
-    assert!(
-        challenge.contains("error=\"insufficient_scope\""),
-        "{challenge}"
-    );
-    assert!(
-        challenge.contains("scope=\"appid_default admin\""),
-        "{challenge}"
-    );
+    assert!(challenge.contains("error=\"insufficient_scope\""), "{challenge}");
+    assert!(challenge.contains("scope=\"appid_default admin\""), "{challenge}");
 
     // Scopes required by the layer only.
     let base = validator_for(issuer).build().unwrap();
     let layer = ProtectLayer::new(base).require_scopes(["write"]);
-    assert_eq!(
-        call_with(&protected_app(layer), &token).await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(call_with(&protected_app(layer), &token).await.status, StatusCode::FORBIDDEN);
 }
 
 /// Scenario: forged tokens are refused with 401 `invalid_token`.
@@ -148,16 +113,10 @@ pub async fn rejects_forged_tokens(issuer: &impl Issuer) {
     assert_eq!(call_with(&app, &token).await.status, StatusCode::OK);
     let forged = [
         ("alg none", forge_alg_none(&token)),
-        (
-            "HS256 keyed with the public key",
-            forge_hs256_with_public_key(&token, &jwks),
-        ),
+        ("HS256 keyed with the public key", forge_hs256_with_public_key(&token, &jwks)),
         ("tampered claims", forge_tampered_claims(&token)),
         ("tampered signature", forge_tampered_signature(&token)),
-        (
-            "no signature",
-            token.rsplit_once('.').unwrap().0.to_owned() + ".",
-        ),
+        ("no signature", token.rsplit_once('.').unwrap().0.to_owned() + "."),
     ];
     for (what, bad) in &forged {
         assert_invalid_token(&call_with(&app, bad).await, what);
@@ -178,11 +137,7 @@ pub async fn follows_key_rotation(issuer: &impl Issuer) {
 
     issuer.rotate_signing_key().await;
     let new = fetch_token(issuer).await;
-    assert_ne!(
-        decode(&new).0["kid"],
-        decode(&old).0["kid"],
-        "rotation kept the kid"
-    );
+    assert_ne!(decode(&new).0["kid"], decode(&old).0["kid"], "rotation kept the kid");
     // Right after the first fetch, the refetch is rate-limited.
     assert_invalid_token(&call_with(&app, &new).await, "new kid inside the interval");
     clock.advance(Duration::from_secs(11));
@@ -193,28 +148,18 @@ pub async fn follows_key_rotation(issuer: &impl Issuer) {
 pub async fn rate_limits_unknown_kid_refetch(issuer: &impl Issuer) {
     let proxy = Proxy::start(&issuer.oauth_server_url()).await;
     let clock = ManualClock::starting_now();
-    let validator = validator_for(issuer)
-        .jwks_uri(proxy.url("/publickeys"))
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let validator = validator_for(issuer).jwks_uri(proxy.url("/publickeys")).clock(clock.clone()).build().unwrap();
     let app = protected_app(ProtectLayer::new(validator));
     let token = fetch_token(issuer).await;
     assert_eq!(call_with(&app, &token).await.status, StatusCode::OK);
     assert_eq!(proxy.count("/publickeys"), 1);
     for n in 0..50 {
-        assert_invalid_token(
-            &call_with(&app, &forge_unknown_kid(&token, n)).await,
-            "garbage kid",
-        );
+        assert_invalid_token(&call_with(&app, &forge_unknown_kid(&token, n)).await, "garbage kid");
     }
     assert_eq!(proxy.count("/publickeys"), 1);
     clock.advance(Duration::from_secs(11));
     for n in 50..100 {
-        assert_invalid_token(
-            &call_with(&app, &forge_unknown_kid(&token, n)).await,
-            "garbage kid",
-        );
+        assert_invalid_token(&call_with(&app, &forge_unknown_kid(&token, n)).await, "garbage kid");
     }
     assert_eq!(proxy.count("/publickeys"), 2);
     // Known keys keep working throughout.
@@ -226,9 +171,7 @@ pub async fn refuses_discovery_with_other_issuer(issuer: &impl Issuer) {
     let proxy = Proxy::start(&issuer.oauth_server_url()).await;
     // The proxy serves the issuer's discovery document, which names the
     // issuer, not the proxy URL configured here.
-    let validator = clavis_sdk::TokenValidator::builder(proxy.url(""))
-        .build()
-        .unwrap();
+    let validator = clavis_sdk::TokenValidator::builder(proxy.url("")).build().unwrap();
     let token = fetch_token(issuer).await;
     let answer = call_with(&protected_app(ProtectLayer::new(validator)), &token).await;
     assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
@@ -275,15 +218,10 @@ async fn accepts_es256_and_eddsa() {
 #[tokio::test]
 async fn checks_nbf_kid_and_accepts_string_aud() {
     let issuer = FakeIssuer::start().await;
-    let app = protected_app(ProtectLayer::new(
-        validator_for(&issuer).audience("solo").build().unwrap(),
-    ));
+    let app = protected_app(ProtectLayer::new(validator_for(&issuer).audience("solo").build().unwrap()));
     let mut claims = issuer.claims_for(&issuer.client_id(), None, None);
     claims["aud"] = json!("solo");
-    assert_eq!(
-        call_with(&app, &issuer.mint(&claims)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(call_with(&app, &issuer.mint(&claims)).await.status, StatusCode::OK);
 
     claims["nbf"] = json!(claims["iat"].as_u64().unwrap() + 600);
     let answer = call_with(&app, &issuer.mint(&claims)).await;
@@ -296,14 +234,9 @@ async fn checks_nbf_kid_and_accepts_string_aud() {
 
 #[tokio::test]
 async fn extractor_without_layer_is_a_server_error() {
-    let app = axum::Router::new().route(
-        "/protected_resource",
-        axum::routing::get(|claims: clavis_sdk::Claims| async move { claims.sub }),
-    );
-    assert_eq!(
-        call(&app, None).await.status,
-        StatusCode::INTERNAL_SERVER_ERROR
-    );
+    let app = axum::Router::new()
+        .route("/protected_resource", axum::routing::get(|claims: clavis_sdk::Claims| async move { claims.sub }));
+    assert_eq!(call(&app, None).await.status, StatusCode::INTERNAL_SERVER_ERROR);
 }
 
 #[tokio::test]
@@ -319,10 +252,7 @@ async fn custom_claims_are_readable() {
     }
     assert_eq!(verified.custom::<Extra>().unwrap().department, "billing");
     assert!(verified.has_scope("read"));
-    assert_eq!(
-        verified.tenant.as_deref(),
-        Some(crate::support::fake_issuer::TENANT)
-    );
+    assert_eq!(verified.tenant.as_deref(), Some(crate::support::fake_issuer::TENANT));
     assert_eq!(verified.amr, vec!["appid_client_credentials".to_owned()]);
 }
 

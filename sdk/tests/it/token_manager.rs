@@ -30,17 +30,11 @@ pub async fn refreshes_ahead_of_expiry(issuer: &impl Issuer) {
     let proxy = Proxy::start(&issuer.oauth_server_url()).await;
     let clock = ManualClock::starting_now();
     let start = clavis_sdk::Clock::now(&clock);
-    let tokens = manager_via(issuer, &proxy)
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let tokens = manager_via(issuer, &proxy).clock(clock.clone()).build().unwrap();
     let first = tokens.access_token().await.unwrap();
     let lifetime = first.expires_at().duration_since(start).unwrap();
     let margin = (lifetime / 10).max(Duration::from_secs(30)).min(lifetime);
-    assert!(
-        margin < lifetime,
-        "the issuer's tokens live too short for this scenario"
-    );
+    assert!(margin < lifetime, "the issuer's tokens live too short for this scenario");
 
     clock.advance(lifetime - margin - Duration::from_secs(1));
     let still = tokens.access_token().await.unwrap();
@@ -49,11 +43,7 @@ pub async fn refreshes_ahead_of_expiry(issuer: &impl Issuer) {
 
     clock.advance(Duration::from_secs(2));
     let refreshed = tokens.access_token().await.unwrap();
-    assert_ne!(
-        refreshed.as_str(),
-        first.as_str(),
-        "not refreshed inside the margin"
-    );
+    assert_ne!(refreshed.as_str(), first.as_str(), "not refreshed inside the margin");
     assert_eq!(proxy.count("/token"), 2);
     assert!(refreshed.expires_at() > first.expires_at());
 
@@ -74,10 +64,7 @@ pub async fn concurrent_callers_share_one_request(issuer: &impl Issuer) {
     }
     let all = tasks.join_all().await;
     assert_eq!(all.len(), 50);
-    assert!(
-        all.iter().all(|t| *t == all[0]),
-        "callers got different tokens"
-    );
+    assert!(all.iter().all(|t| *t == all[0]), "callers got different tokens");
     assert_eq!(proxy.count("/token"), 1);
 }
 
@@ -86,31 +73,16 @@ pub async fn concurrent_callers_share_one_request(issuer: &impl Issuer) {
 pub async fn wrong_secret_is_typed_and_immediate(issuer: &impl Issuer) {
     let proxy = Proxy::start(&issuer.oauth_server_url()).await;
     let wrong = format!("{}-wrong", issuer.client_secret());
-    let tokens = TokenManager::builder(
-        issuer.oauth_server_url(),
-        issuer.client_id(),
-        wrong.as_str(),
-    )
-    .token_url(proxy.url("/token"))
-    .retry_policy(RetryPolicy {
-        max_retries: 5,
-        ..RetryPolicy::default()
-    })
-    .build()
-    .unwrap();
+    let tokens = TokenManager::builder(issuer.oauth_server_url(), issuer.client_id(), wrong.as_str())
+        .token_url(proxy.url("/token"))
+        .retry_policy(RetryPolicy { max_retries: 5, ..RetryPolicy::default() })
+        .build()
+        .unwrap();
     let started = Instant::now();
     let err = tokens.access_token().await.unwrap_err();
     assert!(matches!(err, TokenError::InvalidClient { .. }), "{err:?}");
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        started.elapsed()
-    );
-    assert_eq!(
-        proxy.count("/token"),
-        1,
-        "invalid_client must not be retried"
-    );
+    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    assert_eq!(proxy.count("/token"), 1, "invalid_client must not be retried");
     let message = err.to_string();
     assert!(message.contains("invalid_client"), "{message}");
     for shown in [message, format!("{err:?}"), format!("{tokens:?}")] {
@@ -126,47 +98,28 @@ pub async fn wrong_secret_is_typed_and_immediate(issuer: &impl Issuer) {
     for result in tasks.join_all().await {
         assert!(matches!(result, Err(TokenError::InvalidClient { .. })));
     }
-    assert_eq!(
-        proxy.count("/token"),
-        2,
-        "waiters must share the in-flight failure"
-    );
+    assert_eq!(proxy.count("/token"), 2, "waiters must share the in-flight failure");
 }
 
 /// Scenario: 503 and 429 are retried; too many failures give `Unavailable`.
 pub async fn retries_transient_failures(issuer: &impl Issuer) {
     let proxy = Proxy::start(&issuer.oauth_server_url()).await;
-    let tokens = manager_via(issuer, &proxy)
-        .retry_policy(quick_retries(3))
-        .build()
-        .unwrap();
+    let tokens = manager_via(issuer, &proxy).retry_policy(quick_retries(3)).build().unwrap();
     proxy.fail_next(2, 503, None);
     tokens.access_token().await.unwrap();
     assert_eq!(proxy.count("/token"), 3);
 
     let proxy = Proxy::start(&issuer.oauth_server_url()).await;
-    let tokens = manager_via(issuer, &proxy)
-        .retry_policy(quick_retries(3))
-        .build()
-        .unwrap();
+    let tokens = manager_via(issuer, &proxy).retry_policy(quick_retries(3)).build().unwrap();
     proxy.fail_next(1, 429, Some(0));
     tokens.access_token().await.unwrap();
     assert_eq!(proxy.count("/token"), 2);
 
     let proxy = Proxy::start(&issuer.oauth_server_url()).await;
-    let tokens = manager_via(issuer, &proxy)
-        .retry_policy(quick_retries(2))
-        .build()
-        .unwrap();
+    let tokens = manager_via(issuer, &proxy).retry_policy(quick_retries(2)).build().unwrap();
     proxy.fail_next(100, 503, None);
     let err = tokens.access_token().await.unwrap_err();
-    assert_eq!(
-        err,
-        TokenError::Unavailable {
-            attempts: 3,
-            last: "HTTP 503 Service Unavailable".into()
-        }
-    );
+    assert_eq!(err, TokenError::Unavailable { attempts: 3, last: "HTTP 503 Service Unavailable".into() });
     assert_eq!(proxy.count("/token"), 3);
 }
 
@@ -175,16 +128,9 @@ pub async fn retries_transient_failures(issuer: &impl Issuer) {
 pub async fn keeps_unexpired_token_when_refresh_fails(issuer: &impl Issuer) {
     let proxy = Proxy::start(&issuer.oauth_server_url()).await;
     let clock = ManualClock::starting_now();
-    let tokens = manager_via(issuer, &proxy)
-        .clock(clock.clone())
-        .retry_policy(quick_retries(1))
-        .build()
-        .unwrap();
+    let tokens = manager_via(issuer, &proxy).clock(clock.clone()).retry_policy(quick_retries(1)).build().unwrap();
     let first = tokens.access_token().await.unwrap();
-    let lifetime = first
-        .expires_at()
-        .duration_since(clavis_sdk::Clock::now(&clock))
-        .unwrap();
+    let lifetime = first.expires_at().duration_since(clavis_sdk::Clock::now(&clock)).unwrap();
     clock.advance(lifetime - Duration::from_secs(5));
     proxy.fail_next(2, 503, None);
     let during_outage = tokens.access_token().await.unwrap();
@@ -198,10 +144,7 @@ pub async fn keeps_unexpired_token_when_refresh_fails(issuer: &impl Issuer) {
 /// forces a new request.
 pub async fn post_auth_and_invalidate(issuer: &impl Issuer) {
     let proxy = Proxy::start(&issuer.oauth_server_url()).await;
-    let tokens = manager_via(issuer, &proxy)
-        .client_auth(ClientAuth::Post)
-        .build()
-        .unwrap();
+    let tokens = manager_via(issuer, &proxy).client_auth(ClientAuth::Post).build().unwrap();
     let first = tokens.access_token().await.unwrap();
     tokens.invalidate();
     let second = tokens.access_token().await.unwrap();
@@ -247,64 +190,32 @@ async fn post_auth_and_invalidate_fake() {
 #[tokio::test]
 async fn unreachable_issuer_is_unavailable_after_bounded_retries() {
     // A port nothing listens on: bind, note the port, close.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let tokens = TokenManager::builder(
-        format!("http://127.0.0.1:{port}/oauth/v4/t"),
-        "id",
-        "secret",
-    )
-    .retry_policy(quick_retries(2))
-    .build()
-    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let tokens = TokenManager::builder(format!("http://127.0.0.1:{port}/oauth/v4/t"), "id", "secret")
+        .retry_policy(quick_retries(2))
+        .build()
+        .unwrap();
     let started = Instant::now();
     let err = tokens.access_token().await.unwrap_err();
-    assert!(
-        matches!(err, TokenError::Unavailable { attempts: 3, .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, TokenError::Unavailable { attempts: 3, .. }), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
 #[tokio::test]
 async fn requests_scope_and_audience() {
     let issuer = FakeIssuer::start().await;
-    let tokens = manager_for(&issuer)
-        .scope("read write")
-        .audience("https://api.example")
-        .build()
-        .unwrap();
+    let tokens = manager_for(&issuer).scope("read write").audience("https://api.example").build().unwrap();
     let token = tokens.access_token().await.unwrap();
     let (_, claims) = decode(token.as_str());
     assert_eq!(claims["scope"], "appid_default read write");
-    assert_eq!(
-        claims["aud"],
-        serde_json::json!([issuer.client_id(), "https://api.example"])
-    );
+    assert_eq!(claims["aud"], serde_json::json!([issuer.client_id(), "https://api.example"]));
 }
 
 #[test]
 fn builder_rejects_bad_configuration() {
-    assert!(
-        TokenManager::builder("ftp://x/y", "id", "s")
-            .build()
-            .is_err()
-    );
-    assert!(
-        TokenManager::builder("http://x/y", "", "s")
-            .build()
-            .is_err()
-    );
-    assert!(
-        TokenManager::builder("http://x/y", "id", "")
-            .build()
-            .is_err()
-    );
-    let tokens = TokenManager::builder("http://x/oauth/v4/t/", "id", "s")
-        .build()
-        .unwrap();
+    assert!(TokenManager::builder("ftp://x/y", "id", "s").build().is_err());
+    assert!(TokenManager::builder("http://x/y", "", "s").build().is_err());
+    assert!(TokenManager::builder("http://x/y", "id", "").build().is_err());
+    let tokens = TokenManager::builder("http://x/oauth/v4/t/", "id", "s").build().unwrap();
     assert_eq!(tokens.token_url(), "http://x/oauth/v4/t/token");
 }

@@ -58,9 +58,8 @@ pub fn app(services: Services, config: &RouterConfig) -> App {
 
 pub fn router(services: Services, config: &RouterConfig) -> Router {
     let leptos_options = leptos_options(config);
-    let public_origin = url::Url::parse(services.public_url())
-        .map(|url| url.origin().ascii_serialization())
-        .unwrap_or_default();
+    let public_origin =
+        url::Url::parse(services.public_url()).map(|url| url.origin().ascii_serialization()).unwrap_or_default();
     let state = AppState { services: services.clone(), leptos_options: leptos_options.clone(), public_origin };
 
     let sessions = SessionManagerLayer::new(session_store::DbSessionStore::new(services.db().clone()))

@@ -29,10 +29,8 @@ impl DbSessionStore {
 
     /// Removes expired sessions; run periodically.
     pub async fn delete_expired(&self, now_unix: i64) -> Result<u64, sea_orm::DbErr> {
-        let result = session::Entity::delete_many()
-            .filter(session::Column::ExpiresAt.lt(now_unix))
-            .exec(&self.db)
-            .await?;
+        let result =
+            session::Entity::delete_many().filter(session::Column::ExpiresAt.lt(now_unix)).exec(&self.db).await?;
         Ok(result.rows_affected)
     }
 }

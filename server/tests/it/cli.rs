@@ -125,13 +125,17 @@ fn subcommands_print_json_and_fail_with_one_line() {
     assert_eq!(migrated["migrated"], true);
     run_json(clavis(&dir).arg("migrate").output().unwrap());
 
-    let tenant = run_json(clavis(&dir).args(["tenant", "create", "--name", "Acme", "--signing-alg", "ES256"]).output().unwrap());
+    let tenant =
+        run_json(clavis(&dir).args(["tenant", "create", "--name", "Acme", "--signing-alg", "ES256"]).output().unwrap());
     let tenant_id = tenant["tenantId"].as_str().unwrap().to_owned();
     assert_eq!(tenant["signingAlg"], "ES256");
     assert!(tenant["oAuthServerUrl"].as_str().unwrap().ends_with(&format!("/oauth/v4/{tenant_id}")));
 
-    let app = run_json(clavis(&dir).args(["app", "create", "--tenant", &tenant_id, "--name", "billing"]).output().unwrap());
-    for field in ["clientId", "tenantId", "secret", "name", "oAuthServerUrl", "profilesUrl", "discoveryEndpoint", "createdAt"] {
+    let app =
+        run_json(clavis(&dir).args(["app", "create", "--tenant", &tenant_id, "--name", "billing"]).output().unwrap());
+    for field in
+        ["clientId", "tenantId", "secret", "name", "oAuthServerUrl", "profilesUrl", "discoveryEndpoint", "createdAt"]
+    {
         assert!(app.get(field).is_some(), "Application lacks {field}: {app}");
     }
     let client_id = app["clientId"].as_str().unwrap().to_owned();
@@ -140,7 +144,10 @@ fn subcommands_print_json_and_fail_with_one_line() {
     assert!(listed["applications"][0].get("secret").is_none(), "listing does not print secrets");
 
     let rotated = run_json(
-        clavis(&dir).args(["app", "rotate-secret", "--tenant", &tenant_id, "--client-id", &client_id, "--grace-seconds", "60"]).output().unwrap(),
+        clavis(&dir)
+            .args(["app", "rotate-secret", "--tenant", &tenant_id, "--client-id", &client_id, "--grace-seconds", "60"])
+            .output()
+            .unwrap(),
     );
     assert_ne!(rotated["secret"], app["secret"]);
     assert!(rotated["previousSecretExpiresAt"].is_string());
@@ -148,11 +155,14 @@ fn subcommands_print_json_and_fail_with_one_line() {
     assert!(keys["kid"].is_string());
     run_json(clavis(&dir).args(["app", "delete", "--tenant", &tenant_id, "--client-id", &client_id]).output().unwrap());
 
-    let too_long = clavis(&dir).args(["app", "create", "--tenant", &tenant_id, "--name", &"x".repeat(51)]).output().unwrap();
+    let too_long =
+        clavis(&dir).args(["app", "create", "--tenant", &tenant_id, "--name", &"x".repeat(51)]).output().unwrap();
     assert!(one_line_error(&too_long).contains("1 to 50 characters"));
-    let unknown = clavis(&dir).args(["app", "list", "--tenant", "00000000-0000-4000-8000-000000000000"]).output().unwrap();
+    let unknown =
+        clavis(&dir).args(["app", "list", "--tenant", "00000000-0000-4000-8000-000000000000"]).output().unwrap();
     assert!(one_line_error(&unknown).contains("tenant not found"));
-    let gone = clavis(&dir).args(["app", "delete", "--tenant", &tenant_id, "--client-id", &client_id]).output().unwrap();
+    let gone =
+        clavis(&dir).args(["app", "delete", "--tenant", &tenant_id, "--client-id", &client_id]).output().unwrap();
     assert!(one_line_error(&gone).contains("application not found"));
     let member = run_json(
         clavis(&dir)
@@ -166,7 +176,8 @@ fn subcommands_print_json_and_fail_with_one_line() {
     let members = run_json(clavis(&dir).args(["member", "list", "--tenant", &tenant_id]).output().unwrap());
     assert!(members.to_string().contains("ops@example.com"), "{members}");
     assert!(!members.to_string().contains("a-long-initial-password"));
-    let no_password = clavis(&dir).args(["member", "add", "--tenant", &tenant_id, "--email", "new@example.com"]).output().unwrap();
+    let no_password =
+        clavis(&dir).args(["member", "add", "--tenant", &tenant_id, "--email", "new@example.com"]).output().unwrap();
     assert!(one_line_error(&no_password).contains("initial password"));
     let bad_alg = clavis(&dir).args(["tenant", "create", "--name", "X", "--signing-alg", "HS256"]).output().unwrap();
     assert!(one_line_error(&bad_alg).contains("RS256, ES256 or EdDSA"));

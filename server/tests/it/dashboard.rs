@@ -34,7 +34,8 @@ fn session_cookie(reply: &Reply) -> Option<String> {
 
 async fn me(s: &TestServer, cookie: &str) -> Reply {
     let pair = cookie.split(';').next().unwrap().to_owned();
-    s.send(Request::post("/api/me").header("cookie", pair).header("origin", PUBLIC_URL).body(Body::empty()).unwrap()).await
+    s.send(Request::post("/api/me").header("cookie", pair).header("origin", PUBLIC_URL).body(Body::empty()).unwrap())
+        .await
 }
 
 #[tokio::test]

@@ -5,6 +5,6 @@
 
 mod cli;
 mod dashboard;
+mod management;
 mod oauth;
 mod support;
-mod management;

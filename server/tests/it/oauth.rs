@@ -33,7 +33,9 @@ async fn every_client_authentication_style_gets_a_token() {
         let path = token_path(&tenant.tenant_id);
 
         let basic = s.post_form(&path, Some((id, secret)), "grant_type=client_credentials").await;
-        let post = s.post_form(&path, None, &format!("grant_type=client_credentials&client_id={id}&client_secret={secret}")).await;
+        let post = s
+            .post_form(&path, None, &format!("grant_type=client_credentials&client_id={id}&client_secret={secret}"))
+            .await;
         let json = s
             .send(
                 Request::post(&path)
@@ -72,7 +74,13 @@ async fn every_client_authentication_style_gets_a_token() {
         let slash = s.post_form(&format!("{path}/"), Some((id, secret)), "grant_type=client_credentials").await;
         assert_eq!(slash.status, StatusCode::OK, "{}", slash.text());
         // The older v3 path serves the same tenant.
-        let v3 = s.post_form(&format!("/oauth/v3/{}/token", tenant.tenant_id), Some((id, secret)), "grant_type=client_credentials").await;
+        let v3 = s
+            .post_form(
+                &format!("/oauth/v3/{}/token", tenant.tenant_id),
+                Some((id, secret)),
+                "grant_type=client_credentials",
+            )
+            .await;
         assert_eq!(v3.status, StatusCode::OK);
     }
 }
@@ -102,14 +110,17 @@ async fn each_rfc6749_error_has_its_status() {
         assert!(challenge.starts_with("Basic realm=\""), "{challenge}");
         assert!(challenge.contains(&tenant.tenant_id));
 
-        let reply = s.post_form(&path, None, &format!("grant_type=client_credentials&client_id={id}&client_secret=wrong")).await;
+        let reply = s
+            .post_form(&path, None, &format!("grant_type=client_credentials&client_id={id}&client_secret=wrong"))
+            .await;
         assert_oauth_error(&reply, StatusCode::UNAUTHORIZED, "invalid_client");
         assert!(reply.header("www-authenticate").is_none(), "no Basic challenge when Basic was not used");
 
         let reply = s.post_form(&path, Some((id, secret)), "grant_type=password&username=a&password=b").await;
         assert_oauth_error(&reply, StatusCode::BAD_REQUEST, "unsupported_grant_type");
 
-        let reply = s.post_form(&path, Some((id, secret)), "grant_type=client_credentials&scope=clavis:management:write").await;
+        let reply =
+            s.post_form(&path, Some((id, secret)), "grant_type=client_credentials&scope=clavis:management:write").await;
         assert_oauth_error(&reply, StatusCode::BAD_REQUEST, "invalid_scope");
 
         let reply = s.post_form(&path, Some((id, secret)), "grant_type=client_credentials&resource=not-absolute").await;
@@ -119,14 +130,25 @@ async fn each_rfc6749_error_has_its_status() {
         let other = s.app(&scope, "other", ManagementAccess::None).await;
         let token = s.token_for(&app).await;
         let reply = s
-            .post_form(&format!("/oauth/v4/{}/revoke", tenant.tenant_id), Some((&other.client_id, other.secret.as_deref().unwrap())), &format!("token={token}"))
+            .post_form(
+                &format!("/oauth/v4/{}/revoke", tenant.tenant_id),
+                Some((&other.client_id, other.secret.as_deref().unwrap())),
+                &format!("token={token}"),
+            )
             .await;
         assert_oauth_error(&reply, StatusCode::BAD_REQUEST, "unauthorized_client");
 
-        let reply = s.post_form("/oauth/v4/00000000-0000-4000-8000-000000000000/token", Some((id, secret)), "grant_type=client_credentials").await;
+        let reply = s
+            .post_form(
+                "/oauth/v4/00000000-0000-4000-8000-000000000000/token",
+                Some((id, secret)),
+                "grant_type=client_credentials",
+            )
+            .await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND);
         assert_eq!(reply.json()["error"], "not_found");
-        let reply = s.post_form("/oauth/v4/not-a-tenant/token", Some((id, secret)), "grant_type=client_credentials").await;
+        let reply =
+            s.post_form("/oauth/v4/not-a-tenant/token", Some((id, secret)), "grant_type=client_credentials").await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", s.backend);
     }
 }
@@ -140,7 +162,10 @@ async fn scopes_follow_management_access() {
         let creds = Some((app.client_id.as_str(), app.secret.as_deref().unwrap()));
         let all = s.post_form(&path, creds, "grant_type=client_credentials").await.json();
         assert_eq!(all["scope"], "appid_default clavis:management:read");
-        let some = s.post_form(&path, creds, "grant_type=client_credentials&scope=unknown+clavis:management:read").await.json();
+        let some = s
+            .post_form(&path, creds, "grant_type=client_credentials&scope=unknown+clavis:management:read")
+            .await
+            .json();
         assert_eq!(some["scope"], "appid_default clavis:management:read", "{}", s.backend);
         let denied = s.post_form(&path, creds, "grant_type=client_credentials&scope=clavis:management:write").await;
         assert_eq!(denied.status, StatusCode::BAD_REQUEST);
@@ -156,7 +181,12 @@ struct Case {
     expected: StatusCode,
 }
 
-fn case(what: &'static str, content_type: Option<&'static str>, body: impl Into<Vec<u8>>, expected: StatusCode) -> Case {
+fn case(
+    what: &'static str,
+    content_type: Option<&'static str>,
+    body: impl Into<Vec<u8>>,
+    expected: StatusCode,
+) -> Case {
     Case { what, content_type, authorization: vec![], body: body.into(), expected }
 }
 
@@ -185,7 +215,14 @@ fn malformed_cases(id: &str, secret: &str) -> Vec<Case> {
         case("JSON number value", JSON, "{\"grant_type\": 1}", bad),
         case("JSON object value", JSON, "{\"grant_type\": {\"a\": 1}}", bad),
         case("JSON trailing garbage", JSON, "{\"grant_type\":\"client_credentials\"} {}", bad),
-        case("JSON duplicate keys", JSON, format!("{{\"grant_type\":\"client_credentials\",\"client_id\":\"{id}\",\"client_id\":\"{id}\",\"client_secret\":\"{secret}\"}}"), bad),
+        case(
+            "JSON duplicate keys",
+            JSON,
+            format!(
+                "{{\"grant_type\":\"client_credentials\",\"client_id\":\"{id}\",\"client_id\":\"{id}\",\"client_secret\":\"{secret}\"}}"
+            ),
+            bad,
+        ),
         case("JSON all null", JSON, "{\"grant_type\":null}", bad),
         case("JSON string body", JSON, "\"grant_type=client_credentials\"", bad),
         case("raw non-UTF-8 form", FORM, b"grant_type=client_credentials&client_id=\xff\xfe".to_vec(), bad),
@@ -195,8 +232,18 @@ fn malformed_cases(id: &str, secret: &str) -> Vec<Case> {
         case("repeated scope", FORM, format!("{good}&scope=a&scope=b"), bad),
         case("missing grant_type", FORM, format!("client_id={id}&client_secret={secret}"), bad),
         case("empty grant_type", FORM, format!("grant_type=&client_id={id}&client_secret={secret}"), bad),
-        case("authorization_code grant", FORM, format!("grant_type=authorization_code&code=x&client_id={id}&client_secret={secret}"), bad),
-        case("grant_type in capitals", FORM, format!("grant_type=CLIENT_CREDENTIALS&client_id={id}&client_secret={secret}"), bad),
+        case(
+            "authorization_code grant",
+            FORM,
+            format!("grant_type=authorization_code&code=x&client_id={id}&client_secret={secret}"),
+            bad,
+        ),
+        case(
+            "grant_type in capitals",
+            FORM,
+            format!("grant_type=CLIENT_CREDENTIALS&client_id={id}&client_secret={secret}"),
+            bad,
+        ),
         case("empty form body", FORM, "", bad),
         with_auth(case("Basic without credentials", FORM, "grant_type=client_credentials", bad), &["Basic"]),
         with_auth(case("Basic with bad base64", FORM, "grant_type=client_credentials", bad), &["Basic !!!notbase64"]),
@@ -212,11 +259,19 @@ fn malformed_cases(id: &str, secret: &str) -> Vec<Case> {
             case("Basic with an empty client id", FORM, "grant_type=client_credentials", unauthorized),
             &[&format!("Basic {}", STANDARD.encode(format!(":{secret}")))],
         ),
-        with_auth(case("Bearer instead of Basic", FORM, "grant_type=client_credentials", unauthorized), &["Bearer abc.def.ghi"]),
+        with_auth(
+            case("Bearer instead of Basic", FORM, "grant_type=client_credentials", unauthorized),
+            &["Bearer abc.def.ghi"],
+        ),
         with_auth(case("two Authorization headers", FORM, "grant_type=client_credentials", bad), &[&basic, &basic]),
         with_auth(case("Basic and client_secret in the body", FORM, good.clone(), bad), &[&basic]),
         with_auth(
-            case("Basic and another client_id in the body", FORM, "grant_type=client_credentials&client_id=someone-else", bad),
+            case(
+                "Basic and another client_id in the body",
+                FORM,
+                "grant_type=client_credentials&client_id=someone-else",
+                bad,
+            ),
             &[&basic],
         ),
         case("client_id without a secret", FORM, format!("grant_type=client_credentials&client_id={id}"), unauthorized),
@@ -232,8 +287,18 @@ fn malformed_cases(id: &str, secret: &str) -> Vec<Case> {
             format!("{good}{}", (0..11).map(|i| format!("&resource=https%3A%2F%2Fapi{i}.example")).collect::<String>()),
             bad,
         ),
-        case("client id that is not a UUID", FORM, format!("grant_type=client_credentials&client_id=..%2F..&client_secret={secret}"), unauthorized),
-        case("wrong secret", FORM, format!("grant_type=client_credentials&client_id={id}&client_secret=x"), unauthorized),
+        case(
+            "client id that is not a UUID",
+            FORM,
+            format!("grant_type=client_credentials&client_id=..%2F..&client_secret={secret}"),
+            unauthorized,
+        ),
+        case(
+            "wrong secret",
+            FORM,
+            format!("grant_type=client_credentials&client_id={id}&client_secret=x"),
+            unauthorized,
+        ),
     ]
 }
 
@@ -289,7 +354,10 @@ async fn discovery_and_jwks_describe_the_issued_tokens() {
                 assert!(doc[endpoint].as_str().unwrap().starts_with(&tenant.oauth_server_url), "{endpoint}");
             }
             assert!(doc["grant_types_supported"].as_array().unwrap().contains(&"client_credentials".into()));
-            assert_eq!(doc["token_endpoint_auth_methods_supported"], serde_json::json!(["client_secret_basic", "client_secret_post"]));
+            assert_eq!(
+                doc["token_endpoint_auth_methods_supported"],
+                serde_json::json!(["client_secret_basic", "client_secret_post"])
+            );
         }
         let jwks = s.get(&format!("{base}/publickeys")).await;
         assert_eq!(jwks.status, StatusCode::OK);
@@ -299,7 +367,10 @@ async fn discovery_and_jwks_describe_the_issued_tokens() {
         assert_eq!(key["kty"], "RSA");
         assert_eq!(key["use"], "sig");
         assert!(key.get("d").is_none(), "no private material in the JWKS");
-        assert_eq!(s.get("/oauth/v4/00000000-0000-4000-8000-000000000000/publickeys").await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            s.get("/oauth/v4/00000000-0000-4000-8000-000000000000/publickeys").await.status,
+            StatusCode::NOT_FOUND
+        );
     }
 }
 
@@ -352,10 +423,21 @@ async fn a_database_outage_is_503_not_500() {
         assert_eq!(s.get("/healthz").await.status, StatusCode::OK);
         // The tenant's keys are cached; the client lookup needs the database.
         let reply = s
-            .post_form(&token_path(&tenant.tenant_id), Some((&app.client_id, app.secret.as_deref().unwrap())), "grant_type=client_credentials")
+            .post_form(
+                &token_path(&tenant.tenant_id),
+                Some((&app.client_id, app.secret.as_deref().unwrap())),
+                "grant_type=client_credentials",
+            )
             .await;
-        assert!(reply.status == StatusCode::SERVICE_UNAVAILABLE || reply.status == StatusCode::OK, "{}: {}", s.backend, reply.text());
-        let other = s.post_form("/oauth/v4/00000000-0000-4000-8000-000000000001/token", None, "grant_type=client_credentials").await;
+        assert!(
+            reply.status == StatusCode::SERVICE_UNAVAILABLE || reply.status == StatusCode::OK,
+            "{}: {}",
+            s.backend,
+            reply.text()
+        );
+        let other = s
+            .post_form("/oauth/v4/00000000-0000-4000-8000-000000000001/token", None, "grant_type=client_credentials")
+            .await;
         assert_eq!(other.status, StatusCode::SERVICE_UNAVAILABLE, "{}: {}", s.backend, other.text());
         assert_eq!(other.json()["error"], "temporarily_unavailable");
     }
@@ -401,7 +483,13 @@ async fn secrets_never_reach_the_logs() {
     let path = token_path(&tenant.tenant_id);
     let ok = s.post_form(&path, Some((&app.client_id, &secret)), "grant_type=client_credentials").await;
     assert_eq!(ok.status, StatusCode::OK);
-    let failed = s.post_form(&path, None, &format!("grant_type=client_credentials&client_id={}&client_secret={wrong}", app.client_id)).await;
+    let failed = s
+        .post_form(
+            &path,
+            None,
+            &format!("grant_type=client_credentials&client_id={}&client_secret={wrong}", app.client_id),
+        )
+        .await;
     assert_eq!(failed.status, StatusCode::UNAUTHORIZED);
     let token = ok.json()["access_token"].as_str().unwrap().to_owned();
     let text = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();

@@ -49,46 +49,30 @@ fn clavis_binary() -> PathBuf {
     }
     let name = format!("clavis{}", std::env::consts::EXE_SUFFIX);
     // target/<profile>/deps/it-<hash> → target/<profile>/clavis
-    let beside_tests = std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.parent()?.join(&name)));
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/debug")
-        .join(&name);
+    let beside_tests = std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.parent()?.join(&name)));
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug").join(&name);
     let candidates: Vec<PathBuf> = beside_tests.into_iter().chain([workspace]).collect();
-    candidates
-        .iter()
-        .find(|path| path.is_file())
-        .cloned()
-        .unwrap_or_else(|| {
-            panic!(
-                "the clavis server binary is missing (looked for {candidates:?}); \
+    candidates.iter().find(|path| path.is_file()).cloned().unwrap_or_else(|| {
+        panic!(
+            "the clavis server binary is missing (looked for {candidates:?}); \
                  run `cargo build -p server` first (scripts/test.sh does), or set CLAVIS_BIN"
-            )
-        })
+        )
+    })
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn string_field(json: &Value, field: &str) -> String {
-    json[field]
-        .as_str()
-        .unwrap_or_else(|| panic!("no string {field:?} in the CLI output {json}"))
-        .to_owned()
+    json[field].as_str().unwrap_or_else(|| panic!("no string {field:?} in the CLI output {json}")).to_owned()
 }
 
 impl Clavis {
     /// Starts Clavis with a tenant signing with `alg` and an application in it.
     pub async fn start(alg: Alg) -> Self {
         let binary = clavis_binary();
-        let data_dir =
-            std::env::temp_dir().join(format!("clavis-sdk-it-{:016x}", rand::random::<u64>()));
+        let data_dir = std::env::temp_dir().join(format!("clavis-sdk-it-{:016x}", rand::random::<u64>()));
         std::fs::create_dir_all(&data_dir).unwrap();
         let port = free_port();
         let base_url = format!("http://127.0.0.1:{port}");
@@ -114,32 +98,13 @@ impl Clavis {
         clavis.wait_ready().await;
 
         let tenant = clavis
-            .cli(&[
-                "tenant",
-                "create",
-                "--name",
-                &format!("sdk-{}", alg.name()),
-                "--signing-alg",
-                alg.name(),
-            ])
+            .cli(&["tenant", "create", "--name", &format!("sdk-{}", alg.name()), "--signing-alg", alg.name()])
             .await;
         clavis.tenant_id = string_field(&tenant, "tenantId");
         clavis.oauth_server_url = string_field(&tenant, "oAuthServerUrl");
-        assert_eq!(
-            clavis.oauth_server_url,
-            format!("{}/oauth/v4/{}", clavis.base_url, clavis.tenant_id)
-        );
+        assert_eq!(clavis.oauth_server_url, format!("{}/oauth/v4/{}", clavis.base_url, clavis.tenant_id));
         let tenant_id = clavis.tenant_id.clone();
-        let app = clavis
-            .cli(&[
-                "app",
-                "create",
-                "--tenant",
-                &tenant_id,
-                "--name",
-                "sdk-tests",
-            ])
-            .await;
+        let app = clavis.cli(&["app", "create", "--tenant", &tenant_id, "--name", "sdk-tests"]).await;
         clavis.client_id = string_field(&app, "clientId");
         clavis.client_secret = string_field(&app, "secret");
         clavis
@@ -168,20 +133,13 @@ impl Clavis {
         let client = reqwest::Client::new();
         let started = Instant::now();
         loop {
-            if let Ok(response) = client
-                .get(&url)
-                .timeout(Duration::from_secs(2))
-                .send()
-                .await
+            if let Ok(response) = client.get(&url).timeout(Duration::from_secs(2)).send().await
                 && response.status().is_success()
             {
                 return;
             }
             if let Ok(Some(status)) = self.server.try_wait() {
-                panic!(
-                    "clavis exited ({status}) before answering:\n{}",
-                    self.server_log()
-                );
+                panic!("clavis exited ({status}) before answering:\n{}", self.server_log());
             }
             assert!(
                 started.elapsed() < START_LIMIT,
@@ -196,20 +154,10 @@ impl Clavis {
     pub async fn cli(&self, args: &[&str]) -> Value {
         let mut command = Self::command(&self.binary, &self.data_dir, &self.base_url);
         command.args(args);
-        let output = tokio::task::spawn_blocking(move || command.output())
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "clavis {args:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let output = tokio::task::spawn_blocking(move || command.output()).await.unwrap().unwrap();
+        assert!(output.status.success(), "clavis {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
         serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
-            panic!(
-                "clavis {args:?} printed no JSON ({err}): {}",
-                String::from_utf8_lossy(&output.stdout)
-            )
+            panic!("clavis {args:?} printed no JSON ({err}): {}", String::from_utf8_lossy(&output.stdout))
         })
     }
 
@@ -219,18 +167,9 @@ impl Clavis {
 
     /// The key IDs the tenant's JWKS lists right now.
     pub async fn published_kids(&self) -> Vec<String> {
-        let jwks: Value = reqwest::get(format!("{}/publickeys", self.oauth_server_url))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        jwks["keys"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|key| key["kid"].as_str().map(str::to_owned))
-            .collect()
+        let jwks: Value =
+            reqwest::get(format!("{}/publickeys", self.oauth_server_url)).await.unwrap().json().await.unwrap();
+        jwks["keys"].as_array().unwrap().iter().filter_map(|key| key["kid"].as_str().map(str::to_owned)).collect()
     }
 }
 
@@ -251,9 +190,7 @@ impl Issuer for Clavis {
     /// publishes the new key, which it does within its 5 s cache bound (the
     /// JWKS and the signer are cached together, so new tokens use that key).
     async fn rotate_signing_key(&self) {
-        let rotated = self
-            .cli(&["keys", "rotate", "--tenant", self.tenant_id()])
-            .await;
+        let rotated = self.cli(&["keys", "rotate", "--tenant", self.tenant_id()]).await;
         let kid = string_field(&rotated, "kid");
         let started = Instant::now();
         while !self.published_kids().await.contains(&kid) {

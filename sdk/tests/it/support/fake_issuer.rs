@@ -59,16 +59,11 @@ impl FakeIssuer {
             base_url,
             alg,
             lifetime,
-            keys: Mutex::new(Keys {
-                all: vec![SigningKey::generate(alg)],
-            }),
+            keys: Mutex::new(Keys { all: vec![SigningKey::generate(alg)] }),
         });
         let tenant = format!("/oauth/v4/{TENANT}");
         let app = Router::new()
-            .route(
-                &format!("{tenant}/.well-known/openid-configuration"),
-                get(discovery),
-            )
+            .route(&format!("{tenant}/.well-known/openid-configuration"), get(discovery))
             .route(&format!("{tenant}/publickeys"), get(jwks))
             .route(&format!("{tenant}/token"), post(token))
             .with_state(Arc::clone(&shared));
@@ -86,12 +81,7 @@ impl FakeIssuer {
     }
 
     /// The claims the token endpoint would put in a token for `client_id`.
-    pub fn claims_for(
-        &self,
-        client_id: &str,
-        scope: Option<&str>,
-        audience: Option<&str>,
-    ) -> Value {
+    pub fn claims_for(&self, client_id: &str, scope: Option<&str>, audience: Option<&str>) -> Value {
         claims(&self.shared, client_id, scope, audience)
     }
 }
@@ -136,10 +126,7 @@ async fn jwks(State(shared): State<Arc<Shared>>) -> Json<Value> {
 }
 
 fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
 fn claims(shared: &Shared, client_id: &str, scope: Option<&str>, audience: Option<&str>) -> Value {
@@ -147,12 +134,7 @@ fn claims(shared: &Shared, client_id: &str, scope: Option<&str>, audience: Optio
     let mut aud = vec![client_id.to_owned()];
     aud.extend(audience.map(str::to_owned));
     let mut scopes = vec!["appid_default".to_owned()];
-    scopes.extend(
-        scope
-            .into_iter()
-            .flat_map(str::split_whitespace)
-            .map(str::to_owned),
-    );
+    scopes.extend(scope.into_iter().flat_map(str::split_whitespace).map(str::to_owned));
     json!({
         "iss": shared.base_url, "sub": client_id, "client_id": client_id, "azp": client_id,
         "aud": aud, "iat": iat, "exp": iat + shared.lifetime,
@@ -165,45 +147,25 @@ fn oauth_error(status: StatusCode, error: &str, description: &str, basic: bool) 
     let body = Json(json!({"error": error, "error_description": description}));
     let mut response = (status, body).into_response();
     if basic {
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            header::HeaderValue::from_static("Basic realm=\"clavis\""),
-        );
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Basic realm=\"clavis\""));
     }
     response
 }
 
 fn form_decode(s: &str) -> String {
-    form_urlencoded::parse(format!("x={s}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+    form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
 }
 
 async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: String) -> Response {
-    if headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        != Some("application/x-www-form-urlencoded")
-    {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "form body expected",
-            false,
-        );
+    if headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) != Some("application/x-www-form-urlencoded") {
+        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "form body expected", false);
     }
-    let form: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes())
-        .into_owned()
-        .collect();
+    let form: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes()).into_owned().collect();
     let param = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     if param("grant_type").as_deref() != Some("client_credentials") {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            "client_credentials only",
-            false,
-        );
+        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "client_credentials only", false);
     }
     let basic = headers
         .get(header::AUTHORIZATION)
@@ -211,45 +173,22 @@ async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Stri
         .and_then(|v| v.strip_prefix("Basic "))
         .and_then(|b64| STANDARD.decode(b64).ok())
         .and_then(|raw| String::from_utf8(raw).ok())
-        .and_then(|pair| {
-            pair.split_once(':')
-                .map(|(id, s)| (form_decode(id), form_decode(s)))
-        });
+        .and_then(|pair| pair.split_once(':').map(|(id, s)| (form_decode(id), form_decode(s))));
     let posted = param("client_id").zip(param("client_secret"));
     let used_basic = basic.is_some();
     let (id, secret) = match (basic, posted) {
         (Some(creds), None) | (None, Some(creds)) => creds,
         (Some(_), Some(_)) => {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "two client authentications",
-                false,
-            );
+            return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "two client authentications", false);
         }
         (None, None) => {
-            return oauth_error(
-                StatusCode::UNAUTHORIZED,
-                "invalid_client",
-                "client authentication required",
-                true,
-            );
+            return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication required", true);
         }
     };
     if id != CLIENT_ID || secret != CLIENT_SECRET {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "client authentication failed",
-            used_basic,
-        );
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed", used_basic);
     }
-    let claims = claims(
-        &shared,
-        &id,
-        param("scope").as_deref(),
-        param("audience").as_deref(),
-    );
+    let claims = claims(&shared, &id, param("scope").as_deref(), param("audience").as_deref());
     let access_token = {
         let keys = shared.keys.lock().unwrap();
         keys.all.last().unwrap().mint(&claims)

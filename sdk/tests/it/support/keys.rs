@@ -6,8 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeySize, PublicKeyComponents};
 use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RSA_PKCS1_SHA256,
-    RsaKeyPair,
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RSA_PKCS1_SHA256, RsaKeyPair,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -54,10 +53,7 @@ fn rsa_pool() -> &'static Vec<Vec<u8>> {
         (0..3)
             .map(|_| {
                 let pair = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
-                aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair)
-                    .unwrap()
-                    .as_ref()
-                    .to_vec()
+                aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair).unwrap().as_ref().to_vec()
             })
             .collect()
     })
@@ -72,9 +68,7 @@ impl SigningKey {
                 let pool = rsa_pool();
                 Pair::Rsa(RsaKeyPair::from_pkcs8(&pool[n % pool.len()]).unwrap())
             }
-            Alg::Es256 => {
-                Pair::Ec(EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap())
-            }
+            Alg::Es256 => Pair::Ec(EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).unwrap()),
             Alg::EdDsa => Pair::Ed(Ed25519KeyPair::generate().unwrap()),
         };
         Self { kid, alg, pair }
@@ -103,15 +97,10 @@ impl SigningKey {
         match &self.pair {
             Pair::Rsa(pair) => {
                 let mut sig = vec![0; pair.public_modulus_len()];
-                pair.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), message, &mut sig)
-                    .unwrap();
+                pair.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), message, &mut sig).unwrap();
                 sig
             }
-            Pair::Ec(pair) => pair
-                .sign(&SystemRandom::new(), message)
-                .unwrap()
-                .as_ref()
-                .to_vec(),
+            Pair::Ec(pair) => pair.sign(&SystemRandom::new(), message).unwrap().as_ref().to_vec(),
             Pair::Ed(pair) => pair.sign(message).as_ref().to_vec(),
         }
     }

@@ -16,9 +16,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use clavis_sdk::{
-    Claims, ProtectLayer, RetryPolicy, TokenManager, TokenManagerBuilder, TokenValidator,
-};
+use clavis_sdk::{Claims, ProtectLayer, RetryPolicy, TokenManager, TokenManagerBuilder, TokenValidator};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
@@ -42,21 +40,13 @@ pub trait Issuer {
 
 /// Fast retries for tests.
 pub fn quick_retries(max_retries: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_retries,
-        initial_backoff: Duration::from_millis(10),
-        max_backoff: Duration::from_millis(50),
-    }
+    RetryPolicy { max_retries, initial_backoff: Duration::from_millis(10), max_backoff: Duration::from_millis(50) }
 }
 
 /// A token manager for `issuer`'s application, with fast retries.
 pub fn manager_for(issuer: &impl Issuer) -> TokenManagerBuilder {
-    TokenManager::builder(
-        issuer.oauth_server_url(),
-        issuer.client_id(),
-        issuer.client_secret(),
-    )
-    .retry_policy(quick_retries(3))
+    TokenManager::builder(issuer.oauth_server_url(), issuer.client_id(), issuer.client_secret())
+        .retry_policy(quick_retries(3))
 }
 
 /// A token manager whose requests go through `proxy`.
@@ -66,14 +56,7 @@ pub fn manager_via(issuer: &impl Issuer, proxy: &Proxy) -> TokenManagerBuilder {
 
 /// A fresh token from the issuer's token endpoint.
 pub async fn fetch_token(issuer: &impl Issuer) -> String {
-    manager_for(issuer)
-        .build()
-        .unwrap()
-        .access_token()
-        .await
-        .unwrap()
-        .as_str()
-        .to_owned()
+    manager_for(issuer).build().unwrap().access_token().await.unwrap().as_str().to_owned()
 }
 
 /// The issuer's JWKS, as served.
@@ -90,11 +73,7 @@ fn split(token: &str) -> (Value, Value, String) {
 }
 
 fn join(header: &Value, claims: &Value, signature: &str) -> String {
-    format!(
-        "{}.{}.{signature}",
-        keys::b64_json(header),
-        keys::b64_json(claims)
-    )
+    format!("{}.{}.{signature}", keys::b64_json(header), keys::b64_json(claims))
 }
 
 /// The token's header and claims.
@@ -114,19 +93,11 @@ pub fn forge_alg_none(token: &str) -> String {
 pub fn forge_hs256_with_public_key(token: &str, jwks: &Value) -> String {
     let (mut header, claims, _) = split(token);
     let kid = header["kid"].clone();
-    let jwk = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kid"] == kid)
-        .unwrap();
+    let jwk = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid).unwrap();
     let public_key = serde_json::to_vec(jwk).unwrap();
     header["alg"] = json!("HS256");
     let input = format!("{}.{}", keys::b64_json(&header), keys::b64_json(&claims));
-    let tag = hmac::sign(
-        &hmac::Key::new(hmac::HMAC_SHA256, &public_key),
-        input.as_bytes(),
-    );
+    let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &public_key), input.as_bytes());
     format!("{input}.{}", URL_SAFE_NO_PAD.encode(tag.as_ref()))
 }
 
@@ -176,25 +147,12 @@ pub async fn call(app: &Router, authorization: Option<&str>) -> Answer {
     if let Some(value) = authorization {
         request = request.header(header::AUTHORIZATION, value);
     }
-    let response = app
-        .clone()
-        .oneshot(request.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    let response = app.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
     let status = response.status();
-    let challenge = response
-        .headers()
-        .get(header::WWW_AUTHENTICATE)
-        .map(|v| v.to_str().unwrap().to_owned());
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
+    let challenge = response.headers().get(header::WWW_AUTHENTICATE).map(|v| v.to_str().unwrap().to_owned());
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
     let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Answer {
-        status,
-        challenge,
-        body,
-    }
+    Answer { status, challenge, body }
 }
 
 /// Calls the app with `Bearer {token}`.
@@ -206,14 +164,8 @@ pub async fn call_with(app: &Router, token: &str) -> Answer {
 pub fn assert_invalid_token(answer: &Answer, what: &str) {
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{what}: status");
     let challenge = answer.challenge.as_deref().unwrap_or_default();
-    assert!(
-        challenge.starts_with("Bearer "),
-        "{what}: challenge {challenge:?}"
-    );
-    assert!(
-        challenge.contains("error=\"invalid_token\""),
-        "{what}: challenge {challenge:?}"
-    );
+    assert!(challenge.starts_with("Bearer "), "{what}: challenge {challenge:?}");
+    assert!(challenge.contains("error=\"invalid_token\""), "{what}: challenge {challenge:?}");
 }
 
 /// A validator builder for `issuer` with the defaults the scenarios use.

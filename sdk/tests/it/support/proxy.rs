@@ -51,17 +51,11 @@ impl Proxy {
             counts: Mutex::new(HashMap::new()),
             faults: Mutex::new(Faults::default()),
         });
-        let app = Router::new()
-            .fallback(forward)
-            .with_state(Arc::clone(&shared));
+        let app = Router::new().fallback(forward).with_state(Arc::clone(&shared));
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
-        Self {
-            shared,
-            base,
-            server,
-        }
+        Self { shared, base, server }
     }
 
     /// The proxy URL for an issuer-relative path such as `/token`.
@@ -71,13 +65,7 @@ impl Proxy {
 
     /// Requests received for `path` (forwarded or failed).
     pub fn count(&self, path: &str) -> usize {
-        self.shared
-            .counts
-            .lock()
-            .unwrap()
-            .get(path)
-            .copied()
-            .unwrap_or(0)
+        self.shared.counts.lock().unwrap().get(path).copied().unwrap_or(0)
     }
 
     /// Answers the next `count` requests with `status` (and `Retry-After`).
@@ -102,12 +90,7 @@ async fn forward(
     body: Bytes,
 ) -> Response {
     let path = uri.path().to_owned();
-    *shared
-        .counts
-        .lock()
-        .unwrap()
-        .entry(path.clone())
-        .or_default() += 1;
+    *shared.counts.lock().unwrap().entry(path.clone()).or_default() += 1;
     let (fail, delay) = {
         let mut faults = shared.faults.lock().unwrap();
         let fail = (faults.fail_next > 0).then(|| {
@@ -118,12 +101,9 @@ async fn forward(
     };
     tokio::time::sleep(delay).await;
     if let Some((status, retry_after)) = fail {
-        let mut response =
-            (StatusCode::from_u16(status).unwrap(), "injected failure").into_response();
+        let mut response = (StatusCode::from_u16(status).unwrap(), "injected failure").into_response();
         if let Some(secs) = retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         return response;
     }
@@ -143,12 +123,7 @@ async fn forward(
     };
     let status = upstream.status();
     let mut out_headers = HeaderMap::new();
-    for name in [
-        header::CONTENT_TYPE,
-        header::WWW_AUTHENTICATE,
-        header::CACHE_CONTROL,
-        header::RETRY_AFTER,
-    ] {
+    for name in [header::CONTENT_TYPE, header::WWW_AUTHENTICATE, header::CACHE_CONTROL, header::RETRY_AFTER] {
         if let Some(value) = upstream.headers().get(&name) {
             out_headers.insert(name, value.clone());
         }

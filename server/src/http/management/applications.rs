@@ -279,9 +279,7 @@ pub async fn set_management_access(
     ApiPath((_, client_id)): ClientPath,
     ApiJson(body): ApiJson<SetManagementAccess>,
 ) -> Result<Json<Application>, ApiError> {
-    let app = state
-        .services
-        .set_management_access(&scope, &client_id, body.access.into(), state.services.now())
-        .await?;
+    let app =
+        state.services.set_management_access(&scope, &client_id, body.access.into(), state.services.now()).await?;
     Ok(Json(app.into()))
 }

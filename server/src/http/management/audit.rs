@@ -34,5 +34,8 @@ pub async fn list_audit(
     ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<Json<AuditLog>, ApiError> {
     let page = state.services.list_audit(&scope, params.limit, params.before).await?;
-    Ok(Json(AuditLog { entries: page.entries.into_iter().map(AuditEntry::from).collect(), next_before: page.next_before }))
+    Ok(Json(AuditLog {
+        entries: page.entries.into_iter().map(AuditEntry::from).collect(),
+        next_before: page.next_before,
+    }))
 }

@@ -70,7 +70,11 @@ impl ApiError {
         let scope = if write { MANAGEMENT_WRITE } else { MANAGEMENT_READ };
         Self {
             challenge: Some(Challenge::InsufficientScope(scope)),
-            ..Self::new(StatusCode::FORBIDDEN, "insufficient_scope", format!("the access token lacks the scope {scope}"))
+            ..Self::new(
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                format!("the access token lacks the scope {scope}"),
+            )
         }
     }
 

@@ -15,11 +15,11 @@ mod model;
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::Extension;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::openapi::OpenApi as OpenApiDocument;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -109,9 +109,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(applications::revoke_previous_secret))
         .routes(routes!(applications::set_management_access))
         .routes(routes!(audit::list_audit));
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(openapi_document))
-        .nest(TENANT_PREFIX, tenant_routes)
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).routes(routes!(openapi_document)).nest(TENANT_PREFIX, tenant_routes)
 }
 
 /// The OpenAPI document of the management API.

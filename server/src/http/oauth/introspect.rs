@@ -22,7 +22,8 @@ pub async fn introspect(
     };
     let realm = Some(runtime.issuer.as_str());
     let result = async {
-        let (caller, params) = request::read_authenticated(&state.services, &runtime.tenant_id, &headers, body, now).await?;
+        let (caller, params) =
+            request::read_authenticated(&state.services, &runtime.tenant_id, &headers, body, now).await?;
         let token = token_param(&params)?;
         state.services.introspect(&runtime, &caller, token, now).await
     }

@@ -30,13 +30,15 @@ pub fn routes() -> Router<AppState> {
         .route("/.well-known/oauth-authorization-server", get(discovery::metadata))
         .route("/introspect", post(introspect::introspect))
         .route("/revoke", post(revoke::revoke));
-    Router::new()
-        .nest("/oauth/v4/{tenant_id}", tenant_routes.clone())
-        .nest("/oauth/v3/{tenant_id}", tenant_routes)
+    Router::new().nest("/oauth/v4/{tenant_id}", tenant_routes.clone()).nest("/oauth/v3/{tenant_id}", tenant_routes)
 }
 
 /// The tenant's runtime, or the response to send instead (404, 503).
-async fn tenant_runtime(services: &Services, tenant_id: &str, now: DateTime<Utc>) -> Result<Arc<TenantRuntime>, Response> {
+async fn tenant_runtime(
+    services: &Services,
+    tenant_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Arc<TenantRuntime>, Response> {
     // Tenant IDs are UUIDs; anything else is answered without a query.
     if uuid::Uuid::parse_str(tenant_id).is_err() {
         return Err(response::unknown_tenant());

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use domain::Services;
 use domain::oauth::OAuthError;
 use domain::oauth::client_auth::{ClientCredentials, authenticate_request, parse_basic};
-use domain::services::AuthenticatedClient;
 use domain::oauth::params::Params;
+use domain::services::AuthenticatedClient;
 
 use super::MAX_BODY_BYTES;
 
@@ -43,9 +43,7 @@ pub async fn read(headers: &HeaderMap, body: Body) -> Result<OAuthRequest, OAuth
         return Err(OAuthError::invalid_request("more than one Authorization header"));
     }
     let basic = authorization.map(|value| parse_basic(value.as_bytes())).transpose()?;
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| OAuthError::payload_too_large())?;
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| OAuthError::payload_too_large())?;
     let params = match body_kind(headers, bytes.is_empty())? {
         BodyKind::Form => Params::from_form(&bytes)?,
         BodyKind::Json if bytes.is_empty() => Params::default(),
@@ -65,7 +63,8 @@ pub async fn read_authenticated(
 ) -> Result<(AuthenticatedClient, Params), OAuthError> {
     let parsed = read(headers, body).await?;
     let used_basic = parsed.basic.is_some();
-    let credentials = authenticate_request(parsed.basic, &parsed.params).map_err(|e| e.with_basic_challenge(used_basic))?;
+    let credentials =
+        authenticate_request(parsed.basic, &parsed.params).map_err(|e| e.with_basic_challenge(used_basic))?;
     let caller = services
         .authenticate_client(tenant_id, &credentials, now)
         .await

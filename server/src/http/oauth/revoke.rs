@@ -9,7 +9,12 @@ use domain::oauth::introspection::token_param;
 use super::{request, response, tenant_runtime};
 use crate::http::AppState;
 
-pub async fn revoke(State(state): State<AppState>, Path(tenant_id): Path<String>, headers: HeaderMap, body: Body) -> Response {
+pub async fn revoke(
+    State(state): State<AppState>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let now = state.services.now();
     let runtime = match tenant_runtime(&state.services, &tenant_id, now).await {
         Ok(runtime) => runtime,
@@ -17,7 +22,8 @@ pub async fn revoke(State(state): State<AppState>, Path(tenant_id): Path<String>
     };
     let realm = Some(runtime.issuer.as_str());
     let result = async {
-        let (caller, params) = request::read_authenticated(&state.services, &runtime.tenant_id, &headers, body, now).await?;
+        let (caller, params) =
+            request::read_authenticated(&state.services, &runtime.tenant_id, &headers, body, now).await?;
         let token = token_param(&params)?;
         state.services.revoke(&runtime, &caller, token, now).await
     }

@@ -60,7 +60,10 @@ async fn bad_tokens_are_401_invalid_token() {
         for (what, authorization) in [
             ("missing", None),
             ("empty bearer", Some("Bearer ".to_owned())),
-            ("Basic scheme", Some(super::super::support::basic_header(&f.admin.client_id, f.admin.secret.as_deref().unwrap()))),
+            (
+                "Basic scheme",
+                Some(super::super::support::basic_header(&f.admin.client_id, f.admin.secret.as_deref().unwrap())),
+            ),
             ("garbage", Some("Bearer not-a-token".to_owned())),
             ("tampered signature", Some(format!("Bearer {tampered}"))),
             ("no signature", Some(format!("Bearer {unsigned}"))),
@@ -101,7 +104,11 @@ async fn expired_and_revoked_tokens_are_401() {
             .await;
         assert_eq!(revoke.status, StatusCode::OK);
         assert_invalid_token(&call(&s, Method::GET, &path, Some(&revoked), None).await);
-        assert_eq!(call(&s, Method::GET, &path, Some(&f.token), None).await.status, StatusCode::OK, "other tokens still work");
+        assert_eq!(
+            call(&s, Method::GET, &path, Some(&f.token), None).await.status,
+            StatusCode::OK,
+            "other tokens still work"
+        );
 
         s.clock.advance(Duration::seconds(3599));
         assert_eq!(call(&s, Method::GET, &path, Some(&f.token), None).await.status, StatusCode::OK);
@@ -142,7 +149,10 @@ async fn assert_cannot_write(s: &TestServer, f: &Fixture, token: &str) {
     let shown = call(s, Method::GET, &f.app_path(&victim.client_id, ""), Some(&f.token), None).await.json();
     assert_eq!(shown["name"], "victim");
     assert_eq!(shown["managementAccess"], "none");
-    assert_eq!(try_token(s, &f.tenant.tenant_id, &victim.client_id, victim.secret.as_deref().unwrap(), "").await.0, StatusCode::OK);
+    assert_eq!(
+        try_token(s, &f.tenant.tenant_id, &victim.client_id, victim.secret.as_deref().unwrap(), "").await.0,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -155,8 +165,14 @@ async fn a_read_token_cannot_write() {
 
         // A write-capable application that asked only for the read scope
         // gets a token that only reads.
-        let (status, narrowed) =
-            try_token(&s, &f.tenant.tenant_id, &f.admin.client_id, f.admin.secret.as_deref().unwrap(), &format!("&scope={READ}")).await;
+        let (status, narrowed) = try_token(
+            &s,
+            &f.tenant.tenant_id,
+            &f.admin.client_id,
+            f.admin.secret.as_deref().unwrap(),
+            &format!("&scope={READ}"),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK);
         assert_cannot_write(&s, &f, &narrowed).await;
     }
@@ -181,15 +197,24 @@ async fn deleted_or_demoted_applications_stop_at_once() {
         let new_app = || call(&s, Method::POST, &list, Some(&token), Some(json!({"name": "made-by-demoted"})));
         assert_eq!(new_app().await.status, StatusCode::CREATED);
 
-        assert_eq!(call(&s, Method::PUT, &access, Some(&f.token), Some(json!({"access": "read"}))).await.status, StatusCode::OK);
+        assert_eq!(
+            call(&s, Method::PUT, &access, Some(&f.token), Some(json!({"access": "read"}))).await.status,
+            StatusCode::OK
+        );
         assert_insufficient_scope(&new_app().await, WRITE);
         assert_eq!(call(&s, Method::GET, &list, Some(&token), None).await.status, StatusCode::OK);
 
-        assert_eq!(call(&s, Method::PUT, &access, Some(&f.token), Some(json!({"access": "none"}))).await.status, StatusCode::OK);
+        assert_eq!(
+            call(&s, Method::PUT, &access, Some(&f.token), Some(json!({"access": "none"}))).await.status,
+            StatusCode::OK
+        );
         assert_insufficient_scope(&call(&s, Method::GET, &list, Some(&token), None).await, READ);
 
         // Access given back works with the same, still unexpired token.
-        assert_eq!(call(&s, Method::PUT, &access, Some(&f.token), Some(json!({"access": "write"}))).await.status, StatusCode::OK);
+        assert_eq!(
+            call(&s, Method::PUT, &access, Some(&f.token), Some(json!({"access": "write"}))).await.status,
+            StatusCode::OK
+        );
         assert_eq!(new_app().await.status, StatusCode::CREATED);
     }
 }

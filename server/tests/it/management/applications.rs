@@ -19,7 +19,8 @@ fn rfc3339(time: chrono::DateTime<chrono::Utc>) -> String {
 async fn create_like_app_id_and_the_new_application_gets_tokens_at_once() {
     for s in servers().await {
         let f = Fixture::new(&s, "Acme").await;
-        let reply = call(&s, Method::POST, &f.path("/applications"), Some(&f.token), Some(json!({"name": "billing"}))).await;
+        let reply =
+            call(&s, Method::POST, &f.path("/applications"), Some(&f.token), Some(json!({"name": "billing"}))).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}: {}", s.backend, reply.text());
         assert_eq!(reply.header("cache-control"), Some("no-store"), "the answer carries a secret");
         let app = reply.json();
@@ -58,9 +59,14 @@ async fn create_like_app_id_and_the_new_application_gets_tokens_at_once() {
         assert_eq!(reader.status, StatusCode::CREATED);
         assert_eq!(reader.json()["managementAccess"], "read");
         let reader = reader.json();
-        let (status, _) =
-            try_token(&s, &f.tenant.tenant_id, reader["clientId"].as_str().unwrap(), reader["secret"].as_str().unwrap(), "&scope=clavis:management:read")
-                .await;
+        let (status, _) = try_token(
+            &s,
+            &f.tenant.tenant_id,
+            reader["clientId"].as_str().unwrap(),
+            reader["secret"].as_str().unwrap(),
+            "&scope=clavis:management:read",
+        )
+        .await;
         assert_eq!(status, StatusCode::OK);
     }
 }
@@ -72,21 +78,93 @@ async fn create_refuses_bad_input_with_a_clear_4xx_and_no_record() {
         let path = f.path("/applications");
         let before = audit_count(&s, &f.tenant.tenant_id).await;
         let cases: Vec<BodyCase> = vec![
-            ("empty name", Some("application/json"), br#"{"name":""}"#.to_vec(), StatusCode::BAD_REQUEST, "invalid_request"),
-            ("blank name", Some("application/json"), br#"{"name":"   "}"#.to_vec(), StatusCode::BAD_REQUEST, "invalid_request"),
-            ("51 characters", Some("application/json"), json!({"name": "x".repeat(51)}).to_string().into_bytes(), StatusCode::BAD_REQUEST, "invalid_request"),
-            ("control character", Some("application/json"), br#"{"name":"a\u0007b"}"#.to_vec(), StatusCode::BAD_REQUEST, "invalid_request"),
+            (
+                "empty name",
+                Some("application/json"),
+                br#"{"name":""}"#.to_vec(),
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+            ),
+            (
+                "blank name",
+                Some("application/json"),
+                br#"{"name":"   "}"#.to_vec(),
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+            ),
+            (
+                "51 characters",
+                Some("application/json"),
+                json!({"name": "x".repeat(51)}).to_string().into_bytes(),
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+            ),
+            (
+                "control character",
+                Some("application/json"),
+                br#"{"name":"a\u0007b"}"#.to_vec(),
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+            ),
             ("no name", Some("application/json"), b"{}".to_vec(), StatusCode::BAD_REQUEST, "invalid_request"),
-            ("name is a number", Some("application/json"), br#"{"name":5}"#.to_vec(), StatusCode::BAD_REQUEST, "invalid_request"),
+            (
+                "name is a number",
+                Some("application/json"),
+                br#"{"name":5}"#.to_vec(),
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+            ),
             ("body is an array", Some("application/json"), b"[]".to_vec(), StatusCode::BAD_REQUEST, "invalid_request"),
-            ("malformed JSON", Some("application/json"), br#"{"name":"#.to_vec(), StatusCode::BAD_REQUEST, "invalid_request"),
-            ("not UTF-8", Some("application/json"), b"{\"name\":\"\xff\"}".to_vec(), StatusCode::BAD_REQUEST, "invalid_request"),
+            (
+                "malformed JSON",
+                Some("application/json"),
+                br#"{"name":"#.to_vec(),
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+            ),
+            (
+                "not UTF-8",
+                Some("application/json"),
+                b"{\"name\":\"\xff\"}".to_vec(),
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+            ),
             ("empty body", Some("application/json"), Vec::new(), StatusCode::BAD_REQUEST, "invalid_request"),
-            ("unknown access", Some("application/json"), br#"{"name":"a","managementAccess":"admin"}"#.to_vec(), StatusCode::BAD_REQUEST, "invalid_request"),
-            ("text body", Some("text/plain"), br#"{"name":"a"}"#.to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
-            ("form body", Some("application/x-www-form-urlencoded"), b"name=a".to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
-            ("no content type", None, br#"{"name":"a"}"#.to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
-            ("oversized body", Some("application/json"), json!({"name": "a", "pad": "x".repeat(70_000)}).to_string().into_bytes(), StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            (
+                "unknown access",
+                Some("application/json"),
+                br#"{"name":"a","managementAccess":"admin"}"#.to_vec(),
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+            ),
+            (
+                "text body",
+                Some("text/plain"),
+                br#"{"name":"a"}"#.to_vec(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+            ),
+            (
+                "form body",
+                Some("application/x-www-form-urlencoded"),
+                b"name=a".to_vec(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+            ),
+            (
+                "no content type",
+                None,
+                br#"{"name":"a"}"#.to_vec(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+            ),
+            (
+                "oversized body",
+                Some("application/json"),
+                json!({"name": "a", "pad": "x".repeat(70_000)}).to_string().into_bytes(),
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+            ),
         ];
         for (what, content_type, body, status, code) in cases {
             let reply = call_raw(&s, Method::POST, &path, &f.token, content_type, body).await;
@@ -130,7 +208,10 @@ async fn list_pages_with_limit_and_cursor() {
         let mut pages = 0;
         loop {
             let query = match &cursor {
-                Some(cursor) => format!("?limit=2&cursor={}", form_urlencoded::byte_serialize(cursor.as_bytes()).collect::<String>()),
+                Some(cursor) => format!(
+                    "?limit=2&cursor={}",
+                    form_urlencoded::byte_serialize(cursor.as_bytes()).collect::<String>()
+                ),
                 None => "?limit=2".to_owned(),
             };
             let page = call(&s, Method::GET, &f.path(&format!("/applications{query}")), Some(&f.token), None).await;
@@ -146,8 +227,12 @@ async fn list_pages_with_limit_and_cursor() {
             }
         }
         assert_eq!(pages, 3);
-        let expected: Vec<String> =
-            all["applications"].as_array().unwrap().iter().map(|app| app["clientId"].as_str().unwrap().to_owned()).collect();
+        let expected: Vec<String> = all["applications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|app| app["clientId"].as_str().unwrap().to_owned())
+            .collect();
         assert_eq!(seen, expected, "pages join to the whole list, in order, without repeats");
 
         for bad in ["?limit=0", "?limit=201", "?limit=abc", "?limit=-1", "?cursor=garbage", "?offset=3"] {
@@ -180,7 +265,11 @@ async fn get_rename_and_delete() {
             let reply = call(&s, Method::PUT, &path, Some(&f.token), Some(bad)).await;
             assert_error(&reply, StatusCode::BAD_REQUEST, "invalid_request");
         }
-        assert_error(&call_raw(&s, Method::PUT, &path, &f.token, Some("text/plain"), "invoicing").await, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+        assert_error(
+            &call_raw(&s, Method::PUT, &path, &f.token, Some("text/plain"), "invoicing").await,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        );
         let renamed_unknown = call(&s, Method::PUT, &unknown, Some(&f.token), Some(json!({"name": "x"}))).await;
         assert_error(&renamed_unknown, StatusCode::NOT_FOUND, "not_found");
 
@@ -189,8 +278,13 @@ async fn get_rename_and_delete() {
         assert!(deleted.body.is_empty());
         assert_error(&call(&s, Method::GET, &path, Some(&f.token), None).await, StatusCode::NOT_FOUND, "not_found");
         assert_error(&call(&s, Method::DELETE, &path, Some(&f.token), None).await, StatusCode::NOT_FOUND, "not_found");
-        let (status, code) = try_token(&s, &f.tenant.tenant_id, &app.client_id, app.secret.as_deref().unwrap(), "").await;
-        assert_eq!((status, code.as_str()), (StatusCode::UNAUTHORIZED, "invalid_client"), "a deleted application's secret stops working");
+        let (status, code) =
+            try_token(&s, &f.tenant.tenant_id, &app.client_id, app.secret.as_deref().unwrap(), "").await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::UNAUTHORIZED, "invalid_client"),
+            "a deleted application's secret stops working"
+        );
     }
 }
 
@@ -219,10 +313,15 @@ async fn rotate_the_secret_and_revoke_the_previous_one() {
         assert_eq!(shown["previousSecret"]["lastFour"].as_str().unwrap(), &first[first.len() - 4..]);
 
         // An explicit grace period.
-        let rotated = call(&s, Method::POST, &secret_path, Some(&f.token), Some(json!({"graceSeconds": 60}))).await.json();
+        let rotated =
+            call(&s, Method::POST, &secret_path, Some(&f.token), Some(json!({"graceSeconds": 60}))).await.json();
         let third = rotated["secret"].as_str().unwrap().to_owned();
         assert_eq!(rotated["previousSecretExpiresAt"], rfc3339(t0() + Duration::seconds(60)).as_str());
-        assert_eq!(try_token(&s, tenant_id, &app.client_id, &first, "").await.0, StatusCode::UNAUTHORIZED, "only one previous secret");
+        assert_eq!(
+            try_token(&s, tenant_id, &app.client_id, &first, "").await.0,
+            StatusCode::UNAUTHORIZED,
+            "only one previous secret"
+        );
         token_of(&s, tenant_id, &app.client_id, &second).await;
 
         // Revoke the previous secret now; a second revocation finds none.
@@ -230,7 +329,11 @@ async fn rotate_the_secret_and_revoke_the_previous_one() {
         assert_eq!(revoked.status, StatusCode::NO_CONTENT, "{}", revoked.text());
         assert_eq!(try_token(&s, tenant_id, &app.client_id, &second, "").await.0, StatusCode::UNAUTHORIZED);
         token_of(&s, tenant_id, &app.client_id, &third).await;
-        assert_error(&call(&s, Method::DELETE, &previous_path, Some(&f.token), None).await, StatusCode::NOT_FOUND, "not_found");
+        assert_error(
+            &call(&s, Method::DELETE, &previous_path, Some(&f.token), None).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        );
 
         // A JSON null is no body: the default grace period again.
         let rotated = call_raw(&s, Method::POST, &secret_path, &f.token, Some("application/json"), "null").await;
@@ -239,20 +342,34 @@ async fn rotate_the_secret_and_revoke_the_previous_one() {
         let fourth = rotated.json()["secret"].as_str().unwrap().to_owned();
 
         // Zero grace: the old secret ends at once.
-        let rotated = call(&s, Method::POST, &secret_path, Some(&f.token), Some(json!({"graceSeconds": 0}))).await.json();
+        let rotated =
+            call(&s, Method::POST, &secret_path, Some(&f.token), Some(json!({"graceSeconds": 0}))).await.json();
         assert!(rotated["previousSecretExpiresAt"].is_null());
         assert_eq!(try_token(&s, tenant_id, &app.client_id, &fourth, "").await.0, StatusCode::UNAUTHORIZED);
         assert_eq!(try_token(&s, tenant_id, &app.client_id, &third, "").await.0, StatusCode::UNAUTHORIZED);
         token_of(&s, tenant_id, &app.client_id, rotated["secret"].as_str().unwrap()).await;
 
-        for bad in [json!({"graceSeconds": -1}), json!({"graceSeconds": 2_592_001}), json!({"graceSeconds": "soon"}), json!({"grace": 5})] {
+        for bad in [
+            json!({"graceSeconds": -1}),
+            json!({"graceSeconds": 2_592_001}),
+            json!({"graceSeconds": "soon"}),
+            json!({"grace": 5}),
+        ] {
             let reply = call(&s, Method::POST, &secret_path, Some(&f.token), Some(bad.clone())).await;
             assert_error(&reply, StatusCode::BAD_REQUEST, "invalid_request");
         }
-        assert_error(&call_raw(&s, Method::POST, &secret_path, &f.token, Some("text/plain"), "60").await, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+        assert_error(
+            &call_raw(&s, Method::POST, &secret_path, &f.token, Some("text/plain"), "60").await,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        );
         let unknown = f.app_path(&uuid::Uuid::new_v4().to_string(), "/secret");
         assert_error(&call(&s, Method::POST, &unknown, Some(&f.token), None).await, StatusCode::NOT_FOUND, "not_found");
-        assert_error(&call(&s, Method::DELETE, &format!("{unknown}/previous"), Some(&f.token), None).await, StatusCode::NOT_FOUND, "not_found");
+        assert_error(
+            &call(&s, Method::DELETE, &format!("{unknown}/previous"), Some(&f.token), None).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        );
     }
 }
 
@@ -271,11 +388,21 @@ async fn management_access_is_set_through_the_api() {
         let write = call(&s, Method::POST, &f.path("/applications"), Some(&token), Some(json!({"name": "x"}))).await;
         assert_eq!(write.status, StatusCode::FORBIDDEN);
 
-        for bad in [json!({"access": "admin"}), json!({"access": null}), json!({}), json!({"access": "read", "extra": 1})] {
-            assert_error(&call(&s, Method::PUT, &path, Some(&f.token), Some(bad)).await, StatusCode::BAD_REQUEST, "invalid_request");
+        for bad in
+            [json!({"access": "admin"}), json!({"access": null}), json!({}), json!({"access": "read", "extra": 1})]
+        {
+            assert_error(
+                &call(&s, Method::PUT, &path, Some(&f.token), Some(bad)).await,
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+            );
         }
         let unknown = f.app_path(&uuid::Uuid::new_v4().to_string(), "/management");
-        assert_error(&call(&s, Method::PUT, &unknown, Some(&f.token), Some(json!({"access": "read"}))).await, StatusCode::NOT_FOUND, "not_found");
+        assert_error(
+            &call(&s, Method::PUT, &unknown, Some(&f.token), Some(json!({"access": "read"}))).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        );
     }
 }
 
@@ -286,7 +413,8 @@ async fn an_application_cannot_delete_itself_or_change_its_own_access() {
         let before = audit_count(&s, &f.tenant.tenant_id).await;
         let own = f.app_path(&f.admin.client_id, "");
         assert_error(&call(&s, Method::DELETE, &own, Some(&f.token), None).await, StatusCode::CONFLICT, "conflict");
-        let strip = call(&s, Method::PUT, &format!("{own}/management"), Some(&f.token), Some(json!({"access": "none"}))).await;
+        let strip =
+            call(&s, Method::PUT, &format!("{own}/management"), Some(&f.token), Some(json!({"access": "none"}))).await;
         assert_error(&strip, StatusCode::CONFLICT, "conflict");
         assert_eq!(audit_count(&s, &f.tenant.tenant_id).await, before);
         assert_eq!(call(&s, Method::GET, &own, Some(&f.token), None).await.json()["managementAccess"], "write");
@@ -298,10 +426,16 @@ async fn unknown_tenants_routes_and_methods_answer_in_the_error_shape() {
     for s in servers().await {
         let f = Fixture::new(&s, "Acme").await;
         let unknown_tenant = format!("/management/v4/{}/applications", uuid::Uuid::new_v4());
-        assert_error(&call(&s, Method::GET, &unknown_tenant, Some(&f.token), None).await, StatusCode::NOT_FOUND, "not_found");
+        assert_error(
+            &call(&s, Method::GET, &unknown_tenant, Some(&f.token), None).await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        );
         let not_uuid = "/management/v4/acme/applications";
         assert_error(&call(&s, Method::GET, not_uuid, Some(&f.token), None).await, StatusCode::NOT_FOUND, "not_found");
-        for path in ["/management", "/management/v4", "/management/v3/x/applications", &f.path("/nothing-here"), &f.path("")] {
+        for path in
+            ["/management", "/management/v4", "/management/v3/x/applications", &f.path("/nothing-here"), &f.path("")]
+        {
             assert_error(&call(&s, Method::GET, path, Some(&f.token), None).await, StatusCode::NOT_FOUND, "not_found");
         }
         let patch = call(&s, Method::PATCH, &f.path("/applications"), Some(&f.token), None).await;

@@ -12,7 +12,8 @@ use super::{CALLER_IP, Fixture, assert_error, assert_insufficient_scope, audit_a
 async fn every_administrative_act_leaves_exactly_one_record() {
     for s in servers().await {
         let f = Fixture::new(&s, "Acme").await;
-        let created = call(&s, Method::POST, &f.path("/applications"), Some(&f.token), Some(json!({"name": "billing"}))).await;
+        let created =
+            call(&s, Method::POST, &f.path("/applications"), Some(&f.token), Some(json!({"name": "billing"}))).await;
         let client_id = created.json()["clientId"].as_str().unwrap().to_owned();
         let app = |rest: &str| f.app_path(&client_id, rest);
         let acts: Vec<(&str, Method, String, Option<serde_json::Value>)> = vec![
@@ -70,18 +71,81 @@ async fn a_failed_change_leaves_no_record() {
         let before = audit_actions(&s, &f.tenant.tenant_id).await;
         let unknown = uuid::Uuid::new_v4().to_string();
         let failures: Vec<Failure> = vec![
-            ("invalid name", Method::POST, f.path("/applications"), None, Some(json!({"name": ""})), StatusCode::BAD_REQUEST),
-            ("rename unknown", Method::PUT, f.app_path(&unknown, ""), None, Some(json!({"name": "x"})), StatusCode::NOT_FOUND),
-            ("invalid rename", Method::PUT, f.app_path(&other.client_id, ""), None, Some(json!({"name": " "})), StatusCode::BAD_REQUEST),
+            (
+                "invalid name",
+                Method::POST,
+                f.path("/applications"),
+                None,
+                Some(json!({"name": ""})),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "rename unknown",
+                Method::PUT,
+                f.app_path(&unknown, ""),
+                None,
+                Some(json!({"name": "x"})),
+                StatusCode::NOT_FOUND,
+            ),
+            (
+                "invalid rename",
+                Method::PUT,
+                f.app_path(&other.client_id, ""),
+                None,
+                Some(json!({"name": " "})),
+                StatusCode::BAD_REQUEST,
+            ),
             ("delete unknown", Method::DELETE, f.app_path(&unknown, ""), None, None, StatusCode::NOT_FOUND),
             ("delete itself", Method::DELETE, f.app_path(&f.admin.client_id, ""), None, None, StatusCode::CONFLICT),
-            ("bad grace", Method::POST, f.app_path(&other.client_id, "/secret"), None, Some(json!({"graceSeconds": -5})), StatusCode::BAD_REQUEST),
+            (
+                "bad grace",
+                Method::POST,
+                f.app_path(&other.client_id, "/secret"),
+                None,
+                Some(json!({"graceSeconds": -5})),
+                StatusCode::BAD_REQUEST,
+            ),
             ("rotate unknown", Method::POST, f.app_path(&unknown, "/secret"), None, None, StatusCode::NOT_FOUND),
-            ("no previous secret", Method::DELETE, f.app_path(&other.client_id, "/secret/previous"), None, None, StatusCode::NOT_FOUND),
-            ("bad access", Method::PUT, f.app_path(&other.client_id, "/management"), None, Some(json!({"access": "root"})), StatusCode::BAD_REQUEST),
-            ("own access", Method::PUT, f.app_path(&f.admin.client_id, "/management"), None, Some(json!({"access": "none"})), StatusCode::CONFLICT),
-            ("read token", Method::DELETE, f.app_path(&other.client_id, ""), Some(&read_token), None, StatusCode::FORBIDDEN),
-            ("no token", Method::POST, f.path("/applications"), Some(""), Some(json!({"name": "x"})), StatusCode::UNAUTHORIZED),
+            (
+                "no previous secret",
+                Method::DELETE,
+                f.app_path(&other.client_id, "/secret/previous"),
+                None,
+                None,
+                StatusCode::NOT_FOUND,
+            ),
+            (
+                "bad access",
+                Method::PUT,
+                f.app_path(&other.client_id, "/management"),
+                None,
+                Some(json!({"access": "root"})),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "own access",
+                Method::PUT,
+                f.app_path(&f.admin.client_id, "/management"),
+                None,
+                Some(json!({"access": "none"})),
+                StatusCode::CONFLICT,
+            ),
+            (
+                "read token",
+                Method::DELETE,
+                f.app_path(&other.client_id, ""),
+                Some(&read_token),
+                None,
+                StatusCode::FORBIDDEN,
+            ),
+            (
+                "no token",
+                Method::POST,
+                f.path("/applications"),
+                Some(""),
+                Some(json!({"name": "x"})),
+                StatusCode::UNAUTHORIZED,
+            ),
         ];
         for (what, method, path, token, body, status) in failures {
             let token = match token {
@@ -93,7 +157,8 @@ async fn a_failed_change_leaves_no_record() {
             assert_eq!(reply.status, status, "{what}: {}", reply.text());
         }
         let oversized = json!({"name": "x".repeat(70_000)}).to_string();
-        let reply = call_raw(&s, Method::POST, &f.path("/applications"), &f.token, Some("application/json"), oversized).await;
+        let reply =
+            call_raw(&s, Method::POST, &f.path("/applications"), &f.token, Some("application/json"), oversized).await;
         assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
         let reply = call_raw(&s, Method::POST, &f.path("/applications"), &f.token, Some("text/plain"), "name").await;
         assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
@@ -106,7 +171,14 @@ async fn the_log_reads_newest_first_page_by_page() {
     for s in servers().await {
         let f = Fixture::new(&s, "Acme").await;
         for n in 0..4 {
-            let reply = call(&s, Method::POST, &f.path("/applications"), Some(&f.token), Some(json!({"name": format!("app-{n}")}))).await;
+            let reply = call(
+                &s,
+                Method::POST,
+                &f.path("/applications"),
+                Some(&f.token),
+                Some(json!({"name": format!("app-{n}")})),
+            )
+            .await;
             assert_eq!(reply.status, StatusCode::CREATED);
         }
         let total = audit_actions(&s, &f.tenant.tenant_id).await.len();
@@ -144,6 +216,9 @@ async fn the_log_reads_newest_first_page_by_page() {
         }
         let none = s.app(&f.scope, "nobody", ManagementAccess::None).await;
         let none_token = s.token_for(&none).await;
-        assert_insufficient_scope(&call(&s, Method::GET, &f.path("/audit"), Some(&none_token), None).await, "clavis:management:read");
+        assert_insufficient_scope(
+            &call(&s, Method::GET, &f.path("/audit"), Some(&none_token), None).await,
+            "clavis:management:read",
+        );
     }
 }

@@ -50,7 +50,13 @@ impl Fixture {
 }
 
 /// Sends `method uri` with an optional bearer token and JSON body.
-pub async fn call(s: &TestServer, method: Method, uri: &str, token: Option<&str>, body: Option<serde_json::Value>) -> Reply {
+pub async fn call(
+    s: &TestServer,
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> Reply {
     let mut request = Request::builder().method(method).uri(uri);
     if let Some(token) = token {
         request = request.header("authorization", format!("Bearer {token}"));
@@ -136,7 +142,13 @@ pub async fn audit_actions(s: &TestServer, tenant_id: &str) -> Vec<String> {
 
 /// `POST /oauth/v4/{tenant}/token` for `client_id`/`secret`; the status and
 /// the token or error code.
-pub async fn try_token(s: &TestServer, tenant_id: &str, client_id: &str, secret: &str, extra: &str) -> (StatusCode, String) {
+pub async fn try_token(
+    s: &TestServer,
+    tenant_id: &str,
+    client_id: &str,
+    secret: &str,
+    extra: &str,
+) -> (StatusCode, String) {
     let reply = s
         .post_form(
             &format!("/oauth/v4/{tenant_id}/token"),

@@ -53,7 +53,8 @@ async fn the_document_parses_and_lists_every_served_route() {
         assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
 
         let documented = operations(&document);
-        let expected: BTreeSet<(String, String)> = EXPECTED.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
+        let expected: BTreeSet<(String, String)> =
+            EXPECTED.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
         assert_eq!(documented, expected);
         let table: BTreeSet<(String, String)> = server::http::management::route_table().into_iter().collect();
         assert_eq!(table, documented, "the served document is the one the router was built from");
@@ -96,12 +97,24 @@ async fn the_application_schema_describes_the_real_answer() {
     for s in servers().await {
         let f = Fixture::new(&s, "Acme").await;
         let document = call(&s, Method::GET, "/management/v4/openapi.json", None, None).await.json();
-        let created = call(&s, Method::POST, &f.path("/applications"), Some(&f.token), Some(json!({"name": "billing"}))).await.json();
+        let created =
+            call(&s, Method::POST, &f.path("/applications"), Some(&f.token), Some(json!({"name": "billing"})))
+                .await
+                .json();
         let schema = &document["components"]["schemas"]["Application"]["properties"];
         let documented: BTreeSet<&String> = schema.as_object().expect("Application schema").keys().collect();
         let answered: BTreeSet<&String> = created.as_object().unwrap().keys().collect();
         assert_eq!(documented, answered, "every field of the answer is documented, and no more");
-        for field in ["clientId", "tenantId", "secret", "name", "oAuthServerUrl", "profilesUrl", "discoveryEndpoint", "createdAt"] {
+        for field in [
+            "clientId",
+            "tenantId",
+            "secret",
+            "name",
+            "oAuthServerUrl",
+            "profilesUrl",
+            "discoveryEndpoint",
+            "createdAt",
+        ] {
             assert!(answered.contains(&field.to_owned()), "App ID field {field}");
         }
     }
