@@ -160,7 +160,13 @@ pub fn secret_digest_hex(secret: &str) -> String {
 
 /// Compares a presented secret with a stored digest in constant time.
 pub fn secret_matches(presented: &str, stored_digest: &[u8; 32]) -> bool {
-    secret_digest(presented).ct_eq(stored_digest).into()
+    digests_match(&secret_digest(presented), stored_digest)
+}
+
+/// Compares two secret digests in constant time; hash the presented secret
+/// once with [`secret_digest`] when checking it against several.
+pub fn digests_match(presented_digest: &[u8; 32], stored_digest: &[u8; 32]) -> bool {
+    presented_digest.ct_eq(stored_digest).into()
 }
 
 pub fn hex_encode(bytes: &[u8]) -> String {

@@ -246,16 +246,10 @@ impl Services {
         .insert(&txn)
         .await?;
         let (secret_row, secret) = self.insert_secret(&txn, scope.tenant_id(), &client_id, now).await?;
-        AuditRecord {
-            tenant_id: Some(scope.tenant_id()),
-            actor: scope.actor(),
-            action: "application.create",
-            target: &client_id,
-            source_addr: scope.source_addr(),
-            details: Some(serde_json::json!({"name": name, "managementAccess": management.as_str()})),
-        }
-        .write(&txn, now)
-        .await?;
+        AuditRecord::in_scope(scope, "application.create", &client_id)
+            .with_details(serde_json::json!({"name": name, "managementAccess": management.as_str()}))
+            .write(&txn, now)
+            .await?;
         txn.commit().await?;
         self.forget_client(&client_id);
         let mut view = self.view(app, &[secret_row], now);
@@ -339,16 +333,10 @@ impl Services {
         active.name = Set(name.clone());
         active.updated_at = Set(now.timestamp());
         let app = active.update(&txn).await?;
-        AuditRecord {
-            tenant_id: Some(scope.tenant_id()),
-            actor: scope.actor(),
-            action: "application.rename",
-            target: client_id,
-            source_addr: scope.source_addr(),
-            details: Some(serde_json::json!({"from": old_name, "to": name})),
-        }
-        .write(&txn, now)
-        .await?;
+        AuditRecord::in_scope(scope, "application.rename", client_id)
+            .with_details(serde_json::json!({"from": old_name, "to": name}))
+            .write(&txn, now)
+            .await?;
         let secrets = self.secrets_of(&txn, vec![client_id.to_owned()]).await?;
         txn.commit().await?;
         Ok(self.view(app, &secrets, now))
@@ -372,16 +360,10 @@ impl Services {
         active.management_access = Set(access.as_str().to_owned());
         active.updated_at = Set(now.timestamp());
         let app = active.update(&txn).await?;
-        AuditRecord {
-            tenant_id: Some(scope.tenant_id()),
-            actor: scope.actor(),
-            action: "application.management_access",
-            target: client_id,
-            source_addr: scope.source_addr(),
-            details: Some(serde_json::json!({"from": old, "to": access.as_str()})),
-        }
-        .write(&txn, now)
-        .await?;
+        AuditRecord::in_scope(scope, "application.management_access", client_id)
+            .with_details(serde_json::json!({"from": old, "to": access.as_str()}))
+            .write(&txn, now)
+            .await?;
         let secrets = self.secrets_of(&txn, vec![client_id.to_owned()]).await?;
         txn.commit().await?;
         self.forget_client(client_id);
@@ -401,16 +383,10 @@ impl Services {
             .filter(crate::entities::application_usage::Column::ClientId.eq(client_id))
             .exec(&txn)
             .await?;
-        AuditRecord {
-            tenant_id: Some(scope.tenant_id()),
-            actor: scope.actor(),
-            action: "application.delete",
-            target: client_id,
-            source_addr: scope.source_addr(),
-            details: Some(serde_json::json!({"name": app.name})),
-        }
-        .write(&txn, now)
-        .await?;
+        AuditRecord::in_scope(scope, "application.delete", client_id)
+            .with_details(serde_json::json!({"name": app.name}))
+            .write(&txn, now)
+            .await?;
         txn.commit().await?;
         self.forget_client(client_id);
         Ok(())
@@ -454,16 +430,10 @@ impl Services {
             Some(rfc3339(expires.timestamp()))
         };
         let (_, secret) = self.insert_secret(&txn, scope.tenant_id(), client_id, now).await?;
-        AuditRecord {
-            tenant_id: Some(scope.tenant_id()),
-            actor: scope.actor(),
-            action: "secret.rotate",
-            target: client_id,
-            source_addr: scope.source_addr(),
-            details: Some(serde_json::json!({"graceSeconds": grace_secs})),
-        }
-        .write(&txn, now)
-        .await?;
+        AuditRecord::in_scope(scope, "secret.rotate", client_id)
+            .with_details(serde_json::json!({"graceSeconds": grace_secs}))
+            .write(&txn, now)
+            .await?;
         txn.commit().await?;
         self.forget_client(client_id);
         Ok(RotatedSecret { client_id: client_id.to_owned(), secret, previous_secret_expires_at: previous_expires_at })
@@ -483,16 +453,7 @@ impl Services {
         if deleted.rows_affected == 0 {
             return Err(Error::NotFound("previous secret"));
         }
-        AuditRecord {
-            tenant_id: Some(scope.tenant_id()),
-            actor: scope.actor(),
-            action: "secret.revoke_previous",
-            target: client_id,
-            source_addr: scope.source_addr(),
-            details: None,
-        }
-        .write(&txn, now)
-        .await?;
+        AuditRecord::in_scope(scope, "secret.revoke_previous", client_id).write(&txn, now).await?;
         txn.commit().await?;
         self.forget_client(client_id);
         Ok(())
@@ -511,16 +472,7 @@ impl Services {
             .ok_or(Error::NotFound("secret"))?;
         let secret = self.master_key().open(&secret_context(&row.id), &row.sealed_secret)?;
         let secret = String::from_utf8(secret).map_err(Error::internal)?;
-        AuditRecord {
-            tenant_id: Some(scope.tenant_id()),
-            actor: scope.actor(),
-            action: "secret.reveal",
-            target: client_id,
-            source_addr: scope.source_addr(),
-            details: None,
-        }
-        .write(&txn, now)
-        .await?;
+        AuditRecord::in_scope(scope, "secret.reveal", client_id).write(&txn, now).await?;
         txn.commit().await?;
         Ok(secret)
     }

@@ -25,6 +25,25 @@ pub struct AuditRecord<'a> {
     pub details: Option<serde_json::Value>,
 }
 
+impl<'a> AuditRecord<'a> {
+    /// An act in `scope`'s tenant, by its actor, from its source address.
+    pub fn in_scope(scope: &'a crate::TenantScope, action: &'static str, target: &'a str) -> Self {
+        Self {
+            tenant_id: Some(scope.tenant_id()),
+            actor: scope.actor(),
+            action,
+            target,
+            source_addr: scope.source_addr(),
+            details: None,
+        }
+    }
+
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+}
+
 impl AuditRecord<'_> {
     /// Writes the record on `conn`, which should be the change's transaction.
     pub async fn write<C: ConnectionTrait>(self, conn: &C, now: DateTime<Utc>) -> Result<()> {

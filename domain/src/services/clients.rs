@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use super::Services;
 use super::applications::ManagementAccess;
 use crate::Result;
-use crate::crypto::{hex_decode_32, secret_matches};
+use crate::crypto::{digests_match, hex_decode_32, secret_digest};
 use crate::entities::{application, application_usage, client_secret};
 use crate::oauth::OAuthError;
 use crate::oauth::client_auth::ClientCredentials;
@@ -139,11 +139,13 @@ impl Services {
             return Err(generic_failure());
         }
         let now_unix = now.timestamp();
+        // Hashed once, however many secrets are live during a rotation.
+        let presented = secret_digest(&credentials.client_secret);
         let matched = client
             .secrets
             .iter()
             .filter(|secret| secret.expires_at.is_none_or(|expires| expires > now_unix))
-            .find(|secret| secret_matches(&credentials.client_secret, &secret.digest))
+            .find(|secret| digests_match(&presented, &secret.digest))
             .ok_or_else(generic_failure)?;
         self.record_usage(&matched.id, &credentials.client_id, now_unix);
         Ok(AuthenticatedClient {
@@ -238,7 +240,10 @@ impl Services {
     }
 }
 
-pub(crate) fn oauth_failure(err: &crate::Error) -> OAuthError {
+/// The OAuth answer to a failure of the store: `temporarily_unavailable`
+/// (503) when the database is away, `server_error` otherwise; the detail
+/// goes to the log only.
+pub fn oauth_failure(err: &crate::Error) -> OAuthError {
     match err {
         crate::Error::Unavailable(detail) => {
             tracing::warn!(%detail, "database unavailable during an OAuth request");

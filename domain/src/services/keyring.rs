@@ -213,16 +213,10 @@ impl Services {
             active.updated_at = Set(now.timestamp());
             active.update(&txn).await?;
         }
-        AuditRecord {
-            tenant_id: Some(scope.tenant_id()),
-            actor: scope.actor(),
-            action: "signing_key.rotate",
-            target: &kid,
-            source_addr: scope.source_addr(),
-            details: Some(serde_json::json!({"alg": alg.as_str()})),
-        }
-        .write(&txn, now)
-        .await?;
+        AuditRecord::in_scope(scope, "signing_key.rotate", &kid)
+            .with_details(serde_json::json!({"alg": alg.as_str()}))
+            .write(&txn, now)
+            .await?;
         txn.commit().await?;
         self.forget_runtime(scope.tenant_id());
         Ok(kid)

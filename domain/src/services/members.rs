@@ -13,7 +13,7 @@ use super::audit::AuditRecord;
 use super::tenants::rfc3339;
 use super::users::{hash_password, validate_email, validate_new_password};
 use crate::entities::{membership, user};
-use crate::scope::{Actor, Role, TenantScope};
+use crate::scope::{Role, TenantScope};
 use crate::{Error, Result};
 
 /// A member as the Members page shows them.
@@ -99,16 +99,10 @@ impl Services {
         }
         .insert(&txn)
         .await?;
-        AuditRecord {
-            tenant_id: Some(scope.tenant_id()),
-            actor: scope.actor(),
-            action: "member.add",
-            target: &email,
-            source_addr: scope.source_addr(),
-            details: Some(serde_json::json!({"role": role.as_str()})),
-        }
-        .write(&txn, now)
-        .await?;
+        AuditRecord::in_scope(scope, "member.add", &email)
+            .with_details(serde_json::json!({"role": role.as_str()}))
+            .write(&txn, now)
+            .await?;
         txn.commit().await?;
         Ok(Member { user_id, email, role, added_at: rfc3339(now.timestamp()) })
     }
@@ -143,16 +137,10 @@ impl Services {
         let mut active: membership::ActiveModel = found.into();
         active.role = Set(role.as_str().to_owned());
         active.update(&txn).await?;
-        AuditRecord {
-            tenant_id: Some(scope.tenant_id()),
-            actor: scope.actor(),
-            action: "member.role",
-            target: user_id,
-            source_addr: scope.source_addr(),
-            details: Some(serde_json::json!({"role": role.as_str()})),
-        }
-        .write(&txn, now)
-        .await?;
+        AuditRecord::in_scope(scope, "member.role", user_id)
+            .with_details(serde_json::json!({"role": role.as_str()}))
+            .write(&txn, now)
+            .await?;
         txn.commit().await?;
         Ok(())
     }
@@ -168,22 +156,8 @@ impl Services {
             return Err(Error::Conflict("the last admin of a tenant cannot be removed".into()));
         }
         membership::Entity::delete_by_id((user_id.to_owned(), scope.tenant_id().to_owned())).exec(&txn).await?;
-        AuditRecord {
-            tenant_id: Some(scope.tenant_id()),
-            actor: scope.actor(),
-            action: "member.remove",
-            target: user_id,
-            source_addr: scope.source_addr(),
-            details: None,
-        }
-        .write(&txn, now)
-        .await?;
+        AuditRecord::in_scope(scope, "member.remove", user_id).write(&txn, now).await?;
         txn.commit().await?;
-        if let Actor::User { id, .. } = scope.actor()
-            && id == user_id
-        {
-            tracing::info!("a member removed themselves");
-        }
         Ok(())
     }
 }

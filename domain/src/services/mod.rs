@@ -27,7 +27,7 @@ pub use applications::{
 };
 pub use audit::{AuditEntry, AuditPage, AuditRecord, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE};
 pub use auth::OperatorScope;
-pub use clients::{AuthenticatedClient, CLIENT_CACHE_TTL_SECS, UsageMinute};
+pub use clients::{AuthenticatedClient, CLIENT_CACHE_TTL_SECS, UsageMinute, oauth_failure};
 pub use keyring::TenantRuntime;
 pub use members::Member;
 pub use tenants::{NewTenant, TenantInfo};

@@ -4,7 +4,6 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use domain::oauth::introspection::token_param;
 
 use super::{request, response, tenant_runtime};
 use crate::http::AppState;
@@ -22,10 +21,9 @@ pub async fn introspect(
     };
     let realm = Some(runtime.issuer.as_str());
     let result = async {
-        let (caller, params) =
-            request::read_authenticated(&state.services, &runtime.tenant_id, &headers, body, now).await?;
-        let token = token_param(&params)?;
-        state.services.introspect(&runtime, &caller, token, now).await
+        let (caller, token) =
+            request::read_token_request(&state.services, &runtime.tenant_id, &headers, body, now).await?;
+        state.services.introspect(&runtime, &caller, &token, now).await
     }
     .await;
     match result {

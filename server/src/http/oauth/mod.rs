@@ -15,7 +15,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use domain::Services;
-use domain::services::TenantRuntime;
+use domain::services::{TenantRuntime, oauth_failure};
 
 use super::AppState;
 
@@ -46,19 +46,6 @@ async fn tenant_runtime(
     match services.tenant_runtime(tenant_id, now).await {
         Ok(Some(runtime)) => Ok(runtime),
         Ok(None) => Err(response::unknown_tenant()),
-        Err(err) => Err(response::oauth_error(&domain_failure(&err), None)),
-    }
-}
-
-fn domain_failure(err: &domain::Error) -> domain::oauth::OAuthError {
-    match err {
-        domain::Error::Unavailable(detail) => {
-            tracing::warn!(%detail, "database unavailable");
-            domain::oauth::OAuthError::temporarily_unavailable()
-        }
-        other => {
-            tracing::error!(error = %other, "OAuth endpoint failed");
-            domain::oauth::OAuthError::server_error()
-        }
+        Err(err) => Err(response::oauth_error(&oauth_failure(&err), None)),
     }
 }

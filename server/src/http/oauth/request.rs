@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use domain::Services;
 use domain::oauth::OAuthError;
 use domain::oauth::client_auth::{ClientCredentials, authenticate_request, parse_basic};
+use domain::oauth::introspection::token_param;
 use domain::oauth::params::Params;
 use domain::services::AuthenticatedClient;
 
@@ -52,15 +53,16 @@ pub async fn read(headers: &HeaderMap, body: Body) -> Result<OAuthRequest, OAuth
     Ok(OAuthRequest { params, basic })
 }
 
-/// Reads a request to an endpoint that only the tenant's own clients may
-/// call (introspection, revocation) and authenticates its client.
-pub async fn read_authenticated(
+/// Reads a request about one token (introspection, revocation), which only
+/// the tenant's own clients may make: authenticates the client and returns
+/// it with the `token` parameter.
+pub async fn read_token_request(
     services: &Services,
     tenant_id: &str,
     headers: &HeaderMap,
     body: Body,
     now: DateTime<Utc>,
-) -> Result<(AuthenticatedClient, Params), OAuthError> {
+) -> Result<(AuthenticatedClient, String), OAuthError> {
     let parsed = read(headers, body).await?;
     let used_basic = parsed.basic.is_some();
     let credentials =
@@ -69,5 +71,6 @@ pub async fn read_authenticated(
         .authenticate_client(tenant_id, &credentials, now)
         .await
         .map_err(|e| e.with_basic_challenge(used_basic))?;
-    Ok((caller, parsed.params))
+    let token = token_param(&parsed.params)?.to_owned();
+    Ok((caller, token))
 }
