@@ -32,11 +32,14 @@ impl From<domain::Error> for StartupError {
     }
 }
 
-/// Connects, migrates and loads the master key.
+/// Loads the master key, then connects and migrates.
+///
+/// The key comes first so that a mistyped `CLAVIS_MASTER_KEY` is reported
+/// before anything touches the database.
 pub async fn open(config: &Config) -> Result<(Services, MasterKeySource), StartupError> {
+    let (master_key, source) = MasterKey::load_or_create(config.master_key.as_deref(), &config.data_dir)?;
     let db = domain::db::connect(&config.database_url).await?;
     domain::db::migrate(&db).await?;
-    let (master_key, source) = MasterKey::load_or_create(config.master_key.as_deref(), &config.data_dir)?;
     let services = Services::new(db, Arc::new(SystemClock), master_key, &config.public_url);
     Ok((services, source))
 }

@@ -102,14 +102,18 @@ fn bad_configuration_ends_with_one_clear_line() {
     assert!(!message.contains("hunter2"), "the database password leaked: {message}");
 
     let bad_key = clavis(&dir).env("CLAVIS_MASTER_KEY", "too-short").arg("migrate").output().unwrap();
-    assert!(one_line_error(&bad_key).contains("CLAVIS_MASTER_KEY"));
+    let message = one_line_error(&bad_key);
+    assert!(message.contains("CLAVIS_MASTER_KEY"), "{message}");
     let bad_addr = clavis(&dir).env("CLAVIS_ADDR", "nowhere").arg("migrate").output().unwrap();
-    assert!(one_line_error(&bad_addr).contains("CLAVIS_ADDR"));
+    let message = one_line_error(&bad_addr);
+    assert!(message.contains("CLAVIS_ADDR"), "{message}");
     let bad_url = clavis(&dir).env("CLAVIS_DATABASE_URL", "mysql://x").arg("migrate").output().unwrap();
-    assert!(one_line_error(&bad_url).contains("CLAVIS_DATABASE_URL"));
+    let message = one_line_error(&bad_url);
+    assert!(message.contains("CLAVIS_DATABASE_URL"), "{message}");
     std::fs::write(dir.join("master.key"), "garbage").unwrap();
     let unreadable = clavis(&dir).arg("migrate").output().unwrap();
-    assert!(one_line_error(&unreadable).contains("master key file"));
+    let message = one_line_error(&unreadable);
+    assert!(message.contains("master key file"), "{message}");
     std::fs::remove_dir_all(&dir).ok();
 }
 
