@@ -138,6 +138,14 @@ test("an admin adds an application, uses its secret, rotates, revokes and delete
   expect(await tokenStatus(request, tenantId, clientId, createdSecret)).toBe(401);
   expect(await tokenStatus(request, tenantId, clientId, rotatedSecret)).toBe(200);
 
+  // The usage chart counts the four tokens issued above (refused requests
+  // do not count); counters reach the database every few seconds.
+  const usage = details.getByTestId("usage");
+  await expect(async () => {
+    await usage.getByRole("button", { name: "Refresh" }).click();
+    await expect(usage.getByTestId("usage-summary")).toHaveText(/^4 tokens in the last hour/, { timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+
   // Delete, confirmed by typing the name: the secret stops working.
   await details.getByTestId("delete-application").click();
   const remove = page.getByRole("dialog", { name: /^Delete / });

@@ -14,7 +14,8 @@ test("an operator creates a tenant that members of other tenants cannot see", as
   await expect(page).toHaveURL("/tenants");
   await hydrated(page);
   await page.getByRole("button", { name: "Create tenant" }).click();
-  await expect(page.getByTestId("error")).toHaveText("Enter a name of 1 to 100 characters.");
+  await expect(page.getByTestId("name-error")).toHaveText("Enter a name.");
+  await expect(page.getByTestId("name-counter")).toHaveText("0/100");
   await page.getByLabel("New tenant name").fill("Tenant B");
   await page.getByRole("button", { name: "Create tenant" }).click();
   await expect(page.getByTestId("notice")).toContainText("Created tenant Tenant B.");

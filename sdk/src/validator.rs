@@ -100,28 +100,68 @@ impl AuthError {
         if params.is_empty() { "Bearer".to_owned() } else { format!("Bearer {}", params.join(", ")) }
     }
 
-    /// An HTTP response with empty body, the status and (for 400/401/403)
-    /// the `WWW-Authenticate` header.
+    /// The `error` code of the JSON body, as in RFC 6750 §3.1 (none when the
+    /// request carried no token: the RFC asks for no error information then).
+    ///
+    /// ```
+    /// assert_eq!(clavis_sdk::AuthError::InvalidToken("token expired").error_code(), Some("invalid_token"));
+    /// assert_eq!(clavis_sdk::AuthError::MissingToken.error_code(), None);
+    /// ```
+    pub fn error_code(&self) -> Option<&'static str> {
+        match self {
+            Self::MissingToken => None,
+            Self::InvalidRequest(_) => Some("invalid_request"),
+            Self::InvalidToken(_) => Some("invalid_token"),
+            Self::InsufficientScope { .. } => Some("insufficient_scope"),
+            Self::KeysUnavailable => Some("temporarily_unavailable"),
+            Self::LayerMissing => Some("server_error"),
+        }
+    }
+
+    /// An HTTP response: the status, (for 400/401/403) the
+    /// `WWW-Authenticate` header, and a JSON body such as
+    /// `{"error": "invalid_token", "error_description": "token expired"}`
+    /// so that a developer reading the answer learns why.
     ///
     /// ```
     /// let response: axum::http::Response<String> =
-    ///     clavis_sdk::AuthError::MissingToken.to_response(None);
+    ///     clavis_sdk::AuthError::InvalidToken("token expired").to_response(None);
     /// assert_eq!(response.status(), 401);
+    /// assert_eq!(response.body(), r#"{"error":"invalid_token","error_description":"token expired"}"#);
     /// ```
-    pub fn to_response<B: Default>(&self, realm: Option<&str>) -> Response<B> {
-        let mut response = Response::new(B::default());
+    pub fn to_response<B: From<String>>(&self, realm: Option<&str>) -> Response<B> {
+        let mut response = Response::new(B::from(self.json_body()));
         *response.status_mut() = self.status();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if matches!(
             self,
             Self::MissingToken | Self::InvalidRequest(_) | Self::InvalidToken(_) | Self::InsufficientScope { .. }
         ) && let Ok(value) = HeaderValue::from_str(&self.www_authenticate(realm))
         {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+            headers.insert(header::WWW_AUTHENTICATE, value);
         }
         if matches!(self, Self::KeysUnavailable) {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
         }
         response
+    }
+
+    fn json_body(&self) -> String {
+        let description = match self {
+            Self::MissingToken => "a bearer access token is required".to_owned(),
+            Self::InvalidRequest(why) | Self::InvalidToken(why) => (*why).to_owned(),
+            Self::InsufficientScope { required } => format!("the token lacks a required scope ({required})"),
+            Self::KeysUnavailable => "the issuer's signing keys are unavailable; retry later".to_owned(),
+            Self::LayerMissing => "the server is misconfigured".to_owned(),
+        };
+        let mut body = serde_json::Map::new();
+        if let Some(code) = self.error_code() {
+            body.insert("error".into(), code.into());
+        }
+        body.insert("error_description".into(), description.into());
+        serde_json::Value::Object(body).to_string()
     }
 }
 

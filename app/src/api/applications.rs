@@ -183,3 +183,23 @@ pub async fn delete_application(tenant_id: String, client_id: String) -> Result<
     let services = ssr::services()?;
     Ok(services.delete_application(&scope, &client_id, services.now()).await?)
 }
+
+/// Tokens issued per minute over the last hour, the current minute last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub per_minute: Vec<i64>,
+    pub total: i64,
+    /// Unix seconds of the first minute.
+    pub from_unix: i64,
+}
+
+/// The application's token usage over the last hour (viewers may read it).
+#[server(endpoint = "application_usage")]
+pub async fn application_usage(tenant_id: String, client_id: String) -> Result<Usage, AppError> {
+    use crate::ssr;
+    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let services = ssr::services()?;
+    let minutes = domain::services::DEFAULT_USAGE_MINUTES;
+    let usage = services.token_usage(&scope, &client_id, minutes, services.now()).await?;
+    Ok(Usage { per_minute: usage.per_minute, total: usage.total, from_unix: usage.from_unix })
+}

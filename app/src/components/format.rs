@@ -44,6 +44,12 @@ pub fn timestamp(rfc3339: &str) -> String {
     }
 }
 
+/// The UTC time of day of Unix seconds, to the minute: "13:05 UTC".
+pub fn clock_time(unix: i64) -> String {
+    let of_day = unix.rem_euclid(DAY);
+    format!("{:02}:{:02} UTC", of_day / HOUR, (of_day % HOUR) / MINUTE)
+}
+
 /// The secret as the page shows it before anyone reveals it.
 pub fn masked(last_four: &str) -> String {
     format!("{}{last_four}", "•".repeat(28))
@@ -89,6 +95,9 @@ mod tests {
         assert_eq!(day("2026-11-22T11:45:58Z"), "2026-11-22");
         assert_eq!(timestamp("2026-11-22T11:45:58Z"), "2026-11-22 11:45 UTC");
         assert_eq!(timestamp("yesterday"), "yesterday");
+        // 2026-11-23T13:05:59Z
+        assert_eq!(clock_time(1_795_439_159), "13:05 UTC");
+        assert_eq!(clock_time(0), "00:00 UTC");
     }
 
     #[test]

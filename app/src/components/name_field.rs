@@ -1,7 +1,11 @@
 //! The name field with its live "n/50" counter. Names are counted in
 //! characters, as the server counts them, so "é" or an emoji is one.
 
+use std::future::Future;
+
 use leptos::prelude::*;
+
+use crate::error::{AppError, ErrorKind};
 
 /// The longest application name, in characters (the domain's rule).
 pub const MAX_NAME_CHARS: usize = 50;
@@ -26,6 +30,62 @@ pub fn check_name(name: &str, max_chars: usize) -> Result<String, String> {
         return Err("Names cannot contain control characters.".to_owned());
     }
     Ok(trimmed.to_owned())
+}
+
+/// A form that saves one name: the value, the refusal shown next to the
+/// field, any other error, and whether a request is in flight.
+#[derive(Clone, Copy)]
+pub struct NameForm {
+    pub name: RwSignal<String>,
+    pub name_error: RwSignal<Option<String>>,
+    pub error: RwSignal<Option<String>>,
+    pub saving: RwSignal<bool>,
+}
+
+impl NameForm {
+    pub fn new(initial: String) -> Self {
+        Self {
+            name: RwSignal::new(initial),
+            name_error: RwSignal::new(None),
+            error: RwSignal::new(None),
+            saving: RwSignal::new(false),
+        }
+    }
+
+    /// Checks the name as the server will, then runs `save` with the
+    /// trimmed name and hands its answer to `saved`. A refusal of the name
+    /// (the client's check or the server's) goes next to the field; any
+    /// other failure to the form. A second submit while saving is ignored.
+    pub fn submit<T, Fut>(
+        self,
+        max_chars: usize,
+        save: impl FnOnce(String) -> Fut + 'static,
+        saved: impl FnOnce(T) + 'static,
+    ) where
+        T: 'static,
+        Fut: Future<Output = Result<T, AppError>> + 'static,
+    {
+        if self.saving.get_untracked() {
+            return;
+        }
+        let checked = match check_name(&self.name.get_untracked(), max_chars) {
+            Ok(checked) => checked,
+            Err(message) => {
+                self.name_error.set(Some(message));
+                return;
+            }
+        };
+        self.saving.set(true);
+        self.error.set(None);
+        leptos::task::spawn_local(async move {
+            match save(checked).await {
+                Ok(answer) => saved(answer),
+                Err(err) if err.kind == ErrorKind::Validation => self.name_error.set(Some(err.message)),
+                Err(err) => self.error.set(Some(err.message)),
+            }
+            self.saving.set(false);
+        });
+    }
 }
 
 /// A labelled text input with a character counter and an error slot.

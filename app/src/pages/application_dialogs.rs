@@ -9,8 +9,7 @@ use crate::api::applications::{Application, delete_application, get_application,
 use crate::components::dialog::Modal;
 use crate::components::feedback::ErrorMessage;
 use crate::components::format::timestamp;
-use crate::components::name_field::{MAX_NAME_CHARS, NameField, check_name};
-use crate::error::ErrorKind;
+use crate::components::name_field::{MAX_NAME_CHARS, NameField, NameForm};
 
 /// How long the old secret keeps working after a rotation.
 pub const GRACE_CHOICES: [(i64, &str); 4] =
@@ -107,39 +106,22 @@ pub fn RotateDialog(app: RwSignal<Application>, state: TabState, dialog: RwSigna
 
 #[component]
 pub fn RenameDialog(app: RwSignal<Application>, state: TabState, dialog: RwSignal<Option<RowDialog>>) -> impl IntoView {
-    let name = RwSignal::new(app.with_untracked(|a| a.name.clone()));
-    let name_error = RwSignal::new(None::<String>);
-    let error = RwSignal::new(None::<String>);
-    let saving = RwSignal::new(false);
+    let form = NameForm::new(app.with_untracked(|a| a.name.clone()));
+    let NameForm { name, name_error, error, saving } = form;
     let close = Callback::new(move |()| dialog.set(None));
     let client_id = StoredValue::new(app.with_untracked(|a| a.client_id.clone()));
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if saving.get_untracked() {
-            return;
-        }
-        let checked = match check_name(&name.get_untracked(), MAX_NAME_CHARS) {
-            Ok(checked) => checked,
-            Err(message) => {
-                name_error.set(Some(message));
-                return;
-            }
-        };
-        saving.set(true);
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            match rename_application(state.tenant(), client_id.get_value(), checked).await {
-                Ok(mut fresh) => {
-                    fresh.secret = app.with_untracked(|a| a.secret.clone());
-                    state.notice.set(Some(format!("Renamed to {}.", fresh.name)));
-                    app.set(fresh);
-                    dialog.set(None);
-                }
-                Err(err) if err.kind == ErrorKind::Validation => name_error.set(Some(err.message)),
-                Err(err) => error.set(Some(err.message)),
-            }
-            saving.set(false);
-        });
+        form.submit(
+            MAX_NAME_CHARS,
+            move |name| rename_application(state.tenant(), client_id.get_value(), name),
+            move |mut fresh: Application| {
+                fresh.secret = app.with_untracked(|a| a.secret.clone());
+                state.notice.set(Some(format!("Renamed to {}.", fresh.name)));
+                app.set(fresh);
+                dialog.set(None);
+            },
+        );
     };
     view! {
         <Modal id="rename-application" title="Rename application" on_close=close>

@@ -1,11 +1,12 @@
 //! One row of the applications table and, expanded, its credentials:
 //! client ID, tenant ID, URLs, the masked secret with Reveal and Copy, a
 //! ready-to-run `curl`, the previous secret's grace period, management
-//! access, and the Rotate, Rename and Delete actions.
+//! access, the last hour's usage, and the Rotate, Rename and Delete actions.
 
 use leptos::prelude::*;
 
 use super::application_dialogs::{DeleteDialog, RenameDialog, RotateDialog};
+use super::application_usage::UsageChart;
 use super::applications::{DANGER_BUTTON, SECONDARY_BUTTON, TabState};
 use crate::api::applications::{Application, reveal_secret, revoke_previous_secret, set_management_access};
 use crate::components::copy::{BUTTON_CLASS, CopyButton, CopyState, copy_to_clipboard, flash};
@@ -244,7 +245,7 @@ fn AppDetails(app: RwSignal<Application>, state: TabState, now: i64) -> impl Int
                         </div>
                     })}
                     <p class="mt-3 text-xs text-slate-500">
-                        {move || app.with(|a| if a.tokens_issued == 1 { "1 token issued".to_owned() } else { format!("{} tokens issued", a.tokens_issued) })}
+                        {move || app.with(|a| if a.tokens_issued == 1 { "1 token issued in all".to_owned() } else { format!("{} tokens issued in all", a.tokens_issued) })}
                     </p>
                 </div>
                 <div class="rounded-lg bg-white p-4 text-sm ring-1 ring-slate-200">
@@ -265,6 +266,8 @@ fn AppDetails(app: RwSignal<Application>, state: TabState, now: i64) -> impl Int
                     }}
                 </div>
             </section>
+
+            <UsageChart tenant_id=state.tenant() client_id=client_id.get_value()/>
 
             {state.can_write.then(|| view! {
                 <div class="flex flex-wrap gap-3 border-t border-slate-200 pt-4">

@@ -13,8 +13,8 @@ use crate::api::applications::{Application, ApplicationList, create_application,
 use crate::api::tenants::TenantContext;
 use crate::components::dialog::Modal;
 use crate::components::feedback::{ErrorMessage, Notice};
-use crate::components::name_field::{MAX_NAME_CHARS, NameField, check_name};
-use crate::error::{AppError, ErrorKind};
+use crate::components::name_field::{MAX_NAME_CHARS, NameField, NameForm};
+use crate::error::AppError;
 
 /// How long the filter waits for typing to pause before asking the server.
 const FILTER_DEBOUNCE_MS: u64 = 250;
@@ -249,41 +249,23 @@ fn AppTable(list: ApplicationList, state: TabState, filter: String) -> impl Into
 /// "Add application": a name, then the new row opens with its credentials.
 #[component]
 fn AddApplicationDialog(state: TabState) -> impl IntoView {
-    let name = RwSignal::new(String::new());
-    let name_error = RwSignal::new(None::<String>);
-    let error = RwSignal::new(None::<String>);
-    let saving = RwSignal::new(false);
+    let form = NameForm::new(String::new());
+    let NameForm { name, name_error, error, saving } = form;
     let close = Callback::new(move |()| state.adding.set(false));
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if saving.get_untracked() {
-            return;
-        }
-        let checked = match check_name(&name.get_untracked(), MAX_NAME_CHARS) {
-            Ok(checked) => checked,
-            Err(message) => {
-                name_error.set(Some(message));
-                return;
-            }
-        };
-        saving.set(true);
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            match create_application(state.tenant(), checked).await {
-                Ok(app) => {
-                    let client_id = app.client_id.clone();
-                    state.notice.set(Some(format!("Created {}. Its credentials are shown below.", app.name)));
-                    state.added.update(|added| added.insert(0, app));
-                    state.total_delta.update(|delta| *delta += 1);
-                    state.expanded.set(Some(client_id));
-                    state.adding.set(false);
-                }
-                // The server's refusal of the name goes next to the field.
-                Err(err) if err.kind == ErrorKind::Validation => name_error.set(Some(err.message)),
-                Err(err) => error.set(Some(err.message)),
-            }
-            saving.set(false);
-        });
+        form.submit(
+            MAX_NAME_CHARS,
+            move |name| create_application(state.tenant(), name),
+            move |app: Application| {
+                let client_id = app.client_id.clone();
+                state.notice.set(Some(format!("Created {}. Its credentials are shown below.", app.name)));
+                state.added.update(|added| added.insert(0, app));
+                state.total_delta.update(|delta| *delta += 1);
+                state.expanded.set(Some(client_id));
+                state.adding.set(false);
+            },
+        );
     };
     view! {
         <Modal id="add-application" title="Add application" on_close=close>

@@ -2,6 +2,7 @@
 
 pub mod application_dialogs;
 pub mod application_row;
+pub mod application_usage;
 pub mod applications;
 pub mod audit;
 pub mod home;

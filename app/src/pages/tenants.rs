@@ -5,12 +5,13 @@ use leptos_meta::Title;
 
 use super::applications::PRIMARY_BUTTON;
 use super::layout::{OperatorGate, Section};
-use crate::api::tenants::{create_tenant, list_tenants};
+use crate::api::tenants::{TenantRow, create_tenant, list_tenants};
 use crate::components::feedback::{ErrorMessage, Notice};
 use crate::components::format::day;
+use crate::components::name_field::{NameField, NameForm};
 
 /// The longest tenant name, in characters (the domain's rule).
-const MAX_TENANT_NAME_CHARS: usize = 100;
+pub const MAX_TENANT_NAME_CHARS: usize = 100;
 
 #[component]
 pub fn TenantsPage() -> impl IntoView {
@@ -25,32 +26,14 @@ fn TenantsTab() -> impl IntoView {
     let reload = RwSignal::new(0_u32);
     let tenants = Resource::new(move || reload.get(), |_| list_tenants());
     let notice = RwSignal::new(None::<String>);
-    let name = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let saving = RwSignal::new(false);
+    let form = NameForm::new(String::new());
+    let NameForm { name, name_error, error, saving } = form;
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if saving.get_untracked() {
-            return;
-        }
-        let typed = name.get_untracked();
-        let count = typed.trim().chars().count();
-        if count == 0 || count > MAX_TENANT_NAME_CHARS {
-            error.set(Some(format!("Enter a name of 1 to {MAX_TENANT_NAME_CHARS} characters.")));
-            return;
-        }
-        saving.set(true);
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            match create_tenant(typed).await {
-                Ok(tenant) => {
-                    notice.set(Some(format!("Created tenant {}.", tenant.name)));
-                    name.set(String::new());
-                    reload.update(|n| *n += 1);
-                }
-                Err(err) => error.set(Some(err.message)),
-            }
-            saving.set(false);
+        form.submit(MAX_TENANT_NAME_CHARS, create_tenant, move |tenant: TenantRow| {
+            notice.set(Some(format!("Created tenant {}.", tenant.name)));
+            name.set(String::new());
+            reload.update(|n| *n += 1);
         });
     };
     view! {
@@ -61,18 +44,17 @@ fn TenantsTab() -> impl IntoView {
             </p>
         </div>
         <Notice notice=notice/>
-        <form class="mt-6 flex flex-wrap items-end gap-3 rounded-xl bg-white p-5 shadow-sm ring-1 ring-slate-200"
+        <form class="mt-6 flex flex-wrap items-start gap-3 rounded-xl bg-white p-5 shadow-sm ring-1 ring-slate-200"
             on:submit=on_submit novalidate=true>
             <div class="min-w-64 flex-1">
-                <label for="tenant-name-input" class="block text-sm font-medium text-slate-700">"New tenant name"</label>
-                <input id="tenant-name-input" type="text" autocomplete="off" aria-describedby="tenant-name-error"
-                    prop:value=move || name.get() on:input=move |ev| { name.set(event_target_value(&ev)); error.set(None); }
-                    class="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-1 focus:ring-indigo-500"/>
+                <NameField id="tenant-name-input" label="New tenant name" value=name error=name_error
+                    max_chars=MAX_TENANT_NAME_CHARS/>
             </div>
-            <button type="submit" class=PRIMARY_BUTTON disabled=move || saving.get()>
+            // Level with the input, below the label row.
+            <button type="submit" class=format!("sm:mt-6 {PRIMARY_BUTTON}") disabled=move || saving.get()>
                 {move || if saving.get() { "Creating…" } else { "Create tenant" }}
             </button>
-            <div id="tenant-name-error" class="basis-full">
+            <div class="basis-full">
                 {move || error.get().map(|message| view! { <ErrorMessage message=message/> })}
             </div>
         </form>
@@ -113,5 +95,13 @@ fn TenantsTab() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    #[test]
+    fn the_limit_is_the_domains() {
+        assert_eq!(super::MAX_TENANT_NAME_CHARS, domain::services::MAX_TENANT_NAME_CHARS);
     }
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Alias, Expr, OnConflict};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::Services;
 use super::applications::ManagementAccess;
@@ -253,50 +253,5 @@ pub fn oauth_failure(err: &crate::Error) -> OAuthError {
             tracing::error!(error = %other, "OAuth request failed");
             OAuthError::server_error()
         }
-    }
-}
-
-/// Tokens one application received in one minute.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct UsageMinute {
-    pub minute: String,
-    pub tokens: i64,
-}
-
-impl Services {
-    /// Deletes per-minute usage older than `before`; returns the rows removed.
-    pub async fn prune_usage(&self, before: DateTime<Utc>) -> Result<u64> {
-        let result = application_usage::Entity::delete_many()
-            .filter(application_usage::Column::Minute.lt(before.timestamp()))
-            .exec(self.db())
-            .await?;
-        Ok(result.rows_affected)
-    }
-
-    /// Tokens issued to an application per minute since `since`, oldest
-    /// first; minutes without tokens are absent. Counts reach the database
-    /// with the usage flush, every few seconds.
-    pub async fn usage_per_minute(
-        &self,
-        scope: &crate::TenantScope,
-        client_id: &str,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<UsageMinute>> {
-        let app = application::Entity::find_by_id(client_id.to_owned())
-            .filter(application::Column::TenantId.eq(scope.tenant_id()))
-            .one(self.db())
-            .await?
-            .ok_or(crate::Error::NotFound("application"))?;
-        let rows = application_usage::Entity::find()
-            .filter(application_usage::Column::ClientId.eq(app.client_id))
-            .filter(application_usage::Column::Minute.gte(since.timestamp()))
-            .order_by_asc(application_usage::Column::Minute)
-            .all(self.db())
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| UsageMinute { minute: super::tenants::rfc3339(row.minute), tokens: row.tokens })
-            .collect())
     }
 }

@@ -9,6 +9,7 @@ mod members;
 mod tenants;
 mod throttle;
 mod tokens;
+mod usage;
 mod users;
 
 use std::net::IpAddr;
@@ -27,12 +28,13 @@ pub use applications::{
 };
 pub use audit::{AuditEntry, AuditPage, AuditRecord, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE};
 pub use auth::OperatorScope;
-pub use clients::{AuthenticatedClient, CLIENT_CACHE_TTL_SECS, UsageMinute, oauth_failure};
+pub use clients::{AuthenticatedClient, CLIENT_CACHE_TTL_SECS, oauth_failure};
 pub use keyring::TenantRuntime;
 pub use members::Member;
-pub use tenants::{NewTenant, TenantInfo};
+pub use tenants::{MAX_TENANT_NAME_CHARS, NewTenant, TenantInfo};
 pub use throttle::FailureThrottle;
 pub use tokens::TokenResponse;
+pub use usage::{DEFAULT_USAGE_MINUTES, MAX_USAGE_MINUTES, TokenUsage, UsageMinute};
 pub use users::{BootstrapAdmin, DEFAULT_BOOTSTRAP_EMAIL, SessionUser, TenantMembership};
 
 /// Failed client authentications allowed before each attempt is delayed:

@@ -15,7 +15,7 @@ pub const DEFAULT_TOKEN_LIFETIME_SECS: i64 = 3600;
 pub const MIN_TOKEN_LIFETIME_SECS: i64 = 300;
 pub const MAX_TOKEN_LIFETIME_SECS: i64 = 86_400;
 pub const DEFAULT_SCOPE: &str = "appid_default";
-const MAX_TENANT_NAME_CHARS: usize = 100;
+pub const MAX_TENANT_NAME_CHARS: usize = 100;
 
 /// What a new tenant should look like.
 #[derive(Debug, Clone)]

@@ -260,11 +260,25 @@ async fn usage_is_counted_in_memory_and_flushed_in_batches() {
         let later =
             s.usage_per_minute(&scope, &app.client_id, super::support::t0() + Duration::seconds(60)).await.unwrap();
         assert_eq!(later.len(), 1);
+        // The chart's view: one count per minute, gaps filled, the current
+        // minute last.
+        let usage = s.token_usage(&scope, &app.client_id, 3, env.now()).await.unwrap();
+        assert_eq!(usage.per_minute, [0, 3, 3], "{}", env.backend);
+        assert_eq!(usage.total, 6);
+        assert_eq!(usage.from_unix, super::support::t0().timestamp() - 60);
+        assert_eq!(s.token_usage(&scope, &app.client_id, 1, env.now()).await.unwrap().per_minute, [3]);
+        for out_of_range in [0, domain::services::MAX_USAGE_MINUTES + 1] {
+            assert!(matches!(
+                s.token_usage(&scope, &app.client_id, out_of_range, env.now()).await,
+                Err(domain::Error::Validation(_))
+            ));
+        }
         let (_, other) = env.tenant("Other").await;
         assert!(matches!(
             s.usage_per_minute(&other, &app.client_id, super::support::t0()).await,
             Err(domain::Error::NotFound(_))
         ));
+        assert!(matches!(s.token_usage(&other, &app.client_id, 60, env.now()).await, Err(domain::Error::NotFound(_))));
         assert_eq!(s.prune_usage(super::support::t0() + Duration::seconds(60)).await.unwrap(), 1);
         assert_eq!(s.usage_per_minute(&scope, &app.client_id, super::support::t0()).await.unwrap().len(), 1);
         s.delete_application(&scope, &app.client_id, env.now()).await.unwrap();

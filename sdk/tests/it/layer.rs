@@ -34,6 +34,8 @@ pub async fn rejects_missing_and_malformed(issuer: &impl Issuer) {
         let answer = call(&app, header).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{header:?}");
         assert_eq!(answer.challenge.as_deref(), Some("Bearer"), "{header:?}");
+        // RFC 6750 §3.1: no error code when the request carried no token.
+        assert!(answer.body.get("error").is_none(), "{}", answer.body);
     }
     let answer = call(&app, Some("Bearer ")).await;
     assert_eq!(answer.status, StatusCode::BAD_REQUEST);
@@ -98,6 +100,8 @@ pub async fn rejects_missing_scope(issuer: &impl Issuer) {
     let challenge = answer.challenge.unwrap();
     assert!(challenge.contains("error=\"insufficient_scope\""), "{challenge}");
     assert!(challenge.contains("scope=\"appid_default admin\""), "{challenge}");
+    assert_eq!(answer.body["error"], "insufficient_scope");
+    assert!(answer.body["error_description"].as_str().unwrap().contains("appid_default admin"), "{}", answer.body);
 
     // Scopes required by the layer only.
     let base = validator_for(issuer).build().unwrap();

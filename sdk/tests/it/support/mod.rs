@@ -166,6 +166,10 @@ pub fn assert_invalid_token(answer: &Answer, what: &str) {
     let challenge = answer.challenge.as_deref().unwrap_or_default();
     assert!(challenge.starts_with("Bearer "), "{what}: challenge {challenge:?}");
     assert!(challenge.contains("error=\"invalid_token\""), "{what}: challenge {challenge:?}");
+    // The body repeats the reason for a developer reading the answer.
+    assert_eq!(answer.body["error"], "invalid_token", "{what}: body {}", answer.body);
+    let description = answer.body["error_description"].as_str().unwrap_or_default();
+    assert!(!description.is_empty() && challenge.contains(description), "{what}: body {}", answer.body);
 }
 
 /// A validator builder for `issuer` with the defaults the scenarios use.

@@ -21,10 +21,6 @@ use crate::http::AppState;
     responses(
         (status = 200, description = "A page of the audit log", body = AuditLog),
         (status = 400, description = "Invalid `limit` or `before`", body = ErrorBody),
-        (status = 401, description = "Missing or invalid access token", body = ErrorBody),
-        (status = 403, description = "The token lacks clavis:management:read", body = ErrorBody),
-        (status = 404, description = "Unknown tenant", body = ErrorBody),
-        (status = 503, description = "Database unavailable", body = ErrorBody),
     ),
     security(("bearer" = ["clavis:management:read"]))
 )]

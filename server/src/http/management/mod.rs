@@ -9,9 +9,11 @@
 
 mod applications;
 mod audit;
+mod document;
 pub mod error;
 mod extract;
 mod model;
+mod usage;
 
 use std::sync::Arc;
 
@@ -21,9 +23,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as OpenApiDocument;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -35,45 +36,6 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const OPENAPI_PATH: &str = "/management/v4/openapi.json";
 /// The prefix of every tenant's management routes.
 pub const TENANT_PREFIX: &str = "/management/v4/{tenantId}";
-
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "Clavis management API",
-        description = "Register and manage the applications (OAuth clients) of a Clavis tenant, and read its \
-                       audit log. Call it with an access token from the tenant's own token endpoint \
-                       (`POST /oauth/v4/{tenantId}/token`, client credentials grant) issued to an \
-                       application with management access: `clavis:management:read` for GET, \
-                       `clavis:management:write` for everything else.",
-        license(name = "Apache-2.0", identifier = "Apache-2.0")
-    ),
-    modifiers(&BearerAuth),
-    tags(
-        (name = "applications", description = "Applications (OAuth clients) and their secrets"),
-        (name = "audit", description = "The audit log of administrative acts"),
-        (name = "document", description = "This OpenAPI document"),
-    )
-)]
-struct ApiDoc;
-
-/// Declares the `bearer` security scheme the operations refer to.
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut OpenApiDocument) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .description(Some("An access token of the same tenant (RFC 6750)"))
-                    .build(),
-            ),
-        );
-    }
-}
 
 /// The serialized document, handed to its handler as a request extension.
 #[derive(Clone)]
@@ -108,13 +70,18 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(applications::rotate_secret))
         .routes(routes!(applications::revoke_previous_secret))
         .routes(routes!(applications::set_management_access))
+        .routes(routes!(usage::get_usage))
         .routes(routes!(audit::list_audit));
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).routes(routes!(openapi_document)).nest(TENANT_PREFIX, tenant_routes)
+    OpenApiRouter::with_openapi(document::ApiDoc::openapi())
+        .routes(routes!(openapi_document))
+        .nest(TENANT_PREFIX, tenant_routes)
 }
 
 /// The OpenAPI document of the management API.
 pub fn openapi() -> OpenApiDocument {
-    api().into_openapi()
+    let mut document = api().into_openapi();
+    document::add_shared_errors(&mut document);
+    document
 }
 
 /// The `(METHOD, path)` pairs the management router serves, as listed in
@@ -146,7 +113,8 @@ pub fn route_table() -> Vec<(String, String)> {
 /// outside the dashboard's session and Origin layers: callers authenticate
 /// with bearer tokens, never with cookies.
 pub fn routes() -> Router<AppState> {
-    let (router, document) = api().split_for_parts();
+    let (router, mut document) = api().split_for_parts();
+    document::add_shared_errors(&mut document);
     let json = match document.to_json() {
         Ok(json) => json,
         Err(err) => {

@@ -238,3 +238,27 @@ pub struct AuditParams {
     /// Only entries older than this entry ID (the previous page's `nextBefore`).
     pub before: Option<i64>,
 }
+
+/// Query of `GET /applications/{clientId}/usage`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct UsageParams {
+    /// How many minutes, ending with the current one: 1 to 1440 (default 60).
+    #[param(minimum = 1, maximum = 1440)]
+    pub minutes: Option<u32>,
+}
+
+/// Tokens issued to an application, minute by minute.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenUsage {
+    pub client_id: String,
+    /// RFC 3339 start of the first minute of `perMinute`.
+    #[schema(example = "2026-11-22T13:00:00Z")]
+    pub from: String,
+    /// The sum of `perMinute`.
+    pub tokens_issued: i64,
+    /// Tokens issued in each minute from `from` on, oldest first.
+    pub per_minute: Vec<i64>,
+}

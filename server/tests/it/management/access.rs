@@ -22,6 +22,7 @@ fn every_route(tenant_id: &str, client_id: &str) -> Vec<(Method, String, Option<
         (Method::GET, format!("{base}/applications"), None),
         (Method::POST, format!("{base}/applications"), Some(json!({"name": "intruder"}))),
         (Method::GET, app.clone(), None),
+        (Method::GET, format!("{app}/usage"), None),
         (Method::PUT, app.clone(), Some(json!({"name": "hijacked"}))),
         (Method::DELETE, app.clone(), None),
         (Method::POST, format!("{app}/secret"), Some(json!({"graceSeconds": 0}))),

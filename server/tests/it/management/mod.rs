@@ -9,6 +9,7 @@ mod access;
 mod applications;
 mod audit;
 mod openapi;
+mod usage;
 
 use std::net::SocketAddr;
 

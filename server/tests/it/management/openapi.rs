@@ -10,7 +10,7 @@ use serde_json::json;
 use super::super::support::servers;
 use super::{Fixture, assert_error, call};
 
-/// The routes the issue asks for, plus the document itself.
+/// The routes the issue asks for, the usage read, and the document itself.
 const EXPECTED: &[(&str, &str)] = &[
     ("GET", "/management/v4/openapi.json"),
     ("GET", "/management/v4/{tenantId}/applications"),
@@ -21,6 +21,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("POST", "/management/v4/{tenantId}/applications/{clientId}/secret"),
     ("DELETE", "/management/v4/{tenantId}/applications/{clientId}/secret/previous"),
     ("PUT", "/management/v4/{tenantId}/applications/{clientId}/management"),
+    ("GET", "/management/v4/{tenantId}/applications/{clientId}/usage"),
     ("GET", "/management/v4/{tenantId}/audit"),
 ];
 
@@ -66,6 +67,17 @@ async fn the_document_parses_and_lists_every_served_route() {
             if path.contains("{tenantId}") {
                 let scope = if method == "GET" { "clavis:management:read" } else { "clavis:management:write" };
                 assert_eq!(operation["security"], json!([{"bearer": [scope]}]), "{method} {path}");
+                // Every tenant route documents the errors any of them can give.
+                let mut statuses = vec!["401", "403", "404", "503"];
+                if operation.get("requestBody").is_some() {
+                    statuses.extend(["413", "415"]);
+                }
+                for status in statuses {
+                    let schema = &operation["responses"][status]["content"]["application/json"]["schema"]["$ref"];
+                    assert_eq!(schema, "#/components/schemas/ErrorBody", "{method} {path} {status}");
+                }
+                let forbidden = operation["responses"]["403"]["description"].as_str().unwrap();
+                assert!(forbidden.contains(scope), "{method} {path}: {forbidden}");
             }
 
             // The router serves it: without a token, a tenant route asks for one.
