@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use super::buttons::SMALL_BUTTON;
+
 /// Writes `text` to the clipboard; `Err` is a message for the page.
 pub async fn copy_to_clipboard(text: String) -> Result<(), String> {
     #[cfg(feature = "hydrate")]
@@ -36,8 +38,6 @@ pub fn flash(state: RwSignal<CopyState>, outcome: Result<(), String>) {
     set_timeout(move || state.set(CopyState::Idle), std::time::Duration::from_millis(CONFIRM_MS));
 }
 
-pub const BUTTON_CLASS: &str = "rounded-md border border-slate-300 bg-white px-2.5 py-1 text-xs font-medium text-slate-700 hover:bg-slate-50 disabled:opacity-50";
-
 /// A button that copies the text `text()` returns.
 #[component]
 pub fn CopyButton<F>(
@@ -56,7 +56,7 @@ where
         leptos::task::spawn_local(async move { flash(state, copy_to_clipboard(value).await) });
     };
     view! {
-        <button type="button" class=BUTTON_CLASS aria-label=label data-testid=test_id on:click=on_click>
+        <button type="button" class=SMALL_BUTTON aria-label=label data-testid=test_id on:click=on_click>
             {move || match state.get() {
                 CopyState::Idle => "Copy",
                 CopyState::Copied => "Copied",

@@ -1,6 +1,7 @@
-//! Pieces shared by the pages: the modal dialog, the name field with its
-//! counter, copy buttons, messages, and text formatting.
+//! Pieces shared by the pages: buttons, the modal dialog, the name field
+//! with its counter, copy buttons, messages, and text formatting.
 
+pub mod buttons;
 pub mod copy;
 pub mod dialog;
 pub mod feedback;

@@ -4,8 +4,9 @@
 use leptos::prelude::*;
 
 use super::application_row::RowDialog;
-use super::applications::{DANGER_BUTTON, PRIMARY_BUTTON, SECONDARY_BUTTON, TabState};
+use super::applications::TabState;
 use crate::api::applications::{Application, delete_application, get_application, rename_application, rotate_secret};
+use crate::components::buttons::DialogActions;
 use crate::components::dialog::Modal;
 use crate::components::feedback::ErrorMessage;
 use crate::components::format::timestamp;
@@ -93,12 +94,8 @@ pub fn RotateDialog(app: RwSignal<Application>, state: TabState, dialog: RwSigna
                     <div class="mt-2 space-y-1 text-sm">{choices}</div>
                 </fieldset>
                 {move || error.get().map(|message| view! { <ErrorMessage message=message/> })}
-                <div class="flex justify-end gap-3">
-                    <button type="button" class=SECONDARY_BUTTON on:click=move |_| close.run(())>"Cancel"</button>
-                    <button type="submit" class=PRIMARY_BUTTON data-testid="confirm-rotate" disabled=move || saving.get()>
-                        {move || if saving.get() { "Rotating…" } else { "Rotate secret" }}
-                    </button>
-                </div>
+                <DialogActions on_cancel=close label="Rotate secret" busy_label="Rotating…" busy=saving
+                    test_id="confirm-rotate"/>
             </form>
         </Modal>
     }
@@ -128,12 +125,7 @@ pub fn RenameDialog(app: RwSignal<Application>, state: TabState, dialog: RwSigna
             <form class="mt-4 space-y-4" on:submit=on_submit novalidate=true>
                 <NameField id="rename-application-name" label="Name" value=name error=name_error/>
                 {move || error.get().map(|message| view! { <ErrorMessage message=message/> })}
-                <div class="flex justify-end gap-3">
-                    <button type="button" class=SECONDARY_BUTTON on:click=move |_| close.run(())>"Cancel"</button>
-                    <button type="submit" class=PRIMARY_BUTTON disabled=move || saving.get()>
-                        {move || if saving.get() { "Saving…" } else { "Save" }}
-                    </button>
-                </div>
+                <DialogActions on_cancel=close label="Save" busy_label="Saving…" busy=saving/>
             </form>
         </Modal>
     }
@@ -185,13 +177,8 @@ pub fn DeleteDialog(app: RwSignal<Application>, state: TabState, dialog: RwSigna
                         class="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-red-500 focus:outline-none focus:ring-1 focus:ring-red-500"/>
                 </div>
                 {move || error.get().map(|message| view! { <ErrorMessage message=message/> })}
-                <div class="flex justify-end gap-3">
-                    <button type="button" class=SECONDARY_BUTTON on:click=move |_| close.run(())>"Cancel"</button>
-                    <button type="submit" class=DANGER_BUTTON data-testid="confirm-delete"
-                        disabled=move || saving.get() || !confirmed()>
-                        {move || if saving.get() { "Deleting…" } else { "Delete application" }}
-                    </button>
-                </div>
+                <DialogActions on_cancel=close label="Delete application" busy_label="Deleting…" busy=saving
+                    blocked=Signal::derive(move || !confirmed()) danger=true test_id="confirm-delete"/>
             </form>
         </Modal>
     }

@@ -7,9 +7,10 @@ use leptos::prelude::*;
 
 use super::application_dialogs::{DeleteDialog, RenameDialog, RotateDialog};
 use super::application_usage::UsageChart;
-use super::applications::{DANGER_BUTTON, SECONDARY_BUTTON, TabState};
+use super::applications::TabState;
 use crate::api::applications::{Application, reveal_secret, revoke_previous_secret, set_management_access};
-use crate::components::copy::{BUTTON_CLASS, CopyButton, CopyState, copy_to_clipboard, flash};
+use crate::components::buttons::{DANGER_BUTTON, SECONDARY_BUTTON, SMALL_BUTTON};
+use crate::components::copy::{CopyButton, CopyState, copy_to_clipboard, flash};
 use crate::components::feedback::ErrorMessage;
 use crate::components::format::{ago, curl_command, day, duration_words, masked, timestamp};
 
@@ -179,14 +180,14 @@ fn AppDetails(app: RwSignal<Application>, state: TabState, now: i64) -> impl Int
                             {if state.can_write {
                                 view! {
                                     {move || if revealed() {
-                                        view! { <button type="button" class=BUTTON_CLASS on:click=hide>"Hide"</button> }.into_any()
+                                        view! { <button type="button" class=SMALL_BUTTON on:click=hide>"Hide"</button> }.into_any()
                                     } else {
                                         view! {
-                                            <button type="button" class=BUTTON_CLASS data-testid="reveal-secret"
+                                            <button type="button" class=SMALL_BUTTON data-testid="reveal-secret"
                                                 disabled=move || busy.get() on:click=reveal>"Reveal"</button>
                                         }.into_any()
                                     }}
-                                    <button type="button" class=BUTTON_CLASS data-testid="copy-secret" aria-label="Copy client secret"
+                                    <button type="button" class=SMALL_BUTTON data-testid="copy-secret" aria-label="Copy client secret"
                                         on:click=copy_secret>
                                         {move || match secret_copy.get() {
                                             CopyState::Idle => "Copy",

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::api::applications::{Usage, application_usage};
-use crate::components::copy::BUTTON_CLASS;
+use crate::components::buttons::SMALL_BUTTON;
 use crate::components::format::clock_time;
 
 #[component]
@@ -26,7 +26,7 @@ pub fn UsageChart(tenant_id: String, client_id: String) -> impl IntoView {
         <div class="rounded-lg bg-white p-4 text-sm ring-1 ring-slate-200" data-testid="usage">
             <div class="flex items-center justify-between">
                 <h3 class="font-semibold text-slate-800">"Tokens issued, last hour"</h3>
-                <button type="button" class=BUTTON_CLASS on:click=move |_| load()>"Refresh"</button>
+                <button type="button" class=SMALL_BUTTON on:click=move |_| load()>"Refresh"</button>
             </div>
             {move || match usage.get() {
                 None => view! { <p class="mt-2 text-slate-500">"Loading…"</p> }.into_any(),

@@ -11,6 +11,7 @@ use super::application_row::AppRow;
 use super::layout::{Section, TenantGate};
 use crate::api::applications::{Application, ApplicationList, create_application, list_applications};
 use crate::api::tenants::TenantContext;
+use crate::components::buttons::{DialogActions, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::dialog::Modal;
 use crate::components::feedback::{ErrorMessage, Notice};
 use crate::components::name_field::{MAX_NAME_CHARS, NameField, NameForm};
@@ -18,11 +19,6 @@ use crate::error::AppError;
 
 /// How long the filter waits for typing to pause before asking the server.
 const FILTER_DEBOUNCE_MS: u64 = 250;
-
-pub const PRIMARY_BUTTON: &str = "rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:opacity-60";
-pub const SECONDARY_BUTTON: &str = "rounded-md border border-slate-300 bg-white px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-50 disabled:opacity-60";
-pub const DANGER_BUTTON: &str =
-    "rounded-md bg-red-600 px-3 py-2 text-sm font-semibold text-white shadow-sm hover:bg-red-500 disabled:opacity-50";
 
 /// State shared by the tab and its rows. Every field is a cheap handle.
 #[derive(Clone, Copy)]
@@ -275,12 +271,7 @@ fn AddApplicationDialog(state: TabState) -> impl IntoView {
                 </p>
                 <NameField id="new-application-name" label="Name" value=name error=name_error/>
                 {move || error.get().map(|message| view! { <ErrorMessage message=message/> })}
-                <div class="flex justify-end gap-3">
-                    <button type="button" class=SECONDARY_BUTTON on:click=move |_| close.run(())>"Cancel"</button>
-                    <button type="submit" class=PRIMARY_BUTTON disabled=move || saving.get()>
-                        {move || if saving.get() { "Saving…" } else { "Save" }}
-                    </button>
-                </div>
+                <DialogActions on_cancel=close label="Save" busy_label="Saving…" busy=saving/>
             </form>
         </Modal>
     }

@@ -5,10 +5,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::applications::{DANGER_BUTTON, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use super::layout::{Section, TenantGate};
 use crate::api::members::{MemberRow, add_member, change_member_role, list_members, remove_member};
 use crate::api::tenants::TenantContext;
+use crate::components::buttons::{DialogActions, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::dialog::Modal;
 use crate::components::feedback::{ErrorMessage, Notice};
 use crate::components::format::day;
@@ -241,10 +241,8 @@ fn RemoveMemberDialog(
             <form class="mt-4 space-y-4" on:submit=on_submit>
                 <p class="text-sm text-slate-600">"They lose access to this tenant at once. Their account stays, with any other tenants."</p>
                 {move || error.get().map(|message| view! { <ErrorMessage message=message/> })}
-                <div class="flex justify-end gap-3">
-                    <button type="button" class=SECONDARY_BUTTON on:click=move |_| close.run(())>"Cancel"</button>
-                    <button type="submit" class=DANGER_BUTTON data-testid="confirm-remove" disabled=move || saving.get()>"Remove"</button>
-                </div>
+                <DialogActions on_cancel=close label="Remove" busy_label="Removing…" busy=saving danger=true
+                    test_id="confirm-remove"/>
             </form>
         </Modal>
     }

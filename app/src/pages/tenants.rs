@@ -3,9 +3,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::applications::PRIMARY_BUTTON;
 use super::layout::{OperatorGate, Section};
 use crate::api::tenants::{TenantRow, create_tenant, list_tenants};
+use crate::components::buttons::PRIMARY_BUTTON;
 use crate::components::feedback::{ErrorMessage, Notice};
 use crate::components::format::day;
 use crate::components::name_field::{NameField, NameForm};
