@@ -6,11 +6,11 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh --e2e
 
-# A cold build of every crate and the tests needs roughly 10 GB; say so up
+# A cold build of every crate and the tests needs about 5 GB; say so up
 # front instead of failing later with "No space left on device".
 free_kb=$(df -Pk . | awk 'NR == 2 { print $4 }')
-if [ -n "$free_kb" ] && [ "$free_kb" -lt 12000000 ]; then
-  echo "warning: only $((free_kb / 1024 / 1024)) GB free here; a cold test build needs about 10 GB." >&2
+if [ -n "$free_kb" ] && [ "$free_kb" -lt 8000000 ]; then
+  echo "warning: only $((free_kb / 1024 / 1024)) GB free here; a cold test build needs about 5 GB." >&2
 fi
 
 if cargo fmt --version >/dev/null 2>&1; then
