@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::{request, response, tenant_runtime};
+use super::{TokenCall, response};
 use crate::http::AppState;
 
 pub async fn introspect(
@@ -15,19 +15,12 @@ pub async fn introspect(
     body: Body,
 ) -> Response {
     let now = state.services.now();
-    let runtime = match tenant_runtime(&state.services, &tenant_id, now).await {
-        Ok(runtime) => runtime,
+    let call = match TokenCall::read(&state.services, &tenant_id, &headers, body, now).await {
+        Ok(call) => call,
         Err(response) => return response,
     };
-    let realm = Some(runtime.issuer.as_str());
-    let result = async {
-        let (caller, token) =
-            request::read_token_request(&state.services, &runtime.tenant_id, &headers, body, now).await?;
-        state.services.introspect(&runtime, &caller, &token, now).await
-    }
-    .await;
-    match result {
+    match state.services.introspect(&call.runtime, &call.caller, &call.token, now).await {
         Ok(answer) => response::no_store_json(StatusCode::OK, &answer),
-        Err(err) => response::oauth_error(&err, realm),
+        Err(err) => response::oauth_error(&err, Some(call.runtime.issuer.as_str())),
     }
 }

@@ -49,3 +49,29 @@ async fn tenant_runtime(
         Err(err) => Err(response::oauth_error(&oauth_failure(&err), None)),
     }
 }
+
+/// A request about one token (introspection, revocation) whose tenant is
+/// known and whose client has authenticated.
+struct TokenCall {
+    runtime: Arc<TenantRuntime>,
+    caller: domain::services::AuthenticatedClient,
+    token: String,
+}
+
+impl TokenCall {
+    /// Resolves the tenant, authenticates the client and reads `token`, or
+    /// returns the response to send instead.
+    async fn read(
+        services: &Services,
+        tenant_id: &str,
+        headers: &axum::http::HeaderMap,
+        body: axum::body::Body,
+        now: DateTime<Utc>,
+    ) -> Result<Self, Response> {
+        let runtime = tenant_runtime(services, tenant_id, now).await?;
+        match request::read_token_request(services, &runtime.tenant_id, headers, body, now).await {
+            Ok((caller, token)) => Ok(Self { runtime, caller, token }),
+            Err(err) => Err(response::oauth_error(&err, Some(runtime.issuer.as_str()))),
+        }
+    }
+}

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::{request, response, tenant_runtime};
+use super::{TokenCall, response};
 use crate::http::AppState;
 
 pub async fn revoke(
@@ -15,24 +15,17 @@ pub async fn revoke(
     body: Body,
 ) -> Response {
     let now = state.services.now();
-    let runtime = match tenant_runtime(&state.services, &tenant_id, now).await {
-        Ok(runtime) => runtime,
+    let call = match TokenCall::read(&state.services, &tenant_id, &headers, body, now).await {
+        Ok(call) => call,
         Err(response) => return response,
     };
-    let realm = Some(runtime.issuer.as_str());
-    let result = async {
-        let (caller, token) =
-            request::read_token_request(&state.services, &runtime.tenant_id, &headers, body, now).await?;
-        state.services.revoke(&runtime, &caller, &token, now).await
-    }
-    .await;
-    match result {
+    match state.services.revoke(&call.runtime, &call.caller, &call.token, now).await {
         // RFC 7009 §2.2: "The authorization server responds with HTTP status code 200".
         Ok(()) => {
             let mut response = StatusCode::OK.into_response();
             response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }
-        Err(err) => response::oauth_error(&err, realm),
+        Err(err) => response::oauth_error(&err, Some(call.runtime.issuer.as_str())),
     }
 }
