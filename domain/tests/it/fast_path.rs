@@ -5,34 +5,9 @@
 
 use chrono::Duration;
 use domain::oauth::ErrorCode;
-use domain::oauth::client_auth::{AuthMethod, ClientCredentials};
-use domain::oauth::token_request::TokenRequest;
 use domain::services::{CLIENT_CACHE_TTL_SECS, ManagementAccess};
 
-use super::support::{SharedDb, TestEnv, is_write};
-
-fn request(client_id: &str, secret: &str) -> TokenRequest {
-    TokenRequest {
-        credentials: ClientCredentials {
-            client_id: client_id.to_owned(),
-            client_secret: secret.to_owned(),
-            method: AuthMethod::ClientSecretBasic,
-        },
-        scope: None,
-        audiences: vec![],
-    }
-}
-
-/// What the token endpoint does per request: the tenant's runtime, then the grant.
-async fn token(env: &TestEnv, tenant_id: &str, client_id: &str, secret: &str) -> Result<String, ErrorCode> {
-    let now = env.now();
-    let runtime = env.services.tenant_runtime(tenant_id, now).await.expect("runtime").expect("tenant");
-    env.services
-        .issue_token(&runtime, &request(client_id, secret), now)
-        .await
-        .map(|t| t.access_token)
-        .map_err(|e| e.code)
-}
+use super::support::{SharedDb, TestEnv, is_write, token};
 
 async fn accepted(env: &TestEnv, tenant_id: &str, client_id: &str, secret: &str) -> bool {
     match token(env, tenant_id, client_id, secret).await {

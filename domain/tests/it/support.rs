@@ -4,6 +4,9 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeZone, Utc};
 use domain::crypto::MasterKey;
+use domain::oauth::ErrorCode;
+use domain::oauth::client_auth::{AuthMethod, ClientCredentials};
+use domain::oauth::token_request::TokenRequest;
 use domain::services::{NewTenant, TenantInfo};
 use domain::{ManualClock, Services, TenantScope};
 use sea_orm::{ConnectionTrait, Database};
@@ -169,4 +172,29 @@ impl TestEnv {
             .map(|event| event.action)
             .collect()
     }
+}
+
+/// A client credentials request with HTTP Basic credentials and no scope or audience.
+pub fn request(client_id: &str, secret: &str) -> TokenRequest {
+    TokenRequest {
+        credentials: ClientCredentials {
+            client_id: client_id.to_owned(),
+            client_secret: secret.to_owned(),
+            method: AuthMethod::ClientSecretBasic,
+        },
+        scope: None,
+        audiences: vec![],
+    }
+}
+
+/// What the token endpoint does per request: the tenant's runtime, then the
+/// grant. The access token, or the OAuth error code.
+pub async fn token(env: &TestEnv, tenant_id: &str, client_id: &str, secret: &str) -> Result<String, ErrorCode> {
+    let now = env.now();
+    let runtime = env.services.tenant_runtime(tenant_id, now).await.expect("runtime").expect("tenant");
+    env.services
+        .issue_token(&runtime, &request(client_id, secret), now)
+        .await
+        .map(|t| t.access_token)
+        .map_err(|e| e.code)
 }
