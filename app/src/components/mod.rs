@@ -1,5 +1,5 @@
 //! Pieces shared by the pages: buttons, the modal dialog, the name field
-//! with its counter, copy buttons, messages, and text formatting.
+//! with its counter, copy buttons, messages, tables, and text formatting.
 
 pub mod buttons;
 pub mod copy;
@@ -7,3 +7,4 @@ pub mod dialog;
 pub mod feedback;
 pub mod format;
 pub mod name_field;
+pub mod table;

@@ -15,6 +15,7 @@ use crate::components::buttons::{DialogActions, PRIMARY_BUTTON, SECONDARY_BUTTON
 use crate::components::dialog::Modal;
 use crate::components::feedback::{ErrorMessage, Notice};
 use crate::components::name_field::{MAX_NAME_CHARS, NameField, NameForm};
+use crate::components::table::{TABLE, TABLE_FRAME, TableHead};
 use crate::error::AppError;
 
 /// How long the filter waits for typing to pause before asking the server.
@@ -214,17 +215,9 @@ fn AppTable(list: ApplicationList, state: TabState, filter: String) -> impl Into
             <p class="mt-4 text-xs text-slate-500" data-testid="app-count">
                 {move || format!("Showing {} of {} applications", thousands(shown() as i64), thousands(total + state.total_delta.get()))}
             </p>
-            <div class="mt-2 overflow-x-auto rounded-xl bg-white shadow-sm ring-1 ring-slate-200">
-                <table class="min-w-full text-left text-sm" data-testid="applications-table">
-                    <thead class="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
-                        <tr>
-                            <th scope="col" class="px-4 py-3 font-medium">"Name"</th>
-                            <th scope="col" class="px-4 py-3 font-medium">"Client ID"</th>
-                            <th scope="col" class="px-4 py-3 font-medium">"Created"</th>
-                            <th scope="col" class="px-4 py-3 font-medium">"Last used"</th>
-                            <th scope="col" class="px-4 py-3 font-medium">"Secret age"</th>
-                        </tr>
-                    </thead>
+            <div class=format!("mt-2 {TABLE_FRAME}")>
+                <table class=TABLE data-testid="applications-table">
+                    <TableHead columns=&["Name", "Client ID", "Created", "Last used", "Secret age"]/>
                     <For each=rows key=|app| app.client_id.clone()
                         children=move |app| view! { <AppRow app=app state=state now=now/> }/>
                 </table>

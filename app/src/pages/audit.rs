@@ -10,6 +10,7 @@ use crate::api::audit::list_audit;
 use crate::api::tenants::TenantContext;
 use crate::components::feedback::ErrorMessage;
 use crate::components::format::timestamp;
+use crate::components::table::{TABLE, TABLE_FRAME, TableHead};
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
@@ -65,18 +66,9 @@ fn AuditTab(context: TenantContext) -> impl IntoView {
                             });
                             let empty = list.entries.is_empty();
                             view! {
-                                <div class="mt-6 overflow-x-auto rounded-xl bg-white shadow-sm ring-1 ring-slate-200">
-                                    <table class="min-w-full text-left text-sm" data-testid="audit-table">
-                                        <thead class="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
-                                            <tr>
-                                                <th scope="col" class="px-4 py-3 font-medium">"When"</th>
-                                                <th scope="col" class="px-4 py-3 font-medium">"Who"</th>
-                                                <th scope="col" class="px-4 py-3 font-medium">"What"</th>
-                                                <th scope="col" class="px-4 py-3 font-medium">"Target"</th>
-                                                <th scope="col" class="px-4 py-3 font-medium">"From"</th>
-                                                <th scope="col" class="px-4 py-3 font-medium">"Details"</th>
-                                            </tr>
-                                        </thead>
+                                <div class=format!("mt-6 {TABLE_FRAME}")>
+                                    <table class=TABLE data-testid="audit-table">
+                                        <TableHead columns=&["When", "Who", "What", "Target", "From", "Details"]/>
                                         <tbody>
                                             {list.entries.into_iter().map(|entry| view! {
                                                 <tr class="border-t border-slate-100 align-top" data-testid="audit-row" data-id=entry.id data-action=entry.action.clone()>

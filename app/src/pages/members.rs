@@ -12,6 +12,7 @@ use crate::components::buttons::{DialogActions, PRIMARY_BUTTON, SECONDARY_BUTTON
 use crate::components::dialog::Modal;
 use crate::components::feedback::{ErrorMessage, Notice};
 use crate::components::format::day;
+use crate::components::table::{TABLE, TABLE_FRAME, TableHead};
 
 /// The shortest initial password the server accepts.
 const MIN_PASSWORD_CHARS: usize = 12;
@@ -77,16 +78,9 @@ fn MembersTab(context: TenantContext) -> impl IntoView {
             {move || Suspend::new(async move {
                 match members.await {
                     Ok(rows) => view! {
-                        <div class="mt-4 overflow-x-auto rounded-xl bg-white shadow-sm ring-1 ring-slate-200">
-                            <table class="min-w-full text-left text-sm" data-testid="members-table">
-                                <thead class="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
-                                    <tr>
-                                        <th scope="col" class="px-4 py-3 font-medium">"Email"</th>
-                                        <th scope="col" class="px-4 py-3 font-medium">"Role"</th>
-                                        <th scope="col" class="px-4 py-3 font-medium">"Added"</th>
-                                        <th scope="col" class="px-4 py-3 font-medium"><span class="sr-only">"Actions"</span></th>
-                                    </tr>
-                                </thead>
+                        <div class=format!("mt-4 {TABLE_FRAME}")>
+                            <table class=TABLE data-testid="members-table">
+                                <TableHead columns=&["Email", "Role", "Added"] action="Actions"/>
                                 <tbody>
                                     {rows.into_iter().map(|member| {
                                         let select_id = format!("role-{}", member.user_id);

@@ -9,6 +9,7 @@ use crate::components::buttons::PRIMARY_BUTTON;
 use crate::components::feedback::{ErrorMessage, Notice};
 use crate::components::format::day;
 use crate::components::name_field::{NameField, NameForm};
+use crate::components::table::{TABLE, TABLE_FRAME, TableHead};
 
 /// The longest tenant name, in characters (the domain's rule).
 pub const MAX_TENANT_NAME_CHARS: usize = 100;
@@ -62,16 +63,9 @@ fn TenantsTab() -> impl IntoView {
             {move || Suspend::new(async move {
                 match tenants.await {
                     Ok(rows) => view! {
-                        <div class="mt-6 overflow-x-auto rounded-xl bg-white shadow-sm ring-1 ring-slate-200">
-                            <table class="min-w-full text-left text-sm" data-testid="tenants-table">
-                                <thead class="bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
-                                    <tr>
-                                        <th scope="col" class="px-4 py-3 font-medium">"Name"</th>
-                                        <th scope="col" class="px-4 py-3 font-medium">"Tenant ID"</th>
-                                        <th scope="col" class="px-4 py-3 font-medium">"Created"</th>
-                                        <th scope="col" class="px-4 py-3 font-medium"><span class="sr-only">"Open"</span></th>
-                                    </tr>
-                                </thead>
+                        <div class=format!("mt-6 {TABLE_FRAME}")>
+                            <table class=TABLE data-testid="tenants-table">
+                                <TableHead columns=&["Name", "Tenant ID", "Created"] action="Open"/>
                                 <tbody>
                                     {rows.into_iter().map(|tenant| {
                                         let href = format!("/t/{}/applications", tenant.tenant_id);
