@@ -81,21 +81,19 @@ impl AuthError {
         if let Some(realm) = realm {
             params.push(format!("realm=\"{}\"", quote_safe(realm)));
         }
-        match self {
-            Self::InvalidRequest(why) => {
-                params.push("error=\"invalid_request\"".into());
-                params.push(format!("error_description=\"{why}\""));
-            }
-            Self::InvalidToken(why) => {
-                params.push("error=\"invalid_token\"".into());
-                params.push(format!("error_description=\"{why}\""));
-            }
-            Self::InsufficientScope { required } => {
-                params.push("error=\"insufficient_scope\"".into());
-                params.push("error_description=\"the token lacks a required scope\"".into());
-                params.push(format!("scope=\"{}\"", quote_safe(required)));
-            }
-            Self::MissingToken | Self::KeysUnavailable | Self::LayerMissing => {}
+        // The challenge carries an error only for the three RFC 6750 codes;
+        // 503 and 500 answers have no challenge to explain.
+        let description = match self {
+            Self::InvalidRequest(why) | Self::InvalidToken(why) => Some(*why),
+            Self::InsufficientScope { .. } => Some("the token lacks a required scope"),
+            Self::MissingToken | Self::KeysUnavailable | Self::LayerMissing => None,
+        };
+        if let (Some(code), Some(description)) = (self.error_code(), description) {
+            params.push(format!("error=\"{code}\""));
+            params.push(format!("error_description=\"{description}\""));
+        }
+        if let Self::InsufficientScope { required } = self {
+            params.push(format!("scope=\"{}\"", quote_safe(required)));
         }
         if params.is_empty() { "Bearer".to_owned() } else { format!("Bearer {}", params.join(", ")) }
     }
