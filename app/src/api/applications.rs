@@ -188,7 +188,6 @@ pub async fn delete_application(tenant_id: String, client_id: String) -> Result<
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     pub per_minute: Vec<i64>,
-    pub total: i64,
     /// Unix seconds of the first minute.
     pub from_unix: i64,
 }
@@ -201,5 +200,5 @@ pub async fn application_usage(tenant_id: String, client_id: String) -> Result<U
     let services = ssr::services()?;
     let minutes = domain::services::DEFAULT_USAGE_MINUTES;
     let usage = services.token_usage(&scope, &client_id, minutes, services.now()).await?;
-    Ok(Usage { per_minute: usage.per_minute, total: usage.total, from_unix: usage.from_unix })
+    Ok(Usage { per_minute: usage.per_minute, from_unix: usage.from_unix })
 }

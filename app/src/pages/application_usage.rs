@@ -41,7 +41,7 @@ pub fn UsageChart(tenant_id: String, client_id: String) -> impl IntoView {
 fn Bars(usage: Usage) -> impl IntoView {
     let peak = usage.per_minute.iter().copied().max().unwrap_or(0).max(1);
     let last = usage.from_unix + 60 * (usage.per_minute.len() as i64 - 1).max(0);
-    let summary = match usage.total {
+    let summary = match usage.per_minute.iter().sum::<i64>() {
         0 => "No tokens in the last hour.".to_owned(),
         1 => "1 token in the last hour.".to_owned(),
         total => format!("{total} tokens in the last hour, at most {peak} in one minute."),

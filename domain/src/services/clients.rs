@@ -180,7 +180,7 @@ impl Services {
             };
             usage.last_used = usage.last_used.max(now_unix);
             usage.tokens += 1;
-            let minute = now_unix - now_unix.rem_euclid(60);
+            let minute = super::usage::minute_start(now_unix);
             match usage.minutes.last_mut() {
                 Some((start, count)) if *start == minute => *count += 1,
                 _ => usage.minutes.push((minute, 1)),

@@ -31,7 +31,19 @@ pub struct TokenUsage {
     pub from_unix: i64,
     /// One count per minute, oldest first; minutes without tokens are 0.
     pub per_minute: Vec<i64>,
-    pub total: i64,
+}
+
+impl TokenUsage {
+    /// Tokens issued over the whole window.
+    pub fn total(&self) -> i64 {
+        self.per_minute.iter().sum()
+    }
+}
+
+/// The start (Unix seconds) of the minute that holds `unix_seconds`: the
+/// key usage counts are kept under.
+pub(crate) fn minute_start(unix_seconds: i64) -> i64 {
+    unix_seconds - unix_seconds.rem_euclid(60)
 }
 
 impl Services {
@@ -70,8 +82,7 @@ impl Services {
         if !(1..=MAX_USAGE_MINUTES).contains(&minutes) {
             return Err(crate::Error::validation(format!("minutes must be 1 to {MAX_USAGE_MINUTES}")));
         }
-        let current_minute = now.timestamp() - now.timestamp().rem_euclid(60);
-        let from_unix = current_minute - 60 * (i64::from(minutes) - 1);
+        let from_unix = minute_start(now.timestamp()) - 60 * (i64::from(minutes) - 1);
         let mut per_minute = vec![0_i64; minutes as usize];
         for row in self.usage_rows(scope, client_id, from_unix).await? {
             let index = (row.minute - from_unix).div_euclid(60);
@@ -81,7 +92,7 @@ impl Services {
                 *slot += row.tokens;
             }
         }
-        Ok(TokenUsage { from: rfc3339(from_unix), from_unix, total: per_minute.iter().sum(), per_minute })
+        Ok(TokenUsage { from: rfc3339(from_unix), from_unix, per_minute })
     }
 
     /// The application's usage rows from `since_unix` on, oldest first;

@@ -242,7 +242,7 @@ async fn usage_is_counted_in_memory_and_flushed_in_batches() {
         // minute last.
         let usage = s.token_usage(&scope, &app.client_id, 3, env.now()).await.unwrap();
         assert_eq!(usage.per_minute, [0, 3, 3], "{}", env.backend);
-        assert_eq!(usage.total, 6);
+        assert_eq!(usage.total(), 6);
         assert_eq!(usage.from_unix, super::support::t0().timestamp() - 60);
         assert_eq!(s.token_usage(&scope, &app.client_id, 1, env.now()).await.unwrap().per_minute, [3]);
         for out_of_range in [0, domain::services::MAX_USAGE_MINUTES + 1] {

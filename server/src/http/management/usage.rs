@@ -39,5 +39,6 @@ pub async fn get_usage(
 ) -> Result<Json<TokenUsage>, ApiError> {
     let minutes = params.minutes.unwrap_or(DEFAULT_USAGE_MINUTES);
     let usage = state.services.token_usage(&scope, &client_id, minutes, state.services.now()).await?;
-    Ok(Json(TokenUsage { client_id, from: usage.from, tokens_issued: usage.total, per_minute: usage.per_minute }))
+    let tokens_issued = usage.total();
+    Ok(Json(TokenUsage { client_id, from: usage.from, tokens_issued, per_minute: usage.per_minute }))
 }
