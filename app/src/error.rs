@@ -102,6 +102,11 @@ impl From<domain::Error> for AppError {
 
 #[cfg(feature = "ssr")]
 impl AppError {
+    /// An argument that names none of an enum's values (a role, an access).
+    pub fn from_parse(err: clavis_types::ParseEnumError) -> Self {
+        Self::from(domain::Error::from(err))
+    }
+
     fn from_domain(err: domain::Error) -> Self {
         use domain::Error as E;
         match err {

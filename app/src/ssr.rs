@@ -6,8 +6,9 @@ use std::net::SocketAddr;
 use axum::extract::ConnectInfo;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use chrono::{DateTime, Utc};
 use domain::services::OperatorScope;
-use domain::{Services, TenantScope};
+use domain::{AccessLevel, GrantedScope, Services, TenantScope};
 use leptos::prelude::use_context;
 use tower_sessions::Session;
 
@@ -59,12 +60,20 @@ pub async fn user_id() -> Result<String, AppError> {
     session.get::<String>(SESSION_USER_ID).await.map_err(|_| AppError::internal())?.ok_or_else(unauthenticated)
 }
 
-/// The signed-in user's scope in `tenant_id`: membership and role are
-/// checked by the domain's auth, on every call.
-pub async fn tenant_scope(tenant_id: &str) -> Result<TenantScope, AppError> {
+/// The signed-in user's scope at level `A` (`Read` or `Write`) in
+/// `tenant_id`: membership and role are checked by the domain's auth, on
+/// every call; a viewer asking for `Write` is `Forbidden`.
+pub async fn tenant_scope<A: AccessLevel>(tenant_id: &str) -> Result<TenantScope<A>, AppError> {
     let user_id = user_id().await?;
     let services = services()?;
     Ok(services.scope_for_user(&user_id, tenant_id, source_addr().await).await?)
+}
+
+/// Whatever the signed-in user may do in `tenant_id`.
+pub async fn granted_scope(tenant_id: &str) -> Result<GrantedScope, AppError> {
+    let user_id = user_id().await?;
+    let services = services()?;
+    Ok(services.granted_scope_for_user(&user_id, tenant_id, source_addr().await).await?)
 }
 
 /// The signed-in user's operator scope, or `Forbidden`.
@@ -74,9 +83,7 @@ pub async fn operator_scope() -> Result<OperatorScope, AppError> {
     Ok(services.operator_scope_for_user(&user_id, source_addr().await).await?)
 }
 
-/// Unix seconds of an RFC 3339 time from the domain; the page computes
-/// ages from these against the server's clock, so server render and
-/// hydration agree.
-pub fn unix(rfc3339: &str) -> i64 {
-    chrono::DateTime::parse_from_rfc3339(rfc3339).map(|time| time.timestamp()).unwrap_or_default()
+/// The dashboard's text form of a time: RFC 3339 in UTC, to the second.
+pub fn rfc3339(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

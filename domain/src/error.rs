@@ -36,6 +36,12 @@ impl Error {
     }
 }
 
+impl From<clavis_types::ParseEnumError> for Error {
+    fn from(err: clavis_types::ParseEnumError) -> Self {
+        Self::Validation(err.to_string())
+    }
+}
+
 impl From<DbErr> for Error {
     fn from(err: DbErr) -> Self {
         // A lost connection is the operator's problem, not a bug: report it as

@@ -3,11 +3,11 @@
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
-use jsonwebtoken::jwk::JwkSet;
+use clavis_oauth::jose::jwk::JwkSet;
+use clavis_oauth::jose::verify::KeySet;
 use serde::Deserialize;
 
 use crate::clock::Clock;
-use crate::jwt::KeySet;
 
 /// Largest discovery document or JWKS the cache will read.
 const MAX_DOCUMENT_BYTES: usize = 1 << 20;
@@ -159,7 +159,11 @@ impl KeyCache {
         let body = self.get(&jwks_uri).await?;
         let jwks: JwkSet = serde_json::from_slice(&body)
             .map_err(|e| FetchError::Document { url: jwks_uri.clone(), reason: e.to_string() })?;
-        Ok(KeySet::from_jwks(&jwks))
+        let keys = KeySet::from_jwks(&jwks);
+        for (kid, why) in keys.skipped() {
+            tracing::warn!(kid, why, "skipping unusable JWK");
+        }
+        Ok(keys)
     }
 
     async fn discover(&self) -> Result<String, FetchError> {

@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Request, Response, header};
 use tower::{Layer, Service};
 
-use crate::jwt::Claims;
+use crate::claims::Claims;
 use crate::validator::{AuthError, TokenValidator};
 
 /// A tower [`Layer`] that lets a request through only with a valid bearer

@@ -49,18 +49,19 @@
 
 #![warn(missing_docs)]
 
+mod claims;
 mod clock;
 mod error;
 mod jwks;
-mod jwt;
 mod layer;
 mod secret;
 mod token_manager;
 mod validator;
 
+pub use claims::{Audience, Claims};
+pub use clavis_oauth::jose::Algorithm;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::BuildError;
-pub use jwt::{Algorithm, Audience, Claims};
 pub use layer::{Protect, ProtectLayer};
 pub use secret::{AccessToken, ClientSecret};
 pub use token_manager::{ClientAuth, RetryPolicy, TokenError, TokenManager, TokenManagerBuilder};

@@ -8,7 +8,9 @@ use axum::http::{HeaderValue, Response, StatusCode, header};
 use crate::clock::{Clock, SystemClock, unix_seconds};
 use crate::error::{BuildError, normalize_url};
 use crate::jwks::{KeyCache, KeyCacheConfig};
-use crate::jwt::{self, Claims, Rejection};
+use clavis_oauth::jose::verify::{self as jws, Rejection};
+
+use crate::claims::Claims;
 
 /// Why a request was refused. Each maps to an RFC 6750 answer: see
 /// [`status`](AuthError::status) and
@@ -278,7 +280,7 @@ impl TokenValidator {
     /// Like [`validate`](Self::validate), also requiring `extra_scopes`.
     pub(crate) async fn validate_with_scopes(&self, token: &str, extra_scopes: &[String]) -> Result<Claims, AuthError> {
         let inner = &self.inner;
-        let parsed = jwt::parse(token)?;
+        let parsed = jws::parse(token)?;
         if inner.require_at_jwt && !parsed.typ_at_jwt {
             return Err(AuthError::InvalidToken("token type is not at+jwt"));
         }
@@ -297,7 +299,8 @@ impl TokenValidator {
             inner.keys.refresh_in_background(snapshot.generation);
         }
         let key = snapshot.keys.get(&parsed.kid).ok_or(Rejection::UnknownKid)?;
-        let claims = parsed.verify(key)?;
+        let payload = parsed.verify(key)?;
+        let claims = Claims::from_payload(payload).map_err(|_| AuthError::InvalidToken("bad token claims"))?;
         self.check_claims(&claims, extra_scopes)?;
         Ok(claims)
     }

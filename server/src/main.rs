@@ -41,20 +41,20 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Tenant(command) => {
-            let (services, _) = startup::open(&config).await.map_err(|err| err.to_string())?;
-            cli::run_tenant(&services, command).await.map_err(|err| err.to_string())
+            let (services, authority) = startup::open_for_cli(&config).await.map_err(|err| err.to_string())?;
+            cli::run_tenant(&services, &authority, command).await.map_err(|err| err.to_string())
         }
         Command::App(command) => {
-            let (services, _) = startup::open(&config).await.map_err(|err| err.to_string())?;
-            cli::run_app(&services, command).await.map_err(|err| err.to_string())
+            let (services, authority) = startup::open_for_cli(&config).await.map_err(|err| err.to_string())?;
+            cli::run_app(&services, &authority, command).await.map_err(|err| err.to_string())
         }
         Command::Member(command) => {
-            let (services, _) = startup::open(&config).await.map_err(|err| err.to_string())?;
-            cli::run_member(&services, command).await.map_err(|err| err.to_string())
+            let (services, authority) = startup::open_for_cli(&config).await.map_err(|err| err.to_string())?;
+            cli::run_member(&services, &authority, command).await.map_err(|err| err.to_string())
         }
         Command::Keys(command) => {
-            let (services, _) = startup::open(&config).await.map_err(|err| err.to_string())?;
-            cli::run_keys(&services, command).await.map_err(|err| err.to_string())
+            let (services, authority) = startup::open_for_cli(&config).await.map_err(|err| err.to_string())?;
+            cli::run_keys(&services, &authority, command).await.map_err(|err| err.to_string())
         }
     }
 }
@@ -118,11 +118,10 @@ fn spawn_usage_flush(services: domain::Services) -> tokio::task::JoinHandle<()> 
 /// Periodic clean-up that keeps tables from growing without bound.
 fn spawn_housekeeping(services: domain::Services) {
     tokio::spawn(async move {
-        let store = http::session_store::DbSessionStore::new(services.db().clone());
         let mut interval = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             interval.tick().await;
-            if let Err(err) = store.delete_expired(services.now().timestamp()).await {
+            if let Err(err) = services.delete_expired_sessions(services.now()).await {
                 tracing::warn!(error = %err, "could not delete expired sessions");
             }
             // Per-minute usage is kept for 30 days.

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use domain::crypto::{MasterKey, MasterKeySource};
+use domain::services::CliAuthority;
 use domain::{Services, SystemClock};
+use sea_orm::DatabaseConnection;
 
 use crate::config::{Config, ConfigError};
 
@@ -36,10 +38,21 @@ impl From<domain::Error> for StartupError {
 ///
 /// The key comes first so that a mistyped `CLAVIS_MASTER_KEY` is reported
 /// before anything touches the database.
-pub async fn open(config: &Config) -> Result<(Services, MasterKeySource), StartupError> {
+async fn open_parts(config: &Config) -> Result<(DatabaseConnection, MasterKey, MasterKeySource), StartupError> {
     let (master_key, source) = MasterKey::load_or_create(config.master_key.as_deref(), &config.data_dir)?;
     let db = domain::db::connect(&config.database_url).await?;
     domain::db::migrate(&db).await?;
-    let services = Services::new(db, Arc::new(SystemClock), master_key, &config.public_url);
-    Ok((services, source))
+    Ok((db, master_key, source))
+}
+
+/// The services of a serving process (which hold no CLI authority).
+pub async fn open(config: &Config) -> Result<(Services, MasterKeySource), StartupError> {
+    let (db, master_key, source) = open_parts(config).await?;
+    Ok((Services::new(db, Arc::new(SystemClock), master_key, &config.public_url), source))
+}
+
+/// The services of a command-line run, with the authority of whoever runs it.
+pub async fn open_for_cli(config: &Config) -> Result<(Services, CliAuthority), StartupError> {
+    let (db, master_key, _) = open_parts(config).await?;
+    Ok(Services::for_cli(db, Arc::new(SystemClock), master_key, &config.public_url))
 }

@@ -1,6 +1,7 @@
 //! The Applications tab's server functions: one domain call each, through
 //! the same services as the REST management API.
 
+use clavis_types::ManagementAccess;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -28,7 +29,7 @@ pub struct Application {
     pub discovery_endpoint: String,
     pub created_at: String,
     pub created_unix: i64,
-    pub management_access: String,
+    pub management_access: ManagementAccess,
     pub last_used_unix: Option<i64>,
     pub tokens_issued: i64,
     pub secret_last_four: String,
@@ -41,24 +42,24 @@ pub struct Application {
 #[cfg(feature = "ssr")]
 impl From<domain::services::ApplicationView> for Application {
     fn from(view: domain::services::ApplicationView) -> Self {
-        use crate::ssr::unix;
+        use crate::ssr::rfc3339;
         Self {
-            created_unix: unix(&view.created_at),
-            last_used_unix: view.last_used_at.as_deref().map(unix),
-            secret_created_unix: unix(&view.secret_created_at),
+            created_unix: view.created_at.timestamp(),
+            last_used_unix: view.last_used_at.map(|at| at.timestamp()),
+            secret_created_unix: view.secret_created_at.map(|at| at.timestamp()).unwrap_or(view.created_at.timestamp()),
             client_id: view.client_id,
             tenant_id: view.tenant_id,
             name: view.name,
             oauth_server_url: view.oauth_server_url,
             discovery_endpoint: view.discovery_endpoint,
-            created_at: view.created_at,
-            management_access: view.management_access.as_str().to_owned(),
+            created_at: rfc3339(view.created_at),
+            management_access: view.management_access,
             tokens_issued: view.tokens_issued,
             secret_last_four: view.secret_last_four,
             previous_secret: view.previous_secret.map(|previous| PreviousSecret {
                 last_four: previous.last_four,
-                expires_at: previous.expires_at,
-                last_used_at: previous.last_used_at,
+                expires_at: rfc3339(previous.expires_at),
+                last_used_at: previous.last_used_at.map(rfc3339),
             }),
             secret: view.secret,
         }
@@ -94,7 +95,7 @@ pub async fn list_applications(
     after: Option<String>,
 ) -> Result<ApplicationList, AppError> {
     use crate::ssr;
-    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let scope = ssr::tenant_scope::<domain::Read>(&tenant_id).await?;
     let services = ssr::services()?;
     let now = services.now();
     let query = domain::services::ListQuery { limit: Some(PAGE_SIZE), after, filter: Some(filter) };
@@ -110,7 +111,7 @@ pub async fn list_applications(
 #[server(endpoint = "get_application")]
 pub async fn get_application(tenant_id: String, client_id: String) -> Result<Application, AppError> {
     use crate::ssr;
-    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let scope = ssr::tenant_scope::<domain::Read>(&tenant_id).await?;
     let services = ssr::services()?;
     Ok(services.get_application(&scope, &client_id, services.now()).await?.into())
 }
@@ -119,9 +120,9 @@ pub async fn get_application(tenant_id: String, client_id: String) -> Result<App
 #[server(endpoint = "create_application")]
 pub async fn create_application(tenant_id: String, name: String) -> Result<Application, AppError> {
     use crate::ssr;
-    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let scope = ssr::tenant_scope::<domain::Write>(&tenant_id).await?;
     let services = ssr::services()?;
-    let access = domain::services::ManagementAccess::None;
+    let access = ManagementAccess::None;
     Ok(services.create_application(&scope, &name, access, services.now()).await?.into())
 }
 
@@ -129,7 +130,7 @@ pub async fn create_application(tenant_id: String, name: String) -> Result<Appli
 #[server(endpoint = "reveal_secret")]
 pub async fn reveal_secret(tenant_id: String, client_id: String) -> Result<String, AppError> {
     use crate::ssr;
-    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let scope = ssr::tenant_scope::<domain::Write>(&tenant_id).await?;
     let services = ssr::services()?;
     Ok(services.reveal_secret(&scope, &client_id, services.now()).await?)
 }
@@ -138,17 +139,17 @@ pub async fn reveal_secret(tenant_id: String, client_id: String) -> Result<Strin
 #[server(endpoint = "rotate_secret")]
 pub async fn rotate_secret(tenant_id: String, client_id: String, grace_secs: i64) -> Result<Rotated, AppError> {
     use crate::ssr;
-    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let scope = ssr::tenant_scope::<domain::Write>(&tenant_id).await?;
     let services = ssr::services()?;
     let rotated = services.rotate_secret(&scope, &client_id, grace_secs, services.now()).await?;
-    Ok(Rotated { secret: rotated.secret, previous_expires_at: rotated.previous_secret_expires_at })
+    Ok(Rotated { secret: rotated.secret, previous_expires_at: rotated.previous_secret_expires_at.map(ssr::rfc3339) })
 }
 
 /// Ends the previous secret's grace period now.
 #[server(endpoint = "revoke_previous_secret")]
 pub async fn revoke_previous_secret(tenant_id: String, client_id: String) -> Result<(), AppError> {
     use crate::ssr;
-    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let scope = ssr::tenant_scope::<domain::Write>(&tenant_id).await?;
     let services = ssr::services()?;
     Ok(services.revoke_previous_secret(&scope, &client_id, services.now()).await?)
 }
@@ -156,7 +157,7 @@ pub async fn revoke_previous_secret(tenant_id: String, client_id: String) -> Res
 #[server(endpoint = "rename_application")]
 pub async fn rename_application(tenant_id: String, client_id: String, name: String) -> Result<Application, AppError> {
     use crate::ssr;
-    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let scope = ssr::tenant_scope::<domain::Write>(&tenant_id).await?;
     let services = ssr::services()?;
     Ok(services.rename_application(&scope, &client_id, &name, services.now()).await?.into())
 }
@@ -169,9 +170,9 @@ pub async fn set_management_access(
     access: String,
 ) -> Result<Application, AppError> {
     use crate::ssr;
-    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let scope = ssr::tenant_scope::<domain::Write>(&tenant_id).await?;
     let services = ssr::services()?;
-    let access = domain::services::ManagementAccess::parse(&access)?;
+    let access = ManagementAccess::parse(&access).map_err(AppError::from_parse)?;
     Ok(services.set_management_access(&scope, &client_id, access, services.now()).await?.into())
 }
 
@@ -179,7 +180,7 @@ pub async fn set_management_access(
 #[server(endpoint = "delete_application")]
 pub async fn delete_application(tenant_id: String, client_id: String) -> Result<(), AppError> {
     use crate::ssr;
-    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let scope = ssr::tenant_scope::<domain::Write>(&tenant_id).await?;
     let services = ssr::services()?;
     Ok(services.delete_application(&scope, &client_id, services.now()).await?)
 }
@@ -196,9 +197,9 @@ pub struct Usage {
 #[server(endpoint = "application_usage")]
 pub async fn application_usage(tenant_id: String, client_id: String) -> Result<Usage, AppError> {
     use crate::ssr;
-    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let scope = ssr::tenant_scope::<domain::Read>(&tenant_id).await?;
     let services = ssr::services()?;
-    let minutes = domain::services::DEFAULT_USAGE_MINUTES;
+    let minutes = clavis_types::DEFAULT_USAGE_MINUTES;
     let usage = services.token_usage(&scope, &client_id, minutes, services.now()).await?;
-    Ok(Usage { per_minute: usage.per_minute, from_unix: usage.from_unix })
+    Ok(Usage { per_minute: usage.per_minute, from_unix: usage.from.timestamp() })
 }

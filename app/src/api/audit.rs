@@ -32,7 +32,7 @@ pub struct AuditList {
 #[server(endpoint = "list_audit")]
 pub async fn list_audit(tenant_id: String, before: Option<i64>) -> Result<AuditList, AppError> {
     use crate::ssr;
-    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let scope = ssr::tenant_scope::<domain::Read>(&tenant_id).await?;
     let page = ssr::services()?.list_audit(&scope, Some(AUDIT_PAGE_SIZE), before).await?;
     Ok(AuditList {
         entries: page
@@ -40,7 +40,7 @@ pub async fn list_audit(tenant_id: String, before: Option<i64>) -> Result<AuditL
             .into_iter()
             .map(|entry| AuditRow {
                 id: entry.id,
-                created_at: entry.created_at,
+                created_at: ssr::rfc3339(entry.created_at),
                 actor: entry.actor,
                 action: entry.action,
                 target: entry.target,

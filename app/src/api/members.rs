@@ -1,5 +1,6 @@
 //! The Members page's server functions.
 
+use clavis_types::MemberRole;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -10,8 +11,7 @@ use crate::error::AppError;
 pub struct MemberRow {
     pub user_id: String,
     pub email: String,
-    /// `admin` or `viewer`.
-    pub role: String,
+    pub role: MemberRole,
     pub added_at: String,
 }
 
@@ -21,8 +21,8 @@ impl From<domain::services::Member> for MemberRow {
         Self {
             user_id: member.user_id,
             email: member.email,
-            role: member.role.as_str().to_owned(),
-            added_at: member.added_at,
+            role: member.role,
+            added_at: crate::ssr::rfc3339(member.added_at),
         }
     }
 }
@@ -30,7 +30,7 @@ impl From<domain::services::Member> for MemberRow {
 #[server(endpoint = "list_members")]
 pub async fn list_members(tenant_id: String) -> Result<Vec<MemberRow>, AppError> {
     use crate::ssr;
-    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let scope = ssr::tenant_scope::<domain::Read>(&tenant_id).await?;
     let members = ssr::services()?.list_members(&scope).await?;
     Ok(members.into_iter().map(MemberRow::from).collect())
 }
@@ -45,9 +45,9 @@ pub async fn add_member(
     initial_password: String,
 ) -> Result<MemberRow, AppError> {
     use crate::ssr;
-    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let scope = ssr::tenant_scope::<domain::Write>(&tenant_id).await?;
     let services = ssr::services()?;
-    let role = domain::Role::parse(&role)?;
+    let role = MemberRole::parse(&role).map_err(AppError::from_parse)?;
     let password = Some(initial_password.as_str()).filter(|p| !p.is_empty());
     Ok(services.add_member(&scope, &email, role, password, services.now()).await?.into())
 }
@@ -56,9 +56,9 @@ pub async fn add_member(
 #[server(endpoint = "change_member_role")]
 pub async fn change_member_role(tenant_id: String, user_id: String, role: String) -> Result<(), AppError> {
     use crate::ssr;
-    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let scope = ssr::tenant_scope::<domain::Write>(&tenant_id).await?;
     let services = ssr::services()?;
-    let role = domain::Role::parse(&role)?;
+    let role = MemberRole::parse(&role).map_err(AppError::from_parse)?;
     Ok(services.change_member_role(&scope, &user_id, role, services.now()).await?)
 }
 
@@ -66,7 +66,7 @@ pub async fn change_member_role(tenant_id: String, user_id: String, role: String
 #[server(endpoint = "remove_member")]
 pub async fn remove_member(tenant_id: String, user_id: String) -> Result<(), AppError> {
     use crate::ssr;
-    let scope = ssr::tenant_scope(&tenant_id).await?;
+    let scope = ssr::tenant_scope::<domain::Write>(&tenant_id).await?;
     let services = ssr::services()?;
     Ok(services.remove_member(&scope, &user_id, services.now()).await?)
 }

@@ -30,7 +30,7 @@ impl From<domain::services::TenantInfo> for TenantRow {
             tenant_id: info.tenant_id,
             name: info.name,
             oauth_server_url: info.oauth_server_url,
-            created_at: info.created_at,
+            created_at: crate::ssr::rfc3339(info.created_at),
         }
     }
 }
@@ -40,9 +40,10 @@ impl From<domain::services::TenantInfo> for TenantRow {
 #[server(endpoint = "tenant")]
 pub async fn open_tenant(tenant_id: String) -> Result<TenantContext, AppError> {
     use crate::ssr;
-    let scope = ssr::tenant_scope(&tenant_id).await?;
-    let info = ssr::services()?.get_tenant(&scope).await?;
-    Ok(TenantContext { tenant_id: info.tenant_id, name: info.name, can_write: scope.can_write() })
+    let scope = ssr::granted_scope(&tenant_id).await?;
+    let can_write = scope.can_write();
+    let info = ssr::services()?.get_tenant(&scope.into_read()).await?;
+    Ok(TenantContext { tenant_id: info.tenant_id, name: info.name, can_write })
 }
 
 /// Every tenant, for operators.

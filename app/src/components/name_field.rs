@@ -7,8 +7,8 @@ use leptos::prelude::*;
 
 use crate::error::{AppError, ErrorKind};
 
-/// The longest application name, in characters (the domain's rule).
-pub const MAX_NAME_CHARS: usize = 50;
+/// The longest application name, in characters: the rule the server enforces.
+pub use clavis_types::MAX_APPLICATION_NAME_CHARS as MAX_NAME_CHARS;
 
 /// How many characters the server will count: it trims first.
 pub fn name_length(name: &str) -> usize {
@@ -18,18 +18,12 @@ pub fn name_length(name: &str) -> usize {
 /// The client-side check, the same rule the server enforces; `Err` is the
 /// message shown next to the field.
 pub fn check_name(name: &str, max_chars: usize) -> Result<String, String> {
-    let trimmed = name.trim();
-    let count = trimmed.chars().count();
-    if count == 0 {
-        return Err("Enter a name.".to_owned());
-    }
-    if count > max_chars {
-        return Err(format!("Names can be at most {max_chars} characters; this one has {count}."));
-    }
-    if trimmed.chars().any(char::is_control) {
-        return Err("Names cannot contain control characters.".to_owned());
-    }
-    Ok(trimmed.to_owned())
+    use clavis_types::NameError;
+    clavis_types::validate_display_name(name, max_chars).map_err(|err| match err {
+        NameError::Empty => "Enter a name.".to_owned(),
+        NameError::TooLong { max, count } => format!("Names can be at most {max} characters; this one has {count}."),
+        NameError::ControlCharacter => "Names cannot contain control characters.".to_owned(),
+    })
 }
 
 /// A form that saves one name: the value, the refusal shown next to the
@@ -151,11 +145,5 @@ mod tests {
         assert_eq!(check_name("   ", 50), Err("Enter a name.".to_owned()));
         assert!(check_name("a\u{7}b", 50).is_err());
         assert_eq!(check_name("  api  ", 50), Ok("api".to_owned()));
-    }
-
-    #[cfg(feature = "ssr")]
-    #[test]
-    fn the_limit_is_the_domains() {
-        assert_eq!(MAX_NAME_CHARS, domain::services::MAX_APPLICATION_NAME_CHARS);
     }
 }

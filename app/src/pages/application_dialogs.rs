@@ -16,12 +16,8 @@ use crate::components::name_field::{MAX_NAME_CHARS, NameField, NameForm};
 pub const GRACE_CHOICES: [(i64, &str); 4] =
     [(0, "Immediately"), (3_600, "After 1 hour"), (86_400, "After 24 hours"), (604_800, "After 7 days")];
 /// 24 hours: long enough to roll the new secret out without an outage.
-pub const DEFAULT_GRACE_SECS: i64 = 86_400;
-
-fn last_four(secret: &str) -> String {
-    let count = secret.chars().count();
-    secret.chars().skip(count.saturating_sub(4)).collect()
-}
+pub use clavis_types::DEFAULT_GRACE_SECS;
+use clavis_types::last_four;
 
 #[component]
 pub fn RotateDialog(app: RwSignal<Application>, state: TabState, dialog: RwSignal<Option<RowDialog>>) -> impl IntoView {
@@ -192,11 +188,5 @@ mod tests {
     fn the_default_grace_is_one_of_the_choices() {
         assert!(GRACE_CHOICES.iter().any(|&(secs, _)| secs == DEFAULT_GRACE_SECS));
         assert_eq!(GRACE_CHOICES.map(|(secs, _)| secs), [0, 3_600, 86_400, 604_800]);
-    }
-
-    #[test]
-    fn last_four_is_the_tail() {
-        assert_eq!(last_four("abcdefgh"), "efgh");
-        assert_eq!(last_four("ab"), "ab");
     }
 }

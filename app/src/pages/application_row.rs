@@ -159,7 +159,7 @@ fn AppDetails(app: RwSignal<Application>, state: TabState, now: i64) -> impl Int
     };
 
     let curl = move || app.with(|a| curl_command(&a.oauth_server_url, &a.client_id, a.secret.as_deref()));
-    let access = move || app.with(|a| a.management_access.clone());
+    let access = move || app.with(|a| a.management_access.as_str());
     let access_id = format!("access-{}", client_id.get_value());
     view! {
         <div class="space-y-5">

@@ -2,6 +2,7 @@
 //! members with a role and an initial password, change roles and remove
 //! members; the server keeps the last admin from being removed or demoted.
 
+use clavis_types::MemberRole;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -96,12 +97,12 @@ fn MembersTab(context: TenantContext) -> impl IntoView {
                                                             <select id=select_id data-testid="member-role"
                                                                 on:change=move |ev| change_role(for_change.clone(), event_target_value(&ev))
                                                                 class="rounded-md border border-slate-300 bg-white px-2 py-1 text-sm">
-                                                                <option value="admin" selected=member.role == "admin">"Admin"</option>
-                                                                <option value="viewer" selected=member.role == "viewer">"Viewer"</option>
+                                                                <option value="admin" selected=member.role == MemberRole::Admin>"Admin"</option>
+                                                                <option value="viewer" selected=member.role == MemberRole::Viewer>"Viewer"</option>
                                                             </select>
                                                         }.into_any()
                                                     } else {
-                                                        view! { <span class="capitalize">{member.role.clone()}</span> }.into_any()
+                                                        view! { <span class="capitalize">{member.role.as_str()}</span> }.into_any()
                                                     }}
                                                 </td>
                                                 <td class="px-4 py-3 text-slate-600">{day(&member.added_at)}</td>
@@ -155,7 +156,7 @@ fn AddMemberForm(
                 .await
             {
                 Ok(member) => {
-                    notice.set(Some(format!("Added {} as {}.", member.email, member.role)));
+                    notice.set(Some(format!("Added {} as {}.", member.email, member.role.as_str())));
                     email.set(String::new());
                     password.set(String::new());
                     reload.update(|n| *n += 1);

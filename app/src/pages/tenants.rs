@@ -12,7 +12,7 @@ use crate::components::name_field::{NameField, NameForm};
 use crate::components::table::{TABLE, TABLE_FRAME, TableHead};
 
 /// The longest tenant name, in characters (the domain's rule).
-pub const MAX_TENANT_NAME_CHARS: usize = 100;
+use clavis_types::MAX_TENANT_NAME_CHARS;
 
 #[component]
 pub fn TenantsPage() -> impl IntoView {
@@ -89,13 +89,5 @@ fn TenantsTab() -> impl IntoView {
                 }
             })}
         </Transition>
-    }
-}
-
-#[cfg(all(test, feature = "ssr"))]
-mod tests {
-    #[test]
-    fn the_limit_is_the_domains() {
-        assert_eq!(super::MAX_TENANT_NAME_CHARS, domain::services::MAX_TENANT_NAME_CHARS);
     }
 }

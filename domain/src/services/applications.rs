@@ -2,99 +2,66 @@
 //! rotate with a grace period, revoke the previous secret, reveal.
 
 use chrono::{DateTime, Duration, Utc};
+use clavis_types::{MAX_APPLICATION_NAME_CHARS, MAX_GRACE_SECS, ManagementAccess};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TransactionTrait,
 };
-use serde::{Deserialize, Serialize};
 
 use super::Services;
 use super::audit::AuditRecord;
-use super::tenants::{rfc3339, validate_display_name};
+use super::tenants::{at, validate_display_name};
 use crate::crypto::{generate_client_secret, secret_digest_hex};
 use crate::entities::{application, client_secret};
-use crate::scope::{Actor, TenantScope};
+use crate::scope::{AccessLevel, Actor, TenantScope, Write};
 use crate::{Error, Result};
 
-pub const MAX_APPLICATION_NAME_CHARS: usize = 50;
-pub const DEFAULT_GRACE_SECS: i64 = 24 * 3600;
-pub const MAX_GRACE_SECS: i64 = 30 * 24 * 3600;
 /// Largest page of applications one listing returns.
 pub const MAX_PAGE: u64 = 200;
 
-/// What an application may do with the management API.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum ManagementAccess {
-    #[default]
-    None,
-    Read,
-    Write,
-}
-
-impl ManagementAccess {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ManagementAccess::None => "none",
-            ManagementAccess::Read => "read",
-            ManagementAccess::Write => "write",
-        }
-    }
-
-    pub fn parse(text: &str) -> Result<Self> {
-        match text {
-            "none" => Ok(Self::None),
-            "read" => Ok(Self::Read),
-            "write" => Ok(Self::Write),
-            _ => Err(Error::validation("management access must be none, read or write")),
-        }
-    }
-
-    /// The scopes an application with this access is entitled to.
-    pub fn scopes(self) -> &'static [&'static str] {
-        use crate::oauth::scope::{MANAGEMENT_READ, MANAGEMENT_WRITE};
-        match self {
-            ManagementAccess::None => &[],
-            ManagementAccess::Read => &[MANAGEMENT_READ],
-            ManagementAccess::Write => &[MANAGEMENT_READ, MANAGEMENT_WRITE],
-        }
-    }
-}
-
 /// The secret that still works during its grace period after a rotation.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreviousSecret {
     pub last_four: String,
-    pub expires_at: String,
-    pub last_used_at: Option<String>,
+    pub expires_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
 }
 
-/// An application as the APIs return it (App ID's shape plus Clavis fields).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+/// An application with its credentials' metadata (App ID's fields plus
+/// Clavis's); each adapter decides its JSON.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ApplicationView {
     pub client_id: String,
     pub tenant_id: String,
-    /// Present only where the caller just created, rotated or revealed it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Present only where the caller just created it.
     pub secret: Option<String>,
     pub name: String,
-    #[serde(rename = "oAuthServerUrl")]
     pub oauth_server_url: String,
     pub profiles_url: String,
     pub discovery_endpoint: String,
-    pub created_at: String,
+    pub created_at: DateTime<Utc>,
     pub management_access: ManagementAccess,
-    pub last_used_at: Option<String>,
+    pub last_used_at: Option<DateTime<Utc>>,
     pub tokens_issued: i64,
     pub secret_last_four: String,
-    pub secret_created_at: String,
+    pub secret_created_at: Option<DateTime<Utc>>,
     pub previous_secret: Option<PreviousSecret>,
 }
 
+impl std::fmt::Debug for ApplicationView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApplicationView")
+            .field("client_id", &self.client_id)
+            .field("tenant_id", &self.tenant_id)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("name", &self.name)
+            .field("management_access", &self.management_access)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A page of applications, newest first.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplicationPage {
     pub applications: Vec<ApplicationView>,
     /// Pass as `after` to get the next page; `None` on the last page.
@@ -112,12 +79,21 @@ pub struct ListQuery {
 }
 
 /// The outcome of a rotation: the new secret and how long the old one lives.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, PartialEq, Eq)]
 pub struct RotatedSecret {
     pub client_id: String,
     pub secret: String,
-    pub previous_secret_expires_at: Option<String>,
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for RotatedSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RotatedSecret")
+            .field("client_id", &self.client_id)
+            .field("secret", &"<redacted>")
+            .field("previous_secret_expires_at", &self.previous_secret_expires_at)
+            .finish()
+    }
 }
 
 pub(crate) fn validate_application_name(name: &str) -> Result<String> {
@@ -146,7 +122,7 @@ impl Services {
         let secret = generate_client_secret();
         let id = uuid::Uuid::new_v4().to_string();
         let sealed = self.master_key().seal(&secret_context(&id), secret.as_bytes())?;
-        let last_four: String = secret.chars().skip(secret.chars().count().saturating_sub(4)).collect();
+        let last_four = clavis_types::last_four(&secret);
         let model = client_secret::ActiveModel {
             id: Set(id),
             client_id: Set(client_id.to_owned()),
@@ -167,7 +143,7 @@ impl Services {
     async fn find_application<C: ConnectionTrait>(
         &self,
         conn: &C,
-        scope: &TenantScope,
+        scope: &TenantScope<impl AccessLevel>,
         client_id: &str,
     ) -> Result<application::Model> {
         application::Entity::find_by_id(client_id.to_owned())
@@ -189,8 +165,8 @@ impl Services {
             })
             .map(|s| PreviousSecret {
                 last_four: s.last_four.clone(),
-                expires_at: rfc3339(s.expires_at.unwrap_or_default()),
-                last_used_at: s.last_used_at.map(rfc3339),
+                expires_at: at(s.expires_at.unwrap_or_default()),
+                last_used_at: s.last_used_at.map(at),
             });
         ApplicationView {
             discovery_endpoint: format!("{issuer}/.well-known/openid-configuration"),
@@ -200,12 +176,12 @@ impl Services {
             tenant_id: app.tenant_id,
             secret: None,
             name: app.name,
-            created_at: rfc3339(app.created_at),
+            created_at: at(app.created_at),
             management_access: ManagementAccess::parse(&app.management_access).unwrap_or_default(),
-            last_used_at: app.last_used_at.map(rfc3339),
+            last_used_at: app.last_used_at.map(at),
             tokens_issued: app.tokens_issued,
             secret_last_four: current.map(|s| s.last_four.clone()).unwrap_or_default(),
-            secret_created_at: current.map(|s| rfc3339(s.created_at)).unwrap_or_default(),
+            secret_created_at: current.map(|s| at(s.created_at)),
             previous_secret: previous,
         }
     }
@@ -224,12 +200,11 @@ impl Services {
     /// Registers an application and returns it with its first secret.
     pub async fn create_application(
         &self,
-        scope: &TenantScope,
+        scope: &TenantScope<Write>,
         name: &str,
         management: ManagementAccess,
         now: DateTime<Utc>,
     ) -> Result<ApplicationView> {
-        scope.require_write()?;
         let name = validate_application_name(name)?;
         let client_id = uuid::Uuid::new_v4().to_string();
         let txn = self.db().begin().await?;
@@ -260,7 +235,7 @@ impl Services {
     /// Lists applications newest first, `limit` at a time (default 50, max 200).
     pub async fn list_applications(
         &self,
-        scope: &TenantScope,
+        scope: &TenantScope<impl AccessLevel>,
         query: ListQuery,
         now: DateTime<Utc>,
     ) -> Result<ApplicationPage> {
@@ -308,7 +283,7 @@ impl Services {
 
     pub async fn get_application(
         &self,
-        scope: &TenantScope,
+        scope: &TenantScope<impl AccessLevel>,
         client_id: &str,
         now: DateTime<Utc>,
     ) -> Result<ApplicationView> {
@@ -319,12 +294,11 @@ impl Services {
 
     pub async fn rename_application(
         &self,
-        scope: &TenantScope,
+        scope: &TenantScope<Write>,
         client_id: &str,
         name: &str,
         now: DateTime<Utc>,
     ) -> Result<ApplicationView> {
-        scope.require_write()?;
         let name = validate_application_name(name)?;
         let txn = self.db().begin().await?;
         let app = self.find_application(&txn, scope, client_id).await?;
@@ -344,12 +318,11 @@ impl Services {
 
     pub async fn set_management_access(
         &self,
-        scope: &TenantScope,
+        scope: &TenantScope<Write>,
         client_id: &str,
         access: ManagementAccess,
         now: DateTime<Utc>,
     ) -> Result<ApplicationView> {
-        scope.require_write()?;
         if matches!(scope.actor(), Actor::Application { client_id: me } if me == client_id) {
             return Err(Error::Conflict("an application cannot change its own management access".into()));
         }
@@ -370,8 +343,12 @@ impl Services {
         Ok(self.view(app, &secrets, now))
     }
 
-    pub async fn delete_application(&self, scope: &TenantScope, client_id: &str, now: DateTime<Utc>) -> Result<()> {
-        scope.require_write()?;
+    pub async fn delete_application(
+        &self,
+        scope: &TenantScope<Write>,
+        client_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         if matches!(scope.actor(), Actor::Application { client_id: me } if me == client_id) {
             return Err(Error::Conflict("an application cannot delete itself".into()));
         }
@@ -396,14 +373,16 @@ impl Services {
     /// `grace_secs` (0 ends it at once); an older previous secret ends now.
     pub async fn rotate_secret(
         &self,
-        scope: &TenantScope,
+        scope: &TenantScope<Write>,
         client_id: &str,
         grace_secs: i64,
         now: DateTime<Utc>,
     ) -> Result<RotatedSecret> {
-        scope.require_write()?;
         if !(0..=MAX_GRACE_SECS).contains(&grace_secs) {
-            return Err(Error::validation("grace period must be 0 to 2592000 seconds (30 days)"));
+            return Err(Error::validation(format!(
+                "grace period must be 0 to {MAX_GRACE_SECS} seconds ({} days)",
+                MAX_GRACE_SECS / 86_400
+            )));
         }
         let txn = self.db().begin().await?;
         self.find_application(&txn, scope, client_id).await?;
@@ -427,7 +406,7 @@ impl Services {
                 .filter(client_secret::Column::Status.eq("current"))
                 .exec(&txn)
                 .await?;
-            Some(rfc3339(expires.timestamp()))
+            Some(expires)
         };
         let (_, secret) = self.insert_secret(&txn, scope.tenant_id(), client_id, now).await?;
         AuditRecord::in_scope(scope, "secret.rotate", client_id)
@@ -440,8 +419,12 @@ impl Services {
     }
 
     /// Ends the previous secret's grace period now.
-    pub async fn revoke_previous_secret(&self, scope: &TenantScope, client_id: &str, now: DateTime<Utc>) -> Result<()> {
-        scope.require_write()?;
+    pub async fn revoke_previous_secret(
+        &self,
+        scope: &TenantScope<Write>,
+        client_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let txn = self.db().begin().await?;
         self.find_application(&txn, scope, client_id).await?;
         let deleted = client_secret::Entity::delete_many()
@@ -460,8 +443,12 @@ impl Services {
     }
 
     /// The current secret in full, for admins; every reveal is audited.
-    pub async fn reveal_secret(&self, scope: &TenantScope, client_id: &str, now: DateTime<Utc>) -> Result<String> {
-        scope.require_write()?;
+    pub async fn reveal_secret(
+        &self,
+        scope: &TenantScope<Write>,
+        client_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
         let txn = self.db().begin().await?;
         self.find_application(&txn, scope, client_id).await?;
         let row = client_secret::Entity::find()

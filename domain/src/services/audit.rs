@@ -3,11 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
-use serde::Serialize;
 
 use super::Services;
 use crate::entities::audit_event;
-use crate::scope::{Actor, TenantScope};
+use crate::scope::{AccessLevel, Actor, TenantScope};
 use crate::{Error, Result};
 
 /// Largest page of audit entries one call returns.
@@ -27,7 +26,11 @@ pub struct AuditRecord<'a> {
 
 impl<'a> AuditRecord<'a> {
     /// An act in `scope`'s tenant, by its actor, from its source address.
-    pub fn in_scope(scope: &'a crate::TenantScope, action: &'static str, target: &'a str) -> Self {
+    pub fn in_scope<A: crate::scope::AccessLevel>(
+        scope: &'a crate::TenantScope<A>,
+        action: &'static str,
+        target: &'a str,
+    ) -> Self {
         Self {
             tenant_id: Some(scope.tenant_id()),
             actor: scope.actor(),
@@ -64,8 +67,7 @@ impl AuditRecord<'_> {
 }
 
 /// An audit record as shown to admins.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
     pub id: i64,
     pub tenant_id: Option<String>,
@@ -74,7 +76,7 @@ pub struct AuditEntry {
     pub target: String,
     pub source_addr: Option<String>,
     pub details: Option<serde_json::Value>,
-    pub created_at: String,
+    pub created_at: DateTime<Utc>,
 }
 
 impl From<audit_event::Model> for AuditEntry {
@@ -87,14 +89,13 @@ impl From<audit_event::Model> for AuditEntry {
             target: model.target,
             source_addr: model.source_addr,
             details: model.details.and_then(|text| serde_json::from_str(&text).ok()),
-            created_at: super::tenants::rfc3339(model.created_at),
+            created_at: super::tenants::at(model.created_at),
         }
     }
 }
 
 /// A page of a tenant's audit log, newest first.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     /// Pass as `before_id` to get the next (older) page; `None` on the last page.
@@ -108,7 +109,7 @@ impl Services {
     /// a cursor that stays valid while new records arrive.
     pub async fn list_audit(
         &self,
-        scope: &TenantScope,
+        scope: &TenantScope<impl AccessLevel>,
         limit: Option<u64>,
         before_id: Option<i64>,
     ) -> Result<AuditPage> {

@@ -1,13 +1,13 @@
 //! Building scopes: the only place that decides who may act where.
 
 use chrono::{DateTime, Utc};
+use clavis_oauth::scope::{MANAGEMENT_READ, MANAGEMENT_WRITE};
+use clavis_types::ManagementAccess;
 use sea_orm::EntityTrait;
 
 use super::Services;
-use super::applications::ManagementAccess;
 use crate::entities::{membership, tenant, user};
-use crate::oauth::scope::{MANAGEMENT_READ, MANAGEMENT_WRITE};
-use crate::scope::{Access, Actor, Role, TenantScope};
+use crate::scope::{AccessLevel, Actor, GrantedScope, Role, TenantScope, Write};
 use crate::{Error, Result};
 
 /// Proof that the caller is an operator (may create and list tenants).
@@ -27,32 +27,97 @@ impl OperatorScope {
     }
 }
 
+/// The authority of whoever runs the `clavis` command line: they control the
+/// host, its database and its master key, so they may act in every tenant.
+///
+/// Only [`Services::for_cli`] hands one out, and the server's `serve` path
+/// builds its services with [`Services::new`], so no HTTP handler can ever
+/// hold one.
+pub struct CliAuthority {
+    _private: (),
+}
+
+impl std::fmt::Debug for CliAuthority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CliAuthority")
+    }
+}
+
+impl CliAuthority {
+    pub(crate) fn new() -> Self {
+        Self { _private: () }
+    }
+
+    /// Full rights in `tenant_id`; `NotFound("tenant")` when there is none.
+    pub async fn tenant_scope(&self, services: &Services, tenant_id: &str) -> Result<TenantScope<Write>> {
+        if !services.tenant_exists(tenant_id).await? {
+            return Err(Error::NotFound("tenant"));
+        }
+        Ok(TenantScope::new(tenant_id.to_owned(), Actor::Cli, None))
+    }
+
+    /// Operator rights: create and list tenants.
+    pub fn operator_scope(&self) -> OperatorScope {
+        OperatorScope { actor: Actor::Cli, source_addr: None }
+    }
+}
+
+/// Narrows what a caller was granted to the level the adapter asks for;
+/// `Forbidden` when it asks for more than the caller holds.
+fn narrow<A: AccessLevel>(granted: GrantedScope) -> Result<TenantScope<A>> {
+    if A::WRITES && !granted.can_write() {
+        return Err(Error::Forbidden);
+    }
+    let scope = granted.into_read();
+    Ok(TenantScope::new(scope.tenant_id().to_owned(), scope.actor().clone(), scope.source_addr().map(str::to_owned)))
+}
+
 impl Services {
-    /// The scope of a signed-in dashboard user in `tenant_id`. A tenant the
+    async fn tenant_exists(&self, tenant_id: &str) -> Result<bool> {
+        // Tenant IDs are UUIDs; anything else cannot exist, so skip the query.
+        if uuid::Uuid::parse_str(tenant_id).is_err() {
+            return Ok(false);
+        }
+        Ok(tenant::Entity::find_by_id(tenant_id.to_owned()).one(self.db()).await?.is_some())
+    }
+
+    /// What a signed-in dashboard user may do in `tenant_id`. A tenant the
     /// user cannot see is reported as not found, so its existence leaks not.
-    pub async fn scope_for_user(
+    pub async fn granted_scope_for_user(
         &self,
         user_id: &str,
         tenant_id: &str,
         source_addr: Option<String>,
-    ) -> Result<TenantScope> {
+    ) -> Result<GrantedScope> {
         let user = user::Entity::find_by_id(user_id.to_owned()).one(self.db()).await?.ok_or(Error::Unauthenticated)?;
         let actor = Actor::User { id: user.id.clone(), email: user.email.clone() };
-        if tenant::Entity::find_by_id(tenant_id.to_owned()).one(self.db()).await?.is_none() {
+        if !self.tenant_exists(tenant_id).await? {
             return Err(Error::NotFound("tenant"));
         }
         if user.is_operator {
-            return Ok(TenantScope::new(tenant_id.to_owned(), actor, Access::Write, source_addr));
+            return Ok(GrantedScope::Write(TenantScope::new(tenant_id.to_owned(), actor, source_addr)));
         }
         let membership = membership::Entity::find_by_id((user.id.clone(), tenant_id.to_owned()))
             .one(self.db())
             .await?
             .ok_or(Error::NotFound("tenant"))?;
-        let access = match Role::parse(&membership.role)? {
-            Role::Admin => Access::Write,
-            Role::Viewer => Access::Read,
-        };
-        Ok(TenantScope::new(tenant_id.to_owned(), actor, access, source_addr))
+        let role = Role::parse(&membership.role).map_err(|_| Error::internal("stored member role is unknown"))?;
+        let tenant_id = tenant_id.to_owned();
+        Ok(match role {
+            Role::Admin => GrantedScope::Write(TenantScope::new(tenant_id, actor, source_addr)),
+            Role::Viewer => GrantedScope::Read(TenantScope::new(tenant_id, actor, source_addr)),
+        })
+    }
+
+    /// The signed-in user's scope at level `A` in `tenant_id`; `Forbidden`
+    /// when a viewer asks for [`Write`].
+    pub async fn scope_for_user<A: AccessLevel>(
+        &self,
+        user_id: &str,
+        tenant_id: &str,
+        source_addr: Option<String>,
+    ) -> Result<TenantScope<A>> {
+        narrow(self.granted_scope_for_user(user_id, tenant_id, source_addr).await?)
     }
 
     /// The operator scope of a signed-in user, if they are an operator.
@@ -64,22 +129,8 @@ impl Services {
         Ok(OperatorScope { actor: Actor::User { id: user.id, email: user.email }, source_addr })
     }
 
-    /// Full rights in `tenant_id` for the `clavis` command line, whose user
-    /// already controls the host and its database.
-    pub async fn scope_for_cli(&self, tenant_id: &str) -> Result<TenantScope> {
-        if tenant::Entity::find_by_id(tenant_id.to_owned()).one(self.db()).await?.is_none() {
-            return Err(Error::NotFound("tenant"));
-        }
-        Ok(TenantScope::new(tenant_id.to_owned(), Actor::Cli, Access::Write, None))
-    }
-
-    /// Operator rights for the `clavis` command line.
-    pub fn operator_scope_for_cli(&self) -> OperatorScope {
-        OperatorScope { actor: Actor::Cli, source_addr: None }
-    }
-
-    /// The scope of an application calling the management API of
-    /// `tenant_id` with a bearer access token.
+    /// What an application calling the management API of `tenant_id` with a
+    /// bearer access token may do.
     ///
     /// Fails with `NotFound("tenant")` for an unknown tenant,
     /// `Unauthenticated` for a token that is malformed, expired, revoked,
@@ -92,13 +143,13 @@ impl Services {
     /// application, ends its unexpired tokens' powers on this process at
     /// once (the client cache is dropped on every such change) and on other
     /// processes within the cache lifetime.
-    pub async fn scope_for_application(
+    pub async fn granted_scope_for_application(
         &self,
         tenant_id: &str,
         bearer_token: &str,
         source_addr: Option<String>,
         now: DateTime<Utc>,
-    ) -> Result<TenantScope> {
+    ) -> Result<GrantedScope> {
         // Tenant IDs are UUIDs; anything else cannot exist, so skip the query.
         if uuid::Uuid::parse_str(tenant_id).is_err() {
             return Err(Error::NotFound("tenant"));
@@ -107,16 +158,29 @@ impl Services {
         let claims = self.active_token(&runtime, bearer_token, now).await?.ok_or(Error::Unauthenticated)?;
         let held =
             self.client_access(&runtime.tenant_id, &claims.client_id, now).await?.ok_or(Error::Unauthenticated)?;
-        // The write scope includes read (see `ManagementAccess::scopes`), so a
+        // The write scope includes read (see `management_scopes`), so a
         // token asked for with only the write scope may still read.
         let token_writes = claims.has_scope(MANAGEMENT_WRITE);
         let token_reads = token_writes || claims.has_scope(MANAGEMENT_READ);
-        let access = match held {
-            ManagementAccess::Write if token_writes => Access::Write,
-            ManagementAccess::Write | ManagementAccess::Read if token_reads => Access::Read,
-            _ => return Err(Error::Forbidden),
-        };
         let actor = Actor::Application { client_id: claims.client_id };
-        Ok(TenantScope::new(runtime.tenant_id.clone(), actor, access, source_addr))
+        let scope_tenant = runtime.tenant_id.clone();
+        match held {
+            ManagementAccess::Write if token_writes => {
+                Ok(GrantedScope::Write(TenantScope::new(scope_tenant, actor, source_addr)))
+            }
+            ManagementAccess::Write | ManagementAccess::Read if token_reads => {
+                Ok(GrantedScope::Read(TenantScope::new(scope_tenant, actor, source_addr)))
+            }
+            _ => Err(Error::Forbidden),
+        }
+    }
+}
+
+/// The scopes an application with `access` is entitled to.
+pub(crate) fn management_scopes(access: ManagementAccess) -> &'static [&'static str] {
+    match access {
+        ManagementAccess::None => &[],
+        ManagementAccess::Read => &[MANAGEMENT_READ],
+        ManagementAccess::Write => &[MANAGEMENT_READ, MANAGEMENT_WRITE],
     }
 }

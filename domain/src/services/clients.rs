@@ -3,23 +3,30 @@
 //! secret checks, and usage counters flushed in batches.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Alias, Expr, OnConflict};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 
+use clavis_oauth::client_auth::{AuthMethod, ClientCredentials};
+use clavis_oauth::{ErrorCode, OAuthError};
+use clavis_types::ManagementAccess;
+
 use super::Services;
-use super::applications::ManagementAccess;
+use super::keyring::TenantRuntime;
 use crate::Result;
 use crate::crypto::{digests_match, hex_decode_32, secret_digest};
 use crate::entities::{application, application_usage, client_secret};
-use crate::oauth::OAuthError;
-use crate::oauth::client_auth::ClientCredentials;
 
 /// How long another process's change may go unseen here.
 pub const CLIENT_CACHE_TTL_SECS: i64 = 5;
 const MAX_CACHED_CLIENTS: usize = 200_000;
+
+fn client_throttle_key(client_id: &str, source: IpAddr) -> String {
+    format!("{client_id}|{source}")
+}
 
 #[derive(Debug)]
 struct CachedSecret {
@@ -47,6 +54,13 @@ pub struct AuthenticatedClient {
     pub client_id: String,
     pub tenant_id: String,
     pub management_access: ManagementAccess,
+}
+
+/// An authenticated client and the secret it used (whose usage a token counts).
+#[derive(Debug)]
+pub(crate) struct AuthenticatedCaller {
+    pub(crate) client: AuthenticatedClient,
+    pub(crate) secret_id: String,
 }
 
 #[derive(Default)]
@@ -122,14 +136,68 @@ impl Services {
         }))
     }
 
+    /// The OAuth endpoints' view of a tenant: its runtime, or the error to
+    /// answer with (404 for an unknown tenant, 503 when the store is away).
+    pub(crate) async fn oauth_tenant(
+        &self,
+        tenant_id: &str,
+        now: DateTime<Utc>,
+    ) -> std::result::Result<Arc<TenantRuntime>, OAuthError> {
+        // Tenant IDs are UUIDs; anything else is answered without a query.
+        if uuid::Uuid::parse_str(tenant_id).is_err() {
+            return Err(OAuthError::unknown_tenant());
+        }
+        match self.tenant_runtime(tenant_id, now).await {
+            Ok(Some(runtime)) => Ok(runtime),
+            Ok(None) => Err(OAuthError::unknown_tenant()),
+            Err(err) => Err(oauth_failure(&err)),
+        }
+    }
+
+    /// Client authentication for every OAuth endpoint: refused with 429
+    /// while the client has failed too often from `source`, and each
+    /// failure and success recorded for that throttle.
+    pub(crate) async fn authenticate_throttled(
+        &self,
+        runtime: &TenantRuntime,
+        credentials: &ClientCredentials,
+        source: Option<IpAddr>,
+        now: DateTime<Utc>,
+    ) -> std::result::Result<AuthenticatedCaller, OAuthError> {
+        let used_basic = credentials.method == AuthMethod::ClientSecretBasic;
+        let client_id = credentials.client_id.as_str();
+        let throttle = &self.inner.client_auth_throttle;
+        if let Some(source) = source
+            && !throttle.is_idle()
+            && let Some(wait) = throttle.wait_required(&client_throttle_key(client_id, source), now)
+        {
+            return Err(OAuthError::too_many_failures(wait));
+        }
+        let outcome = self
+            .authenticate_client(&runtime.tenant_id, credentials, now)
+            .await
+            .map_err(|err| err.with_basic_challenge(used_basic));
+        if let Some(source) = source {
+            match &outcome {
+                Ok(_) if !throttle.is_idle() => throttle.record_success(&client_throttle_key(client_id, source)),
+                Ok(_) => {}
+                Err(err) if err.code == ErrorCode::InvalidClient => {
+                    throttle.record_failure(&client_throttle_key(client_id, source), now);
+                }
+                Err(_) => {}
+            }
+        }
+        outcome
+    }
+
     /// Checks a client's credentials for `tenant_id`. Every failure is the
     /// same `invalid_client`, whatever the cause.
-    pub async fn authenticate_client(
+    async fn authenticate_client(
         &self,
         tenant_id: &str,
         credentials: &ClientCredentials,
         now: DateTime<Utc>,
-    ) -> std::result::Result<AuthenticatedClient, OAuthError> {
+    ) -> std::result::Result<AuthenticatedCaller, OAuthError> {
         let client = self
             .cached_client(&credentials.client_id, now)
             .await
@@ -147,16 +215,18 @@ impl Services {
             .filter(|secret| secret.expires_at.is_none_or(|expires| expires > now_unix))
             .find(|secret| digests_match(&presented, &secret.digest))
             .ok_or_else(generic_failure)?;
-        self.record_usage(&matched.id, &credentials.client_id, now_unix);
-        Ok(AuthenticatedClient {
-            client_id: credentials.client_id.clone(),
-            tenant_id: client.tenant_id.clone(),
-            management_access: client.management_access,
+        Ok(AuthenticatedCaller {
+            client: AuthenticatedClient {
+                client_id: credentials.client_id.clone(),
+                tenant_id: client.tenant_id.clone(),
+                management_access: client.management_access,
+            },
+            secret_id: matched.id.clone(),
         })
     }
 
     /// The current management access of a client, `None` if it is gone.
-    pub async fn client_access(
+    pub(crate) async fn client_access(
         &self,
         tenant_id: &str,
         client_id: &str,
@@ -169,7 +239,8 @@ impl Services {
             .map(|client| client.management_access))
     }
 
-    fn record_usage(&self, secret_id: &str, client_id: &str, now_unix: i64) {
+    /// Counts one token issued with `secret_id`; written by [`Services::flush_usage`].
+    pub(crate) fn record_usage(&self, secret_id: &str, client_id: &str, now_unix: i64) {
         if let Ok(mut pending) = self.inner.usage.pending.lock() {
             // Look up before inserting, so a known secret costs no allocation.
             let usage = match pending.get_mut(secret_id) {
@@ -243,7 +314,7 @@ impl Services {
 /// The OAuth answer to a failure of the store: `temporarily_unavailable`
 /// (503) when the database is away, `server_error` otherwise; the detail
 /// goes to the log only.
-pub fn oauth_failure(err: &crate::Error) -> OAuthError {
+pub(crate) fn oauth_failure(err: &crate::Error) -> OAuthError {
     match err {
         crate::Error::Unavailable(detail) => {
             tracing::warn!(%detail, "database unavailable during an OAuth request");

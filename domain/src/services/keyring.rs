@@ -9,7 +9,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
-use jsonwebtoken::DecodingKey;
+use clavis_oauth::jose::Algorithm;
+use clavis_oauth::jose::jwk::{Jwk, JwkSet};
+use clavis_oauth::jose::sign::{self, Signer};
+use clavis_oauth::jose::verify::KeySet;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -19,16 +22,15 @@ use sea_orm::{
 use super::Services;
 use super::audit::AuditRecord;
 use crate::entities::{signing_key, tenant};
-use crate::keys::{self, Signer, SigningAlg};
-use crate::scope::TenantScope;
+use crate::scope::{TenantScope, Write};
 use crate::{Error, Result};
 
-pub const KEYRING_TTL_SECS: i64 = 5;
+pub(crate) const KEYRING_TTL_SECS: i64 = 5;
 /// Allowance for clocks of resource servers that run a little behind.
 const PUBLISH_SLACK_SECS: i64 = 300;
 
 /// One tenant's settings and keys, as the OAuth endpoints need them.
-pub struct TenantRuntime {
+pub(crate) struct TenantRuntime {
     pub tenant_id: String,
     pub issuer: String,
     pub default_scope: String,
@@ -38,14 +40,9 @@ pub struct TenantRuntime {
     pub jwks_json: String,
     /// Algorithms of the published keys, for the metadata document.
     pub published_algs: Vec<&'static str>,
-    verification_keys: Vec<(String, jsonwebtoken::Algorithm, DecodingKey)>,
+    /// The published keys, parsed once, for verifying the tenant's own tokens.
+    pub(crate) verification_keys: KeySet,
     loaded_at: DateTime<Utc>,
-}
-
-impl TenantRuntime {
-    pub fn verification_key(&self, kid: &str) -> Option<(jsonwebtoken::Algorithm, &DecodingKey)> {
-        self.verification_keys.iter().find(|(known, _, _)| known == kid).map(|(_, alg, key)| (*alg, key))
-    }
 }
 
 #[derive(Default)]
@@ -55,17 +52,18 @@ pub(crate) struct KeyringCache {
     signers: Mutex<HashMap<String, Arc<Signer>>>,
 }
 
-fn jwt_algorithm(alg: SigningAlg) -> jsonwebtoken::Algorithm {
-    match alg {
-        SigningAlg::RS256 => jsonwebtoken::Algorithm::RS256,
-        SigningAlg::ES256 => jsonwebtoken::Algorithm::ES256,
-        SigningAlg::EdDSA => jsonwebtoken::Algorithm::EdDSA,
-    }
+/// Parses a signing algorithm named by a caller or stored in a row.
+pub(crate) fn parse_signing_alg(text: &str) -> Result<Algorithm> {
+    Algorithm::from_name(text).ok_or_else(|| Error::validation("signing algorithm must be RS256, ES256 or EdDSA"))
 }
 
 impl Services {
     /// The signing state of `tenant_id`, or `None` when there is no such tenant.
-    pub async fn tenant_runtime(&self, tenant_id: &str, now: DateTime<Utc>) -> Result<Option<Arc<TenantRuntime>>> {
+    pub(crate) async fn tenant_runtime(
+        &self,
+        tenant_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Arc<TenantRuntime>>> {
         if let Ok(tenants) = self.inner.keyrings.tenants.read()
             && let Some(entry) = tenants.get(tenant_id)
             && now - entry.loaded_at < Duration::seconds(KEYRING_TTL_SECS)
@@ -109,19 +107,19 @@ impl Services {
             .find(|key| key.status == "active")
             .ok_or_else(|| Error::internal(format!("tenant {tenant_id} has no active signing key")))?;
         let signer = self.signer_for(active)?;
-        let mut jwks = Vec::with_capacity(keys.len());
-        let mut verification_keys = Vec::with_capacity(keys.len());
+        let mut jwks = JwkSet { keys: Vec::with_capacity(keys.len()) };
         let mut published_algs = Vec::new();
         for key in &keys {
-            let jwk_value: serde_json::Value = serde_json::from_str(&key.public_jwk).map_err(Error::internal)?;
-            let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk_value.clone()).map_err(Error::internal)?;
-            let alg = SigningAlg::parse(&key.alg)?;
-            let decoding = DecodingKey::from_jwk(&jwk).map_err(Error::internal)?;
-            verification_keys.push((key.kid.clone(), jwt_algorithm(alg), decoding));
-            if !published_algs.contains(&alg.as_str()) {
-                published_algs.push(alg.as_str());
+            let jwk: Jwk = serde_json::from_str(&key.public_jwk).map_err(Error::internal)?;
+            let alg = parse_signing_alg(&key.alg)?;
+            if !published_algs.contains(&alg.name()) {
+                published_algs.push(alg.name());
             }
-            jwks.push(jwk_value);
+            jwks.keys.push(jwk);
+        }
+        let verification_keys = KeySet::from_jwks(&jwks);
+        if let Some((kid, why)) = verification_keys.skipped().first() {
+            return Err(Error::internal(format!("published key {kid} of tenant {tenant_id} is unusable: {why}")));
         }
         Ok(Some(TenantRuntime {
             issuer: self.oauth_server_url(tenant_id),
@@ -129,7 +127,7 @@ impl Services {
             default_scope: tenant.default_scope,
             token_lifetime_secs: tenant.token_lifetime_secs,
             signer,
-            jwks_json: serde_json::json!({ "keys": jwks }).to_string(),
+            jwks_json: serde_json::to_string(&jwks).map_err(Error::internal)?,
             published_algs,
             verification_keys,
             loaded_at: now,
@@ -143,7 +141,8 @@ impl Services {
             return Ok(signer.clone());
         }
         let der = self.master_key().open(&signing_key_context(&key.kid), &key.sealed_private_key)?;
-        let signer = Arc::new(Signer::from_pkcs8(&key.kid, SigningAlg::parse(&key.alg)?, &der)?);
+        let signer =
+            Arc::new(Signer::from_pkcs8(&key.kid, parse_signing_alg(&key.alg)?, &der).map_err(Error::internal)?);
         if let Ok(mut signers) = self.inner.keyrings.signers.lock() {
             signers.insert(key.kid.clone(), signer.clone());
         }
@@ -154,19 +153,22 @@ impl Services {
         &self,
         conn: &C,
         tenant_id: &str,
-        alg: SigningAlg,
+        alg: Algorithm,
         now: DateTime<Utc>,
     ) -> Result<String> {
         // RSA generation takes tens of milliseconds: keep it off the async workers.
-        let generated = tokio::task::spawn_blocking(move || keys::generate(alg)).await.map_err(Error::internal)??;
+        let generated = tokio::task::spawn_blocking(move || sign::generate(alg))
+            .await
+            .map_err(Error::internal)?
+            .map_err(Error::internal)?;
         let sealed = self.master_key().seal(&signing_key_context(&generated.kid), &generated.pkcs8_der)?;
         signing_key::ActiveModel {
             kid: Set(generated.kid.clone()),
             tenant_id: Set(tenant_id.to_owned()),
-            alg: Set(alg.as_str().to_owned()),
+            alg: Set(alg.name().to_owned()),
             status: Set("active".to_owned()),
             sealed_private_key: Set(sealed),
-            public_jwk: Set(generated.public_jwk.to_string()),
+            public_jwk: Set(serde_json::to_string(&generated.public_jwk).map_err(Error::internal)?),
             created_at: Set(now.timestamp()),
             retired_at: Set(None),
             publish_until: Set(None),
@@ -181,11 +183,10 @@ impl Services {
     /// algorithm when given.
     pub async fn rotate_signing_key(
         &self,
-        scope: &TenantScope,
-        alg: Option<SigningAlg>,
+        scope: &TenantScope<Write>,
+        alg: Option<Algorithm>,
         now: DateTime<Utc>,
     ) -> Result<String> {
-        scope.require_write()?;
         let txn = self.db().begin().await?;
         let tenant = tenant::Entity::find_by_id(scope.tenant_id().to_owned())
             .one(&txn)
@@ -193,11 +194,11 @@ impl Services {
             .ok_or(Error::NotFound("tenant"))?;
         let alg = match alg {
             Some(alg) => alg,
-            None => SigningAlg::parse(&tenant.signing_alg)?,
+            None => parse_signing_alg(&tenant.signing_alg)?,
         };
         // A token signed just before now may have been issued under a longer
         // lifetime than today's setting, so publish for the longest allowed one.
-        let publish_until = now.timestamp() + super::tenants::MAX_TOKEN_LIFETIME_SECS + PUBLISH_SLACK_SECS;
+        let publish_until = now.timestamp() + clavis_types::MAX_TOKEN_LIFETIME_SECS + PUBLISH_SLACK_SECS;
         signing_key::Entity::update_many()
             .col_expr(signing_key::Column::Status, Expr::value("retired"))
             .col_expr(signing_key::Column::RetiredAt, Expr::value(now.timestamp()))
@@ -207,14 +208,14 @@ impl Services {
             .exec(&txn)
             .await?;
         let kid = self.insert_signing_key(&txn, scope.tenant_id(), alg, now).await?;
-        if tenant.signing_alg != alg.as_str() {
+        if tenant.signing_alg != alg.name() {
             let mut active: tenant::ActiveModel = tenant.into();
-            active.signing_alg = Set(alg.as_str().to_owned());
+            active.signing_alg = Set(alg.name().to_owned());
             active.updated_at = Set(now.timestamp());
             active.update(&txn).await?;
         }
         AuditRecord::in_scope(scope, "signing_key.rotate", &kid)
-            .with_details(serde_json::json!({"alg": alg.as_str()}))
+            .with_details(serde_json::json!({"alg": alg.name()}))
             .write(&txn, now)
             .await?;
         txn.commit().await?;

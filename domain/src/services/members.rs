@@ -6,28 +6,26 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
     TransactionTrait,
 };
-use serde::{Deserialize, Serialize};
 
 use super::Services;
 use super::audit::AuditRecord;
-use super::tenants::rfc3339;
+use super::tenants::at;
 use super::users::{hash_password, validate_email, validate_new_password};
 use crate::entities::{membership, user};
-use crate::scope::{Role, TenantScope};
+use crate::scope::{AccessLevel, Role, TenantScope, Write};
 use crate::{Error, Result};
 
-/// A member as the Members page shows them.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+/// A member of a tenant, with their role.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
     pub user_id: String,
     pub email: String,
     pub role: Role,
-    pub added_at: String,
+    pub added_at: DateTime<Utc>,
 }
 
 impl Services {
-    pub async fn list_members(&self, scope: &TenantScope) -> Result<Vec<Member>> {
+    pub async fn list_members(&self, scope: &TenantScope<impl AccessLevel>) -> Result<Vec<Member>> {
         let memberships = membership::Entity::find()
             .filter(membership::Column::TenantId.eq(scope.tenant_id()))
             .order_by_asc(membership::Column::CreatedAt)
@@ -42,7 +40,7 @@ impl Services {
                     user_id: u.id.clone(),
                     email: u.email.clone(),
                     role: Role::parse(&m.role)?,
-                    added_at: rfc3339(m.created_at),
+                    added_at: at(m.created_at),
                 });
             }
         }
@@ -53,13 +51,12 @@ impl Services {
     /// `initial_password`; an existing user keeps their password.
     pub async fn add_member(
         &self,
-        scope: &TenantScope,
+        scope: &TenantScope<Write>,
         email: &str,
         role: Role,
         initial_password: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Member> {
-        scope.require_write()?;
         let email = validate_email(email)?;
         let existing = user::Entity::find().filter(user::Column::Email.eq(&email)).one(self.db()).await?;
         let new_hash = match (&existing, initial_password) {
@@ -104,7 +101,7 @@ impl Services {
             .write(&txn, now)
             .await?;
         txn.commit().await?;
-        Ok(Member { user_id, email, role, added_at: rfc3339(now.timestamp()) })
+        Ok(Member { user_id, email, role, added_at: now })
     }
 
     async fn admin_count<C: ConnectionTrait>(&self, conn: &C, tenant_id: &str) -> Result<u64> {
@@ -117,12 +114,11 @@ impl Services {
 
     pub async fn change_member_role(
         &self,
-        scope: &TenantScope,
+        scope: &TenantScope<Write>,
         user_id: &str,
         role: Role,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        scope.require_write()?;
         let txn = self.db().begin().await?;
         let found = membership::Entity::find_by_id((user_id.to_owned(), scope.tenant_id().to_owned()))
             .one(&txn)
@@ -145,8 +141,7 @@ impl Services {
         Ok(())
     }
 
-    pub async fn remove_member(&self, scope: &TenantScope, user_id: &str, now: DateTime<Utc>) -> Result<()> {
-        scope.require_write()?;
+    pub async fn remove_member(&self, scope: &TenantScope<Write>, user_id: &str, now: DateTime<Utc>) -> Result<()> {
         let txn = self.db().begin().await?;
         let found = membership::Entity::find_by_id((user_id.to_owned(), scope.tenant_id().to_owned()))
             .one(&txn)

@@ -1,67 +1,64 @@
 //! Tenants: creation (with their first signing key), listing and settings.
 
 use chrono::{DateTime, Utc};
+use clavis_oauth::jose::Algorithm;
+use clavis_types::{
+    DEFAULT_TOKEN_LIFETIME_SECS, MAX_TENANT_NAME_CHARS, MAX_TOKEN_LIFETIME_SECS, MIN_TOKEN_LIFETIME_SECS,
+};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set, TransactionTrait};
-use serde::Serialize;
 
 use super::audit::AuditRecord;
 use super::{OperatorScope, Services};
 use crate::entities::tenant;
-use crate::keys::SigningAlg;
-use crate::scope::{Actor, TenantScope};
+use crate::scope::{AccessLevel, Actor, TenantScope};
 use crate::{Error, Result};
 
-pub const DEFAULT_TOKEN_LIFETIME_SECS: i64 = 3600;
-pub const MIN_TOKEN_LIFETIME_SECS: i64 = 300;
-pub const MAX_TOKEN_LIFETIME_SECS: i64 = 86_400;
+/// The scope every token of a new tenant carries (App ID's default scope).
 pub const DEFAULT_SCOPE: &str = "appid_default";
-pub const MAX_TENANT_NAME_CHARS: usize = 100;
 
 /// What a new tenant should look like.
 #[derive(Debug, Clone)]
 pub struct NewTenant {
     pub name: String,
-    pub signing_alg: SigningAlg,
+    pub signing_alg: Algorithm,
     pub token_lifetime_secs: i64,
 }
 
 impl NewTenant {
     pub fn named(name: impl Into<String>) -> Self {
-        Self { name: name.into(), signing_alg: SigningAlg::RS256, token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS }
+        Self { name: name.into(), signing_alg: Algorithm::Rs256, token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS }
     }
 }
 
 /// A tenant as shown to operators and admins.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantInfo {
     pub tenant_id: String,
     pub name: String,
-    #[serde(rename = "oAuthServerUrl")]
     pub oauth_server_url: String,
     pub discovery_endpoint: String,
-    pub signing_alg: String,
+    pub signing_alg: Algorithm,
     pub token_lifetime_secs: i64,
     pub default_scope: String,
-    pub created_at: String,
+    pub created_at: DateTime<Utc>,
 }
 
-pub(crate) fn rfc3339(unix_seconds: i64) -> String {
-    DateTime::<Utc>::from_timestamp(unix_seconds, 0)
-        .map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_default()
+/// A stored Unix time. Rows are written from valid times only; a value
+/// out of chrono's range (a corrupted row) shows as the epoch.
+pub(crate) fn at(unix_seconds: i64) -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp(unix_seconds, 0).unwrap_or_default()
 }
 
+/// The shared name rule, worded for the service layer's callers.
 pub(crate) fn validate_display_name(name: &str, what: &str, max_chars: usize) -> Result<String> {
-    let trimmed = name.trim();
-    let count = trimmed.chars().count();
-    if count == 0 || count > max_chars {
-        return Err(Error::validation(format!("{what} must be 1 to {max_chars} characters")));
-    }
-    if trimmed.chars().any(char::is_control) {
-        return Err(Error::validation(format!("{what} must not contain control characters")));
-    }
-    Ok(trimmed.to_owned())
+    clavis_types::validate_display_name(name, max_chars).map_err(|err| match err {
+        clavis_types::NameError::Empty | clavis_types::NameError::TooLong { .. } => {
+            Error::validation(format!("{what} must be 1 to {max_chars} characters"))
+        }
+        clavis_types::NameError::ControlCharacter => {
+            Error::validation(format!("{what} must not contain control characters"))
+        }
+    })
 }
 
 pub(crate) fn validate_token_lifetime(secs: i64) -> Result<i64> {
@@ -82,10 +79,10 @@ impl Services {
             name: model.name.clone(),
             discovery_endpoint: format!("{issuer}/.well-known/openid-configuration"),
             oauth_server_url: issuer,
-            signing_alg: model.signing_alg.clone(),
+            signing_alg: Algorithm::from_name(&model.signing_alg).unwrap_or(Algorithm::Rs256),
             token_lifetime_secs: model.token_lifetime_secs,
             default_scope: model.default_scope.clone(),
-            created_at: rfc3339(model.created_at),
+            created_at: at(model.created_at),
         }
     }
 
@@ -116,7 +113,7 @@ impl Services {
         let model = tenant::ActiveModel {
             id: Set(id.clone()),
             name: Set(name.clone()),
-            signing_alg: Set(new.signing_alg.as_str().to_owned()),
+            signing_alg: Set(new.signing_alg.name().to_owned()),
             token_lifetime_secs: Set(lifetime),
             default_scope: Set(DEFAULT_SCOPE.to_owned()),
             created_at: Set(now.timestamp()),
@@ -131,7 +128,7 @@ impl Services {
             action: "tenant.create",
             target: &id,
             source_addr,
-            details: Some(serde_json::json!({"name": name, "signingAlg": new.signing_alg.as_str()})),
+            details: Some(serde_json::json!({"name": name, "signingAlg": new.signing_alg.name()})),
         }
         .write(conn, now)
         .await?;
@@ -147,7 +144,7 @@ impl Services {
         Ok(models.iter().map(|model| self.tenant_info(model)).collect())
     }
 
-    pub async fn get_tenant(&self, scope: &TenantScope) -> Result<TenantInfo> {
+    pub async fn get_tenant(&self, scope: &TenantScope<impl AccessLevel>) -> Result<TenantInfo> {
         let model = tenant::Entity::find_by_id(scope.tenant_id().to_owned())
             .one(self.db())
             .await?

@@ -5,30 +5,17 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::Services;
-use super::tenants::rfc3339;
+use super::tenants::at;
 use crate::Result;
 use crate::entities::{application, application_usage};
 
-/// The longest window one usage read covers: a day of minutes.
-pub const MAX_USAGE_MINUTES: u32 = 24 * 60;
-/// The window when the caller names none: the last hour.
-pub const DEFAULT_USAGE_MINUTES: u32 = 60;
-
-/// Tokens one application received in one minute.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct UsageMinute {
-    pub minute: String,
-    pub tokens: i64,
-}
+use clavis_types::MAX_USAGE_MINUTES;
 
 /// Tokens issued per minute over a window that ends with the current minute.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenUsage {
-    /// RFC 3339 start of the first minute in `per_minute`.
-    pub from: String,
-    /// Unix seconds of that minute, for charts.
-    pub from_unix: i64,
+    /// The start of the first minute in `per_minute`.
+    pub from: DateTime<Utc>,
     /// One count per minute, oldest first; minutes without tokens are 0.
     pub per_minute: Vec<i64>,
 }
@@ -56,25 +43,12 @@ impl Services {
         Ok(result.rows_affected)
     }
 
-    /// Tokens issued to an application per minute since `since`, oldest
-    /// first; minutes without tokens are absent. Counts reach the database
-    /// with the usage flush, every few seconds.
-    pub async fn usage_per_minute(
-        &self,
-        scope: &crate::TenantScope,
-        client_id: &str,
-        since: DateTime<Utc>,
-    ) -> Result<Vec<UsageMinute>> {
-        let rows = self.usage_rows(scope, client_id, since.timestamp()).await?;
-        Ok(rows.into_iter().map(|row| UsageMinute { minute: rfc3339(row.minute), tokens: row.tokens }).collect())
-    }
-
     /// The last `minutes` minutes of an application's usage (the current
     /// minute included), one count per minute: what a chart needs, with no
     /// gaps for the caller to fill.
     pub async fn token_usage(
         &self,
-        scope: &crate::TenantScope,
+        scope: &crate::TenantScope<impl crate::scope::AccessLevel>,
         client_id: &str,
         minutes: u32,
         now: DateTime<Utc>,
@@ -92,14 +66,14 @@ impl Services {
                 *slot += row.tokens;
             }
         }
-        Ok(TokenUsage { from: rfc3339(from_unix), from_unix, per_minute })
+        Ok(TokenUsage { from: at(from_unix), per_minute })
     }
 
     /// The application's usage rows from `since_unix` on, oldest first;
     /// `NotFound` when the application is not in the scope's tenant.
     async fn usage_rows(
         &self,
-        scope: &crate::TenantScope,
+        scope: &crate::TenantScope<impl crate::scope::AccessLevel>,
         client_id: &str,
         since_unix: i64,
     ) -> Result<Vec<application_usage::Model>> {

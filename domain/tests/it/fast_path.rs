@@ -4,10 +4,11 @@
 //! the cache bound, by another process sharing the database.
 
 use chrono::Duration;
-use domain::oauth::ErrorCode;
-use domain::services::{CLIENT_CACHE_TTL_SECS, ManagementAccess};
+use clavis_oauth::ErrorCode;
+use clavis_types::ManagementAccess;
+use domain::services::CLIENT_CACHE_TTL_SECS;
 
-use super::support::{SharedDb, TestEnv, is_write, token};
+use super::support::{SharedDb, TestEnv, is_write, kid_of, token};
 
 async fn accepted(env: &TestEnv, tenant_id: &str, client_id: &str, secret: &str) -> bool {
     match token(env, tenant_id, client_id, secret).await {
@@ -193,11 +194,15 @@ async fn a_new_signing_key_is_used_here_at_once_and_elsewhere_within_the_bound()
         let pair = Pair::on(&db).await;
         let (tenant, scope) = pair.here.tenant("Acme").await;
         let t = &tenant.tenant_id;
-        let kid = |env: &TestEnv| {
-            let (services, now) = (env.services.clone(), env.now());
-            let t = t.clone();
-            async move { services.tenant_runtime(&t, now).await.unwrap().unwrap().signer.kid().to_owned() }
-        };
+        let app = pair
+            .here
+            .services
+            .create_application(&scope, "svc", ManagementAccess::None, pair.here.now())
+            .await
+            .unwrap();
+        let secret = app.secret.clone().unwrap();
+        // The key a process signs with: the kid of a token it issues now.
+        let kid = async |env: &TestEnv| kid_of(&token(env, t, &app.client_id, &secret).await.unwrap());
         let old = kid(&pair.here).await;
         assert_eq!(kid(&pair.there).await, old);
 
@@ -207,7 +212,7 @@ async fn a_new_signing_key_is_used_here_at_once_and_elsewhere_within_the_bound()
 
         pair.wait_out_the_cache();
         assert_eq!(kid(&pair.there).await, new, "{}: the old key still signs elsewhere", db.backend);
-        let runtime = pair.there.services.tenant_runtime(t, pair.there.now()).await.unwrap().unwrap();
-        assert!(runtime.jwks_json.contains(&old) && runtime.jwks_json.contains(&new), "{}", db.backend);
+        let jwks = pair.there.services.jwks_json(t, pair.there.now()).await.unwrap();
+        assert!(jwks.contains(&old) && jwks.contains(&new), "{}", db.backend);
     }
 }

@@ -2,26 +2,25 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, TimeZone, Utc};
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use clavis_oauth::introspection::IntrospectionResponse;
+use clavis_oauth::request::RawRequest;
+use clavis_oauth::{ErrorCode, OAuthError};
+pub use clavis_test_support::{postgres_url, t0};
 use domain::crypto::MasterKey;
-use domain::oauth::ErrorCode;
-use domain::oauth::client_auth::{AuthMethod, ClientCredentials};
-use domain::oauth::token_request::TokenRequest;
-use domain::services::{NewTenant, TenantInfo};
-use domain::{ManualClock, Services, TenantScope};
-use sea_orm::{ConnectionTrait, Database};
+use domain::services::{CliAuthority, NewTenant, TenantInfo, TokenResponse};
+use domain::{ManualClock, Services, TenantScope, Write};
 
 pub const PUBLIC_URL: &str = "https://id.example.test";
-
-pub fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).single().expect("valid time")
-}
 
 /// One backend's fresh, migrated database wrapped in services.
 pub struct TestEnv {
     pub backend: &'static str,
     pub services: Services,
     pub clock: Arc<ManualClock>,
+    /// What the `clavis` command line may do: full rights in every tenant.
+    pub cli: Arc<CliAuthority>,
     /// Keeps a SQLite database's directory until its last user is gone.
     _dir: Option<Arc<TempDir>>,
 }
@@ -37,17 +36,6 @@ impl Drop for TempDir {
 
 async fn sqlite_env() -> TestEnv {
     SharedDb::sqlite().await.instance().await
-}
-
-/// A new database in the throwaway cluster, so tests never share rows.
-pub async fn postgres_url() -> Option<String> {
-    let admin_url = std::env::var("CLAVIS_TEST_POSTGRES_URL").ok()?;
-    let name = format!("clavis_t_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(&admin_url).await.expect("connect to CLAVIS_TEST_POSTGRES_URL");
-    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
-    admin.close().await.ok();
-    let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url);
-    Some(format!("{base}/{name}"))
 }
 
 async fn postgres_env() -> Option<TestEnv> {
@@ -138,12 +126,8 @@ impl SharedDb {
 
     fn wrap(&self, db: sea_orm::DatabaseConnection) -> TestEnv {
         let clock = Arc::new(ManualClock::new(t0()));
-        TestEnv {
-            backend: self.backend,
-            services: Services::new(db, clock.clone(), self.master_key.clone(), PUBLIC_URL),
-            clock,
-            _dir: self.dir.clone(),
-        }
+        let (services, cli) = Services::for_cli(db, clock.clone(), self.master_key.clone(), PUBLIC_URL);
+        TestEnv { backend: self.backend, services, clock, cli: Arc::new(cli), _dir: self.dir.clone() }
     }
 }
 
@@ -152,49 +136,101 @@ impl TestEnv {
         self.services.now()
     }
 
-    pub async fn tenant(&self, name: &str) -> (TenantInfo, TenantScope) {
-        let operator = self.services.operator_scope_for_cli();
+    pub async fn tenant(&self, name: &str) -> (TenantInfo, TenantScope<Write>) {
+        let operator = self.cli.operator_scope();
         let tenant = self.services.create_tenant(&operator, NewTenant::named(name), self.now()).await.expect("tenant");
-        let scope = self.services.scope_for_cli(&tenant.tenant_id).await.expect("scope");
+        let scope = self.cli.tenant_scope(&self.services, &tenant.tenant_id).await.expect("scope");
         (tenant, scope)
     }
 
+    /// The tenant's audit actions, oldest first.
     pub async fn audit_actions(&self, tenant_id: &str) -> Vec<String> {
-        use domain::entities::audit_event;
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-        audit_event::Entity::find()
-            .filter(audit_event::Column::TenantId.eq(tenant_id))
-            .order_by_asc(audit_event::Column::Id)
-            .all(self.services.db())
-            .await
-            .expect("audit")
-            .into_iter()
-            .map(|event| event.action)
-            .collect()
+        let scope = self.cli.tenant_scope(&self.services, tenant_id).await.expect("scope");
+        let page = self.services.list_audit(&scope, Some(domain::services::MAX_AUDIT_PAGE), None).await.expect("audit");
+        page.entries.into_iter().rev().map(|entry| entry.action).collect()
     }
 }
 
-/// A client credentials request with HTTP Basic credentials and no scope or audience.
-pub fn request(client_id: &str, secret: &str) -> TokenRequest {
-    TokenRequest {
-        credentials: ClientCredentials {
-            client_id: client_id.to_owned(),
-            client_secret: secret.to_owned(),
-            method: AuthMethod::ClientSecretBasic,
-        },
-        scope: None,
-        audiences: vec![],
+fn basic(client_id: &str, secret: &str) -> String {
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{secret}")))
+}
+
+/// A form request with HTTP Basic credentials, the way the HTTP adapter
+/// hands one to the services.
+fn form<'a>(authorization: &'a str, body: &'a str) -> RawRequest<'a> {
+    RawRequest {
+        authorization: Some(authorization.as_bytes()),
+        several_authorizations: false,
+        content_type: Some(b"application/x-www-form-urlencoded"),
+        body: Some(body.as_bytes()),
     }
 }
 
-/// What the token endpoint does per request: the tenant's runtime, then the
-/// grant. The access token, or the OAuth error code.
+/// The token endpoint's answer to a form `body` with HTTP Basic credentials.
+pub async fn token_with(
+    env: &TestEnv,
+    tenant_id: &str,
+    client_id: &str,
+    secret: &str,
+    body: &str,
+) -> Result<TokenResponse, OAuthError> {
+    let authorization = basic(client_id, secret);
+    env.services.token(tenant_id, form(&authorization, body), None, env.now()).await
+}
+
+/// A client credentials request with no scope or audience.
+pub async fn token_response(
+    env: &TestEnv,
+    tenant_id: &str,
+    client_id: &str,
+    secret: &str,
+) -> Result<TokenResponse, OAuthError> {
+    token_with(env, tenant_id, client_id, secret, "grant_type=client_credentials").await
+}
+
+/// The access token, or the OAuth error code.
 pub async fn token(env: &TestEnv, tenant_id: &str, client_id: &str, secret: &str) -> Result<String, ErrorCode> {
-    let now = env.now();
-    let runtime = env.services.tenant_runtime(tenant_id, now).await.expect("runtime").expect("tenant");
-    env.services
-        .issue_token(&runtime, &request(client_id, secret), now)
-        .await
-        .map(|t| t.access_token)
-        .map_err(|e| e.code)
+    token_response(env, tenant_id, client_id, secret).await.map(|t| t.access_token).map_err(|e| e.code)
+}
+
+/// Introspection of `token` by the client `client_id`.
+pub async fn introspect(
+    env: &TestEnv,
+    tenant_id: &str,
+    client_id: &str,
+    secret: &str,
+    token: &str,
+) -> Result<IntrospectionResponse, OAuthError> {
+    let authorization = basic(client_id, secret);
+    let body = format!("token={token}");
+    env.services.introspect(tenant_id, form(&authorization, &body), None, env.now()).await
+}
+
+/// Revocation of `token` by the client `client_id`.
+pub async fn revoke(
+    env: &TestEnv,
+    tenant_id: &str,
+    client_id: &str,
+    secret: &str,
+    token: &str,
+) -> Result<(), OAuthError> {
+    let authorization = basic(client_id, secret);
+    let body = format!("token={token}");
+    env.services.revoke(tenant_id, form(&authorization, &body), None, env.now()).await
+}
+
+/// The `kid` in a token's header: the key it was signed with.
+pub fn kid_of(token: &str) -> String {
+    let header = token.split('.').next().expect("header");
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).expect("base64");
+    let header: serde_json::Value = serde_json::from_slice(&header).expect("json");
+    header["kid"].as_str().expect("kid").to_owned()
+}
+
+/// The claims of a token, decoded without verification (for reading claims
+/// that introspection does not return).
+pub fn payload_of(token: &str) -> serde_json::Value {
+    let part = token.split('.').nth(1).expect("payload");
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).expect("base64"))
+        .expect("json")
 }

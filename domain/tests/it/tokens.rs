@@ -1,64 +1,59 @@
 //! Token issuance, secret and key rotation, introspection and revocation.
 
 use chrono::Duration;
-use domain::keys::SigningAlg;
-use domain::oauth::ErrorCode;
-use domain::services::{ManagementAccess, NewTenant};
+use clavis_oauth::ErrorCode;
+use clavis_oauth::jose::Algorithm;
+use clavis_types::ManagementAccess;
+use domain::services::NewTenant;
 
 // `token` is a common local name here; the helper keeps its old name.
-use super::support::{envs, request, token as token_code};
+use super::support::{envs, introspect, kid_of, payload_of, revoke, token as token_code, token_with};
 
 #[tokio::test]
 async fn issued_tokens_carry_the_documented_claims() {
     for env in envs().await {
         let (tenant, scope) = env.tenant("Acme").await;
         let app = env.services.create_application(&scope, "svc", ManagementAccess::Write, env.now()).await.unwrap();
-        let runtime = env.services.tenant_runtime(&tenant.tenant_id, env.now()).await.unwrap().unwrap();
-        let mut req = request(&app.client_id, app.secret.as_deref().unwrap());
-        req.audiences = vec!["https://api.example.com".into()];
-        let token = env.services.issue_token(&runtime, &req, env.now()).await.unwrap();
+        let (client_id, secret) = (app.client_id.as_str(), app.secret.as_deref().unwrap());
+        let body = "grant_type=client_credentials&audience=https%3A%2F%2Fapi.example.com";
+        let token = token_with(&env, &tenant.tenant_id, client_id, secret, body).await.unwrap();
         assert_eq!(token.token_type, "Bearer");
         assert_eq!(token.expires_in, 3600);
         assert_eq!(token.scope, "appid_default clavis:management:read clavis:management:write");
-        let claims = env.services.verify_access_token(&runtime, &token.access_token, env.now()).expect("verifies");
-        assert_eq!(claims.iss, tenant.oauth_server_url, "{}", env.backend);
-        assert_eq!(claims.aud, vec![app.client_id.clone(), "https://api.example.com".into()]);
-        assert_eq!(claims.exp - claims.iat, 3600);
-        assert_eq!(claims.tenant, tenant.tenant_id);
-        let payload: serde_json::Value = {
-            use base64::Engine;
-            let part = token.access_token.split('.').nth(1).unwrap();
-            serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
-        };
+        let claims = introspect(&env, &tenant.tenant_id, client_id, secret, &token.access_token).await.unwrap();
+        assert!(claims.active, "verifies");
+        assert_eq!(claims.iss.as_deref(), Some(tenant.oauth_server_url.as_str()), "{}", env.backend);
+        assert_eq!(claims.aud, Some(vec![app.client_id.clone(), "https://api.example.com".into()]));
+        assert_eq!(claims.exp.unwrap() - claims.iat.unwrap(), 3600);
+        assert_eq!(claims.tenant.as_deref(), Some(tenant.tenant_id.as_str()));
+        let payload = payload_of(&token.access_token);
         assert_eq!(payload["amr"], serde_json::json!(["appid_client_credentials"]));
         assert_eq!(payload["gty"], "client-credentials");
         assert_eq!(payload["azp"], app.client_id.as_str());
         // Expired tokens do not verify.
-        assert!(
-            env.services
-                .verify_access_token(&runtime, &token.access_token, env.now() + Duration::seconds(3600))
-                .is_none()
-        );
+        env.clock.advance(Duration::seconds(3600));
+        assert!(!introspect(&env, &tenant.tenant_id, client_id, secret, &token.access_token).await.unwrap().active);
     }
 }
 
 #[tokio::test]
 async fn every_algorithm_signs() {
     for env in envs().await {
-        for alg in SigningAlg::ALL {
-            let operator = env.services.operator_scope_for_cli();
+        for alg in Algorithm::ALL {
+            let operator = env.cli.operator_scope();
             let tenant = env
                 .services
                 .create_tenant(&operator, NewTenant { signing_alg: alg, ..NewTenant::named("T") }, env.now())
                 .await
                 .unwrap();
-            let scope = env.services.scope_for_cli(&tenant.tenant_id).await.unwrap();
+            let scope = env.cli.tenant_scope(&env.services, &tenant.tenant_id).await.unwrap();
             let app = env.services.create_application(&scope, "svc", ManagementAccess::None, env.now()).await.unwrap();
-            let token =
-                token_code(&env, &tenant.tenant_id, &app.client_id, app.secret.as_deref().unwrap()).await.unwrap();
-            let runtime = env.services.tenant_runtime(&tenant.tenant_id, env.now()).await.unwrap().unwrap();
-            assert!(env.services.verify_access_token(&runtime, &token, env.now()).is_some(), "{alg:?}");
-            assert_eq!(runtime.published_algs, vec![alg.as_str()]);
+            let (client_id, secret) = (app.client_id.as_str(), app.secret.as_deref().unwrap());
+            let token = token_code(&env, &tenant.tenant_id, client_id, secret).await.unwrap();
+            let seen = introspect(&env, &tenant.tenant_id, client_id, secret, &token).await.unwrap();
+            assert!(seen.active, "{alg:?}");
+            let metadata = env.services.server_metadata(&tenant.tenant_id, env.now()).await.unwrap();
+            assert_eq!(metadata.access_token_signing_alg_values_supported, vec![alg.name()]);
         }
     }
 }
@@ -139,21 +134,21 @@ async fn key_rotation_keeps_old_tokens_valid_until_they_expire() {
         let app = s.create_application(&scope, "svc", ManagementAccess::None, env.now()).await.unwrap();
         let secret = app.secret.clone().unwrap();
         let old_token = token_code(&env, &tenant.tenant_id, &app.client_id, &secret).await.unwrap();
-        let old_kid = s.tenant_runtime(&tenant.tenant_id, env.now()).await.unwrap().unwrap().signer.kid().to_owned();
+        let old_kid = kid_of(&old_token);
         let new_kid = s.rotate_signing_key(&scope, None, env.now()).await.unwrap();
         assert_ne!(old_kid, new_kid);
-        let runtime = s.tenant_runtime(&tenant.tenant_id, env.now()).await.unwrap().unwrap();
-        assert_eq!(runtime.signer.kid(), new_kid, "{}", env.backend);
-        assert!(runtime.jwks_json.contains(&old_kid) && runtime.jwks_json.contains(&new_kid));
-        assert!(s.verify_access_token(&runtime, &old_token, env.now()).is_some());
         let new_token = token_code(&env, &tenant.tenant_id, &app.client_id, &secret).await.unwrap();
-        assert!(s.verify_access_token(&runtime, &new_token, env.now()).is_some());
+        assert_eq!(kid_of(&new_token), new_kid, "{}", env.backend);
+        let jwks = s.jwks_json(&tenant.tenant_id, env.now()).await.unwrap();
+        assert!(jwks.contains(&old_kid) && jwks.contains(&new_kid));
+        assert!(introspect(&env, &tenant.tenant_id, &app.client_id, &secret, &old_token).await.unwrap().active);
+        assert!(introspect(&env, &tenant.tenant_id, &app.client_id, &secret, &new_token).await.unwrap().active);
 
         // Once every token of the old key has expired, it leaves the JWKS.
         env.clock.advance(Duration::seconds(86_400 + 301));
-        let later = s.tenant_runtime(&tenant.tenant_id, env.now()).await.unwrap().unwrap();
-        assert!(!later.jwks_json.contains(&old_kid), "{}", env.backend);
-        assert!(later.jwks_json.contains(&new_kid));
+        let later = s.jwks_json(&tenant.tenant_id, env.now()).await.unwrap();
+        assert!(!later.contains(&old_kid), "{}", env.backend);
+        assert!(later.contains(&new_kid));
         assert!(env.audit_actions(&tenant.tenant_id).await.contains(&"signing_key.rotate".to_owned()));
     }
 }
@@ -165,44 +160,30 @@ async fn introspection_and_revocation() {
         let s = &env.services;
         let app = s.create_application(&scope, "svc", ManagementAccess::None, env.now()).await.unwrap();
         let other = s.create_application(&scope, "other", ManagementAccess::None, env.now()).await.unwrap();
-        let runtime = s.tenant_runtime(&tenant.tenant_id, env.now()).await.unwrap().unwrap();
-        let caller = s
-            .authenticate_client(
-                &tenant.tenant_id,
-                &request(&app.client_id, app.secret.as_deref().unwrap()).credentials,
-                env.now(),
-            )
-            .await
-            .unwrap();
-        let other_caller = s
-            .authenticate_client(
-                &tenant.tenant_id,
-                &request(&other.client_id, other.secret.as_deref().unwrap()).credentials,
-                env.now(),
-            )
-            .await
-            .unwrap();
-        let token = token_code(&env, &tenant.tenant_id, &app.client_id, app.secret.as_deref().unwrap()).await.unwrap();
-        let active = s.introspect(&runtime, &other_caller, &token, env.now()).await.unwrap();
+        let t = tenant.tenant_id.as_str();
+        let caller = (app.client_id.as_str(), app.secret.as_deref().unwrap());
+        let other_caller = (other.client_id.as_str(), other.secret.as_deref().unwrap());
+        let token = token_code(&env, t, caller.0, caller.1).await.unwrap();
+        let active = introspect(&env, t, other_caller.0, other_caller.1, &token).await.unwrap();
         assert!(active.active);
         assert_eq!(active.client_id.as_deref(), Some(app.client_id.as_str()));
-        assert!(!s.introspect(&runtime, &caller, "garbage", env.now()).await.unwrap().active);
+        assert!(!introspect(&env, t, caller.0, caller.1, "garbage").await.unwrap().active);
 
         // Only the client the token was issued to may revoke it.
         assert_eq!(
-            s.revoke(&runtime, &other_caller, &token, env.now()).await.unwrap_err().code,
+            revoke(&env, t, other_caller.0, other_caller.1, &token).await.unwrap_err().code,
             ErrorCode::UnauthorizedClient
         );
-        s.revoke(&runtime, &caller, &token, env.now()).await.unwrap();
-        s.revoke(&runtime, &caller, &token, env.now()).await.unwrap();
-        s.revoke(&runtime, &caller, "not-a-token", env.now()).await.unwrap();
-        assert!(!s.introspect(&runtime, &caller, &token, env.now()).await.unwrap().active, "{}", env.backend);
+        revoke(&env, t, caller.0, caller.1, &token).await.unwrap();
+        revoke(&env, t, caller.0, caller.1, &token).await.unwrap();
+        revoke(&env, t, caller.0, caller.1, "not-a-token").await.unwrap();
+        assert!(!introspect(&env, t, caller.0, caller.1, &token).await.unwrap().active, "{}", env.backend);
 
         // A token of another tenant is inactive here.
         let (b, b_scope) = env.tenant("B").await;
         let b_app = s.create_application(&b_scope, "svc", ManagementAccess::None, env.now()).await.unwrap();
         let b_token = token_code(&env, &b.tenant_id, &b_app.client_id, b_app.secret.as_deref().unwrap()).await.unwrap();
-        assert!(!s.introspect(&runtime, &caller, &b_token, env.now()).await.unwrap().active);
+        assert!(!introspect(&env, t, caller.0, caller.1, &b_token).await.unwrap().active);
     }
 }
 
@@ -233,34 +214,45 @@ async fn usage_is_counted_in_memory_and_flushed_in_batches() {
         s.flush_usage().await.unwrap();
         token_code(&env, &tenant.tenant_id, &app.client_id, app.secret.as_deref().unwrap()).await.unwrap();
         s.flush_usage().await.unwrap();
-        let minutes = s.usage_per_minute(&scope, &app.client_id, super::support::t0()).await.unwrap();
-        assert_eq!(minutes.iter().map(|m| m.tokens).collect::<Vec<_>>(), [3, 3], "{}", env.backend);
-        let later =
-            s.usage_per_minute(&scope, &app.client_id, super::support::t0() + Duration::seconds(60)).await.unwrap();
-        assert_eq!(later.len(), 1);
-        // The chart's view: one count per minute, gaps filled, the current
-        // minute last.
+        // One count per minute, gaps filled, the current minute last.
         let usage = s.token_usage(&scope, &app.client_id, 3, env.now()).await.unwrap();
         assert_eq!(usage.per_minute, [0, 3, 3], "{}", env.backend);
         assert_eq!(usage.total(), 6);
-        assert_eq!(usage.from_unix, super::support::t0().timestamp() - 60);
+        assert_eq!(usage.from, super::support::t0() - Duration::seconds(60));
         assert_eq!(s.token_usage(&scope, &app.client_id, 1, env.now()).await.unwrap().per_minute, [3]);
-        for out_of_range in [0, domain::services::MAX_USAGE_MINUTES + 1] {
+        for out_of_range in [0, clavis_types::MAX_USAGE_MINUTES + 1] {
             assert!(matches!(
                 s.token_usage(&scope, &app.client_id, out_of_range, env.now()).await,
                 Err(domain::Error::Validation(_))
             ));
         }
         let (_, other) = env.tenant("Other").await;
-        assert!(matches!(
-            s.usage_per_minute(&other, &app.client_id, super::support::t0()).await,
-            Err(domain::Error::NotFound(_))
-        ));
         assert!(matches!(s.token_usage(&other, &app.client_id, 60, env.now()).await, Err(domain::Error::NotFound(_))));
         assert_eq!(s.prune_usage(super::support::t0() + Duration::seconds(60)).await.unwrap(), 1);
-        assert_eq!(s.usage_per_minute(&scope, &app.client_id, super::support::t0()).await.unwrap().len(), 1);
+        assert_eq!(s.token_usage(&scope, &app.client_id, 3, env.now()).await.unwrap().per_minute, [0, 0, 3]);
         s.delete_application(&scope, &app.client_id, env.now()).await.unwrap();
         let (_, again) = env.tenant("Again").await;
-        assert!(s.usage_per_minute(&again, &app.client_id, super::support::t0()).await.is_err());
+        assert!(s.token_usage(&again, &app.client_id, 60, env.now()).await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn introspection_and_revocation_count_no_tokens() {
+    for env in envs().await {
+        let (tenant, scope) = env.tenant("A").await;
+        let s = &env.services;
+        let app = s.create_application(&scope, "svc", ManagementAccess::None, env.now()).await.unwrap();
+        let (t, client_id, secret) =
+            (tenant.tenant_id.as_str(), app.client_id.as_str(), app.secret.as_deref().unwrap());
+        let token = token_code(&env, t, client_id, secret).await.unwrap();
+        for _ in 0..3 {
+            assert!(introspect(&env, t, client_id, secret, &token).await.unwrap().active);
+        }
+        revoke(&env, t, client_id, secret, &token).await.unwrap();
+        revoke(&env, t, client_id, secret, "not-a-token").await.unwrap();
+        s.flush_usage().await.unwrap();
+        let view = s.get_application(&scope, client_id, env.now()).await.unwrap();
+        assert_eq!(view.tokens_issued, 1, "{}: only the token request counts", env.backend);
+        assert_eq!(s.token_usage(&scope, client_id, 1, env.now()).await.unwrap().per_minute, [1]);
     }
 }

@@ -58,9 +58,10 @@ async fn users_see_only_their_tenants() {
         // The operator sees every tenant, its own first.
         assert_eq!(user.tenants.len(), 2);
         assert_eq!(user.tenants[0].tenant_id, admin.tenant_id);
-        let scope = env.services.scope_for_user(&user.id, &other.tenant_id, None).await.unwrap();
+        let scope = env.services.granted_scope_for_user(&user.id, &other.tenant_id, None).await.unwrap();
         assert!(scope.can_write());
-        let missing = env.services.scope_for_user(&user.id, "00000000-0000-0000-0000-000000000000", None).await;
+        let missing =
+            env.services.scope_for_user::<domain::Read>(&user.id, "00000000-0000-0000-0000-000000000000", None).await;
         assert!(matches!(missing, Err(Error::NotFound("tenant"))));
     }
 }

@@ -62,7 +62,7 @@ pub fn router(services: Services, config: &RouterConfig) -> Router {
         url::Url::parse(services.public_url()).map(|url| url.origin().ascii_serialization()).unwrap_or_default();
     let state = AppState { services: services.clone(), leptos_options: leptos_options.clone(), public_origin };
 
-    let sessions = SessionManagerLayer::new(session_store::DbSessionStore::new(services.db().clone()))
+    let sessions = SessionManagerLayer::new(session_store::DbSessionStore::new(services.clone()))
         .with_name("clavis_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)

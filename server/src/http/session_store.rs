@@ -1,19 +1,19 @@
-//! Dashboard sessions in the database, so a session survives restarts and
-//! works on every Clavis process sharing the database.
+//! The dashboard's session store: tower-sessions' records kept through the
+//! domain's session service, so a session survives restarts and works on
+//! every Clavis process sharing the database.
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use chrono::{DateTime, Utc};
+use domain::Services;
+use domain::services::SessionRecord;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
-use domain::entities::session;
-
 #[derive(Clone)]
 pub struct DbSessionStore {
-    db: DatabaseConnection,
+    services: Services,
 }
 
 impl std::fmt::Debug for DbSessionStore {
@@ -23,20 +23,18 @@ impl std::fmt::Debug for DbSessionStore {
 }
 
 impl DbSessionStore {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
-    }
-
-    /// Removes expired sessions; run periodically.
-    pub async fn delete_expired(&self, now_unix: i64) -> Result<u64, sea_orm::DbErr> {
-        let result =
-            session::Entity::delete_many().filter(session::Column::ExpiresAt.lt(now_unix)).exec(&self.db).await?;
-        Ok(result.rows_affected)
+    pub fn new(services: Services) -> Self {
+        Self { services }
     }
 }
 
-fn backend(err: sea_orm::DbErr) -> session_store::Error {
+fn backend(err: domain::Error) -> session_store::Error {
     session_store::Error::Backend(err.to_string())
+}
+
+fn expiry(record: &Record) -> session_store::Result<DateTime<Utc>> {
+    DateTime::from_timestamp(record.expiry_date.unix_timestamp(), 0)
+        .ok_or_else(|| session_store::Error::Encode("session expiry out of range".into()))
 }
 
 #[async_trait]
@@ -44,11 +42,7 @@ impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         // IDs are 128 random bits; a collision is astronomically unlikely but
         // must never hand one user another's session.
-        loop {
-            let exists = session::Entity::find_by_id(record.id.to_string()).one(&self.db).await.map_err(backend)?;
-            if exists.is_none() {
-                break;
-            }
+        while self.services.session_exists(&record.id.to_string()).await.map_err(backend)? {
             record.id = Id::default();
         }
         self.save(record).await
@@ -56,39 +50,23 @@ impl SessionStore for DbSessionStore {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|err| session_store::Error::Encode(err.to_string()))?;
-        let model = session::ActiveModel {
-            id: Set(record.id.to_string()),
-            data: Set(data),
-            expires_at: Set(record.expiry_date.unix_timestamp()),
-        };
-        session::Entity::insert(model)
-            .on_conflict(
-                OnConflict::column(session::Column::Id)
-                    .update_columns([session::Column::Data, session::Column::ExpiresAt])
-                    .to_owned(),
-            )
-            .exec(&self.db)
-            .await
-            .map_err(backend)?;
-        Ok(())
+        let stored = SessionRecord { data, expires_at: expiry(record)? };
+        self.services.save_session(&record.id.to_string(), &stored).await.map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let Some(model) = session::Entity::find_by_id(id.to_string()).one(&self.db).await.map_err(backend)? else {
+        let now = self.services.now();
+        let Some(stored) = self.services.load_session(&id.to_string(), now).await.map_err(backend)? else {
             return Ok(None);
         };
-        let expiry_date = time::OffsetDateTime::from_unix_timestamp(model.expires_at)
+        let expiry_date = time::OffsetDateTime::from_unix_timestamp(stored.expires_at.timestamp())
             .map_err(|err| session_store::Error::Decode(err.to_string()))?;
-        if expiry_date <= time::OffsetDateTime::now_utc() {
-            return Ok(None);
-        }
         let data: HashMap<String, serde_json::Value> =
-            serde_json::from_str(&model.data).map_err(|err| session_store::Error::Decode(err.to_string()))?;
+            serde_json::from_str(&stored.data).map_err(|err| session_store::Error::Decode(err.to_string()))?;
         Ok(Some(Record { id: *id, data, expiry_date }))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        session::Entity::delete_by_id(id.to_string()).exec(&self.db).await.map_err(backend)?;
-        Ok(())
+        self.services.delete_session(&id.to_string()).await.map_err(backend)
     }
 }

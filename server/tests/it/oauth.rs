@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use domain::services::ManagementAccess;
+use clavis_types::ManagementAccess;
 
 use super::support::{TestServer, basic_header, servers};
 
@@ -417,7 +417,7 @@ async fn a_database_outage_is_503_not_500() {
     for s in servers().await {
         let (tenant, scope) = s.tenant("Acme").await;
         let app = s.app(&scope, "svc", ManagementAccess::None).await;
-        s.services.db().clone().close().await.unwrap();
+        s.services.close_database().await.unwrap();
         let ready = s.get("/readyz").await;
         assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(s.get("/healthz").await.status, StatusCode::OK);

@@ -6,39 +6,27 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use base64::Engine;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
+pub use clavis_test_support::{postgres_url, t0};
+use clavis_types::ManagementAccess;
 use domain::crypto::MasterKey;
-use domain::services::{ApplicationView, ManagementAccess, NewTenant, TenantInfo};
-use domain::{ManualClock, Services, TenantScope};
+use domain::services::{ApplicationView, CliAuthority, NewTenant, TenantInfo};
+use domain::{ManualClock, Services, TenantScope, Write};
 use http_body_util::BodyExt;
-use sea_orm::{ConnectionTrait, Database};
 use tower::ServiceExt;
 
 pub const PUBLIC_URL: &str = "http://clavis.test";
-
-pub fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).single().expect("valid time")
-}
 
 /// One backend: services, the router over them, and the clock they share.
 pub struct TestServer {
     pub backend: &'static str,
     pub services: Services,
     pub clock: Arc<ManualClock>,
+    /// What the `clavis` command line may do, for setting tests up.
+    pub cli: Arc<CliAuthority>,
     pub router: server::http::App,
     /// Keeps a SQLite database's directory until the server is dropped.
     pub _dir: Option<tempfile::TempDir>,
-}
-
-/// A fresh database in the throwaway PostgreSQL cluster, if there is one.
-pub async fn postgres_url() -> Option<String> {
-    let admin_url = std::env::var("CLAVIS_TEST_POSTGRES_URL").ok()?;
-    let name = format!("clavis_t_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(&admin_url).await.expect("connect to CLAVIS_TEST_POSTGRES_URL");
-    admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
-    admin.close().await.ok();
-    let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url);
-    Some(format!("{base}/{name}"))
 }
 
 /// A server on a SQLite file in a temporary directory, removed with the server.
@@ -53,7 +41,9 @@ pub async fn server_on(backend: &'static str, url: &str) -> TestServer {
     let db = domain::db::connect(url).await.expect("database");
     domain::db::migrate(&db).await.expect("migrate");
     let clock = Arc::new(ManualClock::new(t0()));
-    let services = Services::new(db, clock.clone(), MasterKey::generate(), PUBLIC_URL);
+    // The router gets a clone of the services; the CLI authority stays with
+    // the test, as it stays with the command line in a real deployment.
+    let (services, cli) = Services::for_cli(db, clock.clone(), MasterKey::generate(), PUBLIC_URL);
     let router = server::http::app(
         services.clone(),
         &server::http::RouterConfig {
@@ -62,7 +52,7 @@ pub async fn server_on(backend: &'static str, url: &str) -> TestServer {
             secure_cookies: false,
         },
     );
-    TestServer { backend, services, clock, router, _dir: None }
+    TestServer { backend, services, clock, cli: Arc::new(cli), router, _dir: None }
 }
 
 /// SQLite always; PostgreSQL too when the test command provides a cluster.
@@ -113,18 +103,18 @@ impl TestServer {
         self.send(Request::get(uri).body(Body::empty()).expect("request")).await
     }
 
-    pub async fn tenant(&self, name: &str) -> (TenantInfo, TenantScope) {
+    pub async fn tenant(&self, name: &str) -> (TenantInfo, TenantScope<Write>) {
         self.tenant_with(NewTenant::named(name)).await
     }
 
-    pub async fn tenant_with(&self, new: NewTenant) -> (TenantInfo, TenantScope) {
-        let operator = self.services.operator_scope_for_cli();
+    pub async fn tenant_with(&self, new: NewTenant) -> (TenantInfo, TenantScope<Write>) {
+        let operator = self.cli.operator_scope();
         let tenant = self.services.create_tenant(&operator, new, self.now()).await.expect("tenant");
-        let scope = self.services.scope_for_cli(&tenant.tenant_id).await.expect("scope");
+        let scope = self.cli.tenant_scope(&self.services, &tenant.tenant_id).await.expect("scope");
         (tenant, scope)
     }
 
-    pub async fn app(&self, scope: &TenantScope, name: &str, access: ManagementAccess) -> ApplicationView {
+    pub async fn app(&self, scope: &TenantScope<Write>, name: &str, access: ManagementAccess) -> ApplicationView {
         self.services.create_application(scope, name, access, self.now()).await.expect("application")
     }
 

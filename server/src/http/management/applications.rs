@@ -4,7 +4,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use domain::services::{DEFAULT_GRACE_SECS, ListQuery, MAX_APPLICATION_PAGE, ManagementAccess};
+use clavis_types::{DEFAULT_GRACE_SECS, ManagementAccess};
+use domain::services::{ListQuery, MAX_APPLICATION_PAGE};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson, Reader, Writer};

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use domain::oauth::scope::{MANAGEMENT_READ, MANAGEMENT_WRITE};
+use clavis_oauth::scope::{MANAGEMENT_READ, MANAGEMENT_WRITE};
 use serde::Serialize;
 use utoipa::ToSchema;
 

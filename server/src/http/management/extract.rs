@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header;
 use axum::http::request::Parts;
-use domain::TenantScope;
+use clavis_oauth::media_type::{BodyKind, body_kind};
+use domain::{GrantedScope, Read, TenantScope, Write};
 use serde::de::DeserializeOwned;
 
 use super::MAX_BODY_BYTES;
@@ -18,10 +19,10 @@ use crate::http::AppState;
 pub const TENANT_PARAM: &str = "tenantId";
 
 /// A caller whose token allows reading the tenant's management data.
-pub struct Reader(pub TenantScope);
+pub struct Reader(pub TenantScope<Read>);
 
 /// A caller whose token allows changing the tenant's management data.
-pub struct Writer(pub TenantScope);
+pub struct Writer(pub TenantScope<Write>);
 
 /// The bearer token of the request (RFC 6750 §2.1), if it has exactly one
 /// well-formed `Authorization: Bearer` header.
@@ -39,7 +40,7 @@ fn bearer_token(parts: &Parts) -> Option<&str> {
 
 /// The scope of the calling application, after its token and its current
 /// management access were checked.
-async fn caller_scope(parts: &mut Parts, state: &AppState) -> Result<TenantScope, ApiError> {
+async fn caller_scope(parts: &mut Parts, state: &AppState) -> Result<GrantedScope, ApiError> {
     let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
         .await
         .map_err(|_| ApiError::not_found("tenant not found"))?;
@@ -49,7 +50,7 @@ async fn caller_scope(parts: &mut Parts, state: &AppState) -> Result<TenantScope
     let token = bearer_token(parts).ok_or_else(ApiError::invalid_token)?;
     let source_addr = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip().to_string());
     let services = &state.services;
-    Ok(services.scope_for_application(tenant_id, token, source_addr, services.now()).await?)
+    Ok(services.granted_scope_for_application(tenant_id, token, source_addr, services.now()).await?)
 }
 
 impl FromRequestParts<AppState> for Reader {
@@ -57,7 +58,7 @@ impl FromRequestParts<AppState> for Reader {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match caller_scope(parts, state).await {
-            Ok(scope) => Ok(Reader(scope)),
+            Ok(scope) => Ok(Reader(scope.into_read())),
             Err(err) if err.status() == axum::http::StatusCode::FORBIDDEN => Err(ApiError::insufficient_scope(false)),
             Err(err) => Err(err),
         }
@@ -68,10 +69,9 @@ impl FromRequestParts<AppState> for Writer {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let scope = caller_scope(parts, state).await?;
-        // Checked here as well as in the services so that a read-only caller
-        // hears 403 before any complaint about its request body.
-        if scope.can_write() { Ok(Writer(scope)) } else { Err(ApiError::insufficient_scope(true)) }
+        // Checked before the body is read, so that a read-only caller hears
+        // 403 before any complaint about its request body.
+        caller_scope(parts, state).await?.into_write().map(Writer).ok_or_else(|| ApiError::insufficient_scope(true))
     }
 }
 
@@ -131,11 +131,7 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 fn is_json(value: &header::HeaderValue) -> bool {
-    value
-        .to_str()
-        .ok()
-        .and_then(|text| text.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+    body_kind(value.as_bytes()) == Some(BodyKind::Json)
 }
 
 /// Reads and parses the body; `Ok(None)` when it is empty.

@@ -12,7 +12,7 @@ mod audit;
 mod document;
 pub mod error;
 mod extract;
-mod model;
+pub(crate) mod model;
 mod usage;
 
 use std::sync::Arc;

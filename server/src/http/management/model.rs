@@ -1,9 +1,12 @@
 //! The management API's wire types. They are what the handlers serialize,
 //! so the OpenAPI schemas derived from them describe the real responses.
 
-use domain::services::{ApplicationView, AuditEntry as DomainAuditEntry, ManagementAccess, PreviousSecret};
+use clavis_types::ManagementAccess;
+use domain::services::{ApplicationView, AuditEntry as DomainAuditEntry, PreviousSecret};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+
+use crate::wire::rfc3339;
 
 /// What an application may do with the management API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -48,7 +51,11 @@ pub struct PreviousSecretInfo {
 
 impl From<PreviousSecret> for PreviousSecretInfo {
     fn from(previous: PreviousSecret) -> Self {
-        Self { last_four: previous.last_four, expires_at: previous.expires_at, last_used_at: previous.last_used_at }
+        Self {
+            last_four: previous.last_four,
+            expires_at: rfc3339(previous.expires_at),
+            last_used_at: previous.last_used_at.map(rfc3339),
+        }
     }
 }
 
@@ -89,12 +96,12 @@ impl From<ApplicationView> for Application {
             oauth_server_url: view.oauth_server_url,
             profiles_url: view.profiles_url,
             discovery_endpoint: view.discovery_endpoint,
-            created_at: view.created_at,
+            created_at: rfc3339(view.created_at),
             management_access: view.management_access.into(),
-            last_used_at: view.last_used_at,
+            last_used_at: view.last_used_at.map(rfc3339),
             tokens_issued: view.tokens_issued,
             secret_last_four: view.secret_last_four,
-            secret_created_at: view.secret_created_at,
+            secret_created_at: view.secret_created_at.map(rfc3339).unwrap_or_default(),
             previous_secret: view.previous_secret.map(Into::into),
         }
     }
@@ -170,7 +177,7 @@ impl From<domain::services::RotatedSecret> for RotatedSecret {
         Self {
             client_id: rotated.client_id,
             secret: rotated.secret,
-            previous_secret_expires_at: rotated.previous_secret_expires_at,
+            previous_secret_expires_at: rotated.previous_secret_expires_at.map(rfc3339),
         }
     }
 }
@@ -213,7 +220,7 @@ impl From<DomainAuditEntry> for AuditEntry {
             target: entry.target,
             source_addr: entry.source_addr,
             details: entry.details,
-            created_at: entry.created_at,
+            created_at: rfc3339(entry.created_at),
         }
     }
 }

@@ -3,12 +3,13 @@
 
 use axum::Json;
 use axum::extract::State;
-use domain::services::DEFAULT_USAGE_MINUTES;
+use clavis_types::DEFAULT_USAGE_MINUTES;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiPath, ApiQuery, Reader};
 use super::model::{TokenUsage, UsageParams};
 use crate::http::AppState;
+use crate::wire::rfc3339;
 
 /// Read an application's token usage
 ///
@@ -40,5 +41,5 @@ pub async fn get_usage(
     let minutes = params.minutes.unwrap_or(DEFAULT_USAGE_MINUTES);
     let usage = state.services.token_usage(&scope, &client_id, minutes, state.services.now()).await?;
     let tokens_issued = usage.total();
-    Ok(Json(TokenUsage { client_id, from: usage.from, tokens_issued, per_minute: usage.per_minute }))
+    Ok(Json(TokenUsage { client_id, from: rfc3339(usage.from), tokens_issued, per_minute: usage.per_minute }))
 }

@@ -4,10 +4,9 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use domain::oauth::metadata::ServerMetadata;
+use domain::Services;
 
-use super::tenant_runtime;
-use crate::http::AppState;
+use super::response;
 
 /// Resource servers cache keys for a few minutes and refetch on an unknown
 /// `kid`, so a rotated key reaches them without waiting for this to lapse.
@@ -24,22 +23,19 @@ fn public_json(body: String, cache_control: &'static str) -> Response {
     response
 }
 
-pub async fn jwks(State(state): State<AppState>, Path(tenant_id): Path<String>) -> Response {
-    match tenant_runtime(&state.services, &tenant_id, state.services.now()).await {
-        Ok(runtime) => public_json(runtime.jwks_json.clone(), JWKS_MAX_AGE),
-        Err(response) => response,
+pub async fn jwks(State(services): State<Services>, Path(tenant_id): Path<String>) -> Response {
+    match services.jwks_json(&tenant_id, services.now()).await {
+        Ok(jwks) => public_json(jwks, JWKS_MAX_AGE),
+        Err(err) => response::oauth_error(&err),
     }
 }
 
-pub async fn metadata(State(state): State<AppState>, Path(tenant_id): Path<String>) -> Response {
-    match tenant_runtime(&state.services, &tenant_id, state.services.now()).await {
-        Ok(runtime) => {
-            let document = ServerMetadata::new(&runtime.issuer, &runtime.default_scope, runtime.published_algs.clone());
-            match serde_json::to_string(&document) {
-                Ok(body) => public_json(body, METADATA_MAX_AGE),
-                Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-            }
-        }
-        Err(response) => response,
+pub async fn metadata(State(services): State<Services>, Path(tenant_id): Path<String>) -> Response {
+    match services.server_metadata(&tenant_id, services.now()).await {
+        Ok(document) => match serde_json::to_string(&document) {
+            Ok(body) => public_json(body, METADATA_MAX_AGE),
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        },
+        Err(err) => response::oauth_error(&err),
     }
 }

@@ -1,26 +1,18 @@
 //! `POST /introspect` (RFC 7662), for authenticated clients of the tenant.
 
-use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
 use axum::response::Response;
+use domain::Services;
 
-use super::{TokenCall, response};
-use crate::http::AppState;
+use super::request::ReadRequest;
+use super::response;
 
-pub async fn introspect(
-    State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let now = state.services.now();
-    let call = match TokenCall::read(&state.services, &tenant_id, &headers, body, now).await {
-        Ok(call) => call,
-        Err(response) => return response,
-    };
-    match state.services.introspect(&call.runtime, &call.caller, &call.token, now).await {
+pub async fn introspect(State(services): State<Services>, Path(tenant_id): Path<String>, request: Request) -> Response {
+    let now = services.now();
+    let request = ReadRequest::read(request).await;
+    match services.introspect(&tenant_id, request.raw(), request.client_addr(), now).await {
         Ok(answer) => response::no_store_json(StatusCode::OK, &answer),
-        Err(err) => response::oauth_error(&err, Some(call.runtime.issuer.as_str())),
+        Err(err) => response::oauth_error(&err),
     }
 }

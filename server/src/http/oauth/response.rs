@@ -2,7 +2,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use domain::oauth::OAuthError;
+use clavis_oauth::OAuthError;
 use serde::Serialize;
 
 /// RFC 6749 §5.1: "The authorization server MUST include the HTTP
@@ -24,22 +24,20 @@ pub fn no_store_json(status: StatusCode, body: &impl Serialize) -> Response {
     response
 }
 
-/// An RFC 6749 §5.2 error; `realm` names the tenant in a Basic challenge.
-pub fn oauth_error(err: &OAuthError, realm: Option<&str>) -> Response {
+/// An RFC 6749 §5.2 error, with its status, its Basic challenge (the realm
+/// names the tenant) and its `Retry-After`, all decided by the service.
+pub fn oauth_error(err: &OAuthError) -> Response {
     let status = StatusCode::from_u16(err.status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = no_store_json(status, &err.body());
+    let headers = response.headers_mut();
     if err.basic_challenge {
-        let realm = realm.unwrap_or("clavis").replace('"', "");
+        let realm = err.realm.as_deref().unwrap_or("clavis").replace('"', "");
         if let Ok(value) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\", charset=\"UTF-8\"")) {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+            headers.insert(header::WWW_AUTHENTICATE, value);
         }
     }
+    if let Some(wait) = err.retry_after_secs {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(wait));
+    }
     response
-}
-
-pub fn unknown_tenant() -> Response {
-    no_store_json(
-        StatusCode::NOT_FOUND,
-        &serde_json::json!({"error": "not_found", "error_description": "unknown tenant"}),
-    )
 }

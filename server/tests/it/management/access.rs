@@ -4,7 +4,7 @@
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use chrono::Duration;
-use domain::services::ManagementAccess;
+use clavis_types::ManagementAccess;
 use serde_json::json;
 
 use super::super::support::{TestServer, servers};

@@ -2,7 +2,7 @@
 
 use axum::http::{Method, StatusCode};
 use chrono::Duration;
-use domain::services::ManagementAccess;
+use clavis_types::ManagementAccess;
 use serde_json::json;
 
 use super::super::support::{PUBLIC_URL, servers, t0};
@@ -449,7 +449,7 @@ async fn unknown_tenants_routes_and_methods_answer_in_the_error_shape() {
 async fn a_database_outage_is_503_and_reveals_nothing() {
     for s in servers().await {
         let f = Fixture::new(&s, "Acme").await;
-        s.services.db().clone().close().await.unwrap();
+        s.services.close_database().await.unwrap();
         for (method, body) in [(Method::GET, None), (Method::POST, Some(json!({"name": "x"})))] {
             let reply = call(&s, method, &f.path("/applications"), Some(&f.token), body).await;
             assert_error(&reply, StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable");

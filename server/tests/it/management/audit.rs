@@ -2,7 +2,7 @@
 //! one, and `GET /audit` newest first, page by page.
 
 use axum::http::{Method, StatusCode};
-use domain::services::ManagementAccess;
+use clavis_types::ManagementAccess;
 use serde_json::json;
 
 use super::super::support::{servers, t0};

@@ -16,8 +16,9 @@ use std::net::SocketAddr;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode};
-use domain::TenantScope;
-use domain::services::{ApplicationView, ManagementAccess, TenantInfo};
+use clavis_types::ManagementAccess;
+use domain::services::{ApplicationView, TenantInfo};
+use domain::{TenantScope, Write};
 
 use super::support::{Reply, TestServer};
 
@@ -27,7 +28,7 @@ pub const CALLER_IP: &str = "203.0.113.7";
 /// A tenant with an application that holds write access, and its token.
 pub struct Fixture {
     pub tenant: TenantInfo,
-    pub scope: TenantScope,
+    pub scope: TenantScope<Write>,
     pub admin: ApplicationView,
     pub token: String,
 }
@@ -121,24 +122,17 @@ pub fn assert_insufficient_scope(reply: &Reply, scope: &str) {
     assert!(challenge.contains(&format!("scope=\"{scope}\"")), "{challenge}");
 }
 
-/// How many audit records the tenant has, read straight from the table.
+/// How many audit records the tenant has.
 pub async fn audit_count(s: &TestServer, tenant_id: &str) -> usize {
     audit_actions(s, tenant_id).await.len()
 }
 
-/// The tenant's audit actions, oldest first, read straight from the table.
+/// The tenant's audit actions, oldest first, read through the audit service
+/// with the command line's rights (whatever the API under test allows).
 pub async fn audit_actions(s: &TestServer, tenant_id: &str) -> Vec<String> {
-    use domain::entities::audit_event;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-    audit_event::Entity::find()
-        .filter(audit_event::Column::TenantId.eq(tenant_id))
-        .order_by_asc(audit_event::Column::Id)
-        .all(s.services.db())
-        .await
-        .expect("audit")
-        .into_iter()
-        .map(|event| event.action)
-        .collect()
+    let scope = s.cli.tenant_scope(&s.services, tenant_id).await.expect("scope");
+    let page = s.services.list_audit(&scope, Some(domain::services::MAX_AUDIT_PAGE), None).await.expect("audit");
+    page.entries.into_iter().rev().map(|entry| entry.action).collect()
 }
 
 /// `POST /oauth/v4/{tenant}/token` for `client_id`/`secret`; the status and

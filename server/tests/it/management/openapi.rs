@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use axum::http::{Method, StatusCode};
-use domain::services::ManagementAccess;
+use clavis_types::ManagementAccess;
 use serde_json::json;
 
 use super::super::support::servers;

@@ -2,7 +2,7 @@
 
 use axum::http::{Method, StatusCode};
 use chrono::Duration;
-use domain::services::ManagementAccess;
+use clavis_types::ManagementAccess;
 
 use super::super::support::servers;
 use super::{Fixture, assert_error, call, token_of};

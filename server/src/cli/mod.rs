@@ -1,9 +1,16 @@
-//! Scriptable subcommands: JSON on stdout, one-line errors on stderr.
+//! Scriptable subcommands: JSON on stdout, one-line errors on stderr. The
+//! command line acts with the [`CliAuthority`] of whoever runs it on the
+//! host; nothing else in the server holds one.
+
+mod json;
 
 use clap::Subcommand;
+use clavis_oauth::jose::Algorithm;
+use clavis_types::ManagementAccess;
 use domain::Services;
-use domain::keys::SigningAlg;
-use domain::services::{ListQuery, ManagementAccess, NewTenant};
+use domain::services::{CliAuthority, ListQuery, NewTenant};
+
+use crate::http::management::model::{Application, RotatedSecret};
 
 /// A CLI failure, printed as one line.
 #[derive(Debug, thiserror::Error)]
@@ -12,6 +19,17 @@ pub enum CliError {
     Domain(#[from] domain::Error),
     #[error("{0}")]
     Usage(String),
+}
+
+impl From<clavis_types::ParseEnumError> for CliError {
+    fn from(err: clavis_types::ParseEnumError) -> Self {
+        Self::Usage(err.to_string())
+    }
+}
+
+fn signing_alg(name: &str) -> Result<Algorithm, CliError> {
+    Algorithm::from_name(name)
+        .ok_or_else(|| CliError::Usage("signing algorithm must be RS256, ES256 or EdDSA".to_owned()))
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,7 +90,7 @@ pub enum AppCommand {
         #[arg(long)]
         client_id: String,
         /// Seconds the previous secret stays valid (0 to 2592000; default 86400).
-        #[arg(long, default_value_t = domain::services::DEFAULT_GRACE_SECS)]
+        #[arg(long, default_value_t = clavis_types::DEFAULT_GRACE_SECS)]
         grace_seconds: i64,
     },
     /// End the previous secret's grace period now.
@@ -130,76 +148,80 @@ fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
     Ok(())
 }
 
-pub async fn run_tenant(services: &Services, command: TenantCommand) -> Result<(), CliError> {
-    let operator = services.operator_scope_for_cli();
+pub async fn run_tenant(services: &Services, authority: &CliAuthority, command: TenantCommand) -> Result<(), CliError> {
+    let operator = authority.operator_scope();
     match command {
-        TenantCommand::Create { name, signing_alg, token_lifetime } => {
-            let new =
-                NewTenant { name, signing_alg: SigningAlg::parse(&signing_alg)?, token_lifetime_secs: token_lifetime };
+        TenantCommand::Create { name, signing_alg: alg, token_lifetime } => {
+            let new = NewTenant { name, signing_alg: signing_alg(&alg)?, token_lifetime_secs: token_lifetime };
             let tenant = services.create_tenant(&operator, new, services.now()).await?;
-            print_json(&tenant)
+            print_json(&json::Tenant::from(tenant))
         }
         TenantCommand::List => {
-            let tenants = services.list_tenants(&operator).await?;
+            let tenants: Vec<json::Tenant> =
+                services.list_tenants(&operator).await?.into_iter().map(json::Tenant::from).collect();
             print_json(&serde_json::json!({ "tenants": tenants }))
         }
     }
 }
 
-pub async fn run_member(services: &Services, command: MemberCommand) -> Result<(), CliError> {
+pub async fn run_member(services: &Services, authority: &CliAuthority, command: MemberCommand) -> Result<(), CliError> {
     match command {
         MemberCommand::Add { tenant, email, role, password } => {
-            let scope = services.scope_for_cli(&tenant).await?;
+            let scope = authority.tenant_scope(services, &tenant).await?;
             let role = domain::Role::parse(&role)?;
-            print_json(&services.add_member(&scope, &email, role, password.as_deref(), services.now()).await?)
+            let member = services.add_member(&scope, &email, role, password.as_deref(), services.now()).await?;
+            print_json(&json::Member::from(member))
         }
         MemberCommand::List { tenant } => {
-            let scope = services.scope_for_cli(&tenant).await?;
-            print_json(&serde_json::json!({ "members": services.list_members(&scope).await? }))
+            let scope = authority.tenant_scope(services, &tenant).await?;
+            let members: Vec<json::Member> =
+                services.list_members(&scope).await?.into_iter().map(json::Member::from).collect();
+            print_json(&serde_json::json!({ "members": members }))
         }
     }
 }
 
-pub async fn run_keys(services: &Services, command: KeysCommand) -> Result<(), CliError> {
+pub async fn run_keys(services: &Services, authority: &CliAuthority, command: KeysCommand) -> Result<(), CliError> {
     match command {
-        KeysCommand::Rotate { tenant, signing_alg } => {
-            let scope = services.scope_for_cli(&tenant).await?;
-            let alg = signing_alg.as_deref().map(SigningAlg::parse).transpose()?;
+        KeysCommand::Rotate { tenant, signing_alg: alg } => {
+            let scope = authority.tenant_scope(services, &tenant).await?;
+            let alg = alg.as_deref().map(signing_alg).transpose()?;
             let kid = services.rotate_signing_key(&scope, alg, services.now()).await?;
             print_json(&serde_json::json!({ "tenantId": tenant, "kid": kid }))
         }
     }
 }
 
-pub async fn run_app(services: &Services, command: AppCommand) -> Result<(), CliError> {
+pub async fn run_app(services: &Services, authority: &CliAuthority, command: AppCommand) -> Result<(), CliError> {
     let now = services.now();
     match command {
         AppCommand::Create { tenant, name, management } => {
-            let scope = services.scope_for_cli(&tenant).await?;
+            let scope = authority.tenant_scope(services, &tenant).await?;
             let access = ManagementAccess::parse(&management)?;
-            print_json(&services.create_application(&scope, &name, access, now).await?)
+            print_json(&Application::from(services.create_application(&scope, &name, access, now).await?))
         }
         AppCommand::List { tenant, limit, after } => {
-            let scope = services.scope_for_cli(&tenant).await?;
+            let scope = authority.tenant_scope(services, &tenant).await?;
             let page = services.list_applications(&scope, ListQuery { limit, after, filter: None }, now).await?;
-            print_json(&serde_json::json!({ "applications": page.applications, "nextCursor": page.next_cursor }))
+            let applications: Vec<Application> = page.applications.into_iter().map(Application::from).collect();
+            print_json(&serde_json::json!({ "applications": applications, "nextCursor": page.next_cursor }))
         }
         AppCommand::RotateSecret { tenant, client_id, grace_seconds } => {
-            let scope = services.scope_for_cli(&tenant).await?;
-            print_json(&services.rotate_secret(&scope, &client_id, grace_seconds, now).await?)
+            let scope = authority.tenant_scope(services, &tenant).await?;
+            print_json(&RotatedSecret::from(services.rotate_secret(&scope, &client_id, grace_seconds, now).await?))
         }
         AppCommand::RevokePreviousSecret { tenant, client_id } => {
-            let scope = services.scope_for_cli(&tenant).await?;
+            let scope = authority.tenant_scope(services, &tenant).await?;
             services.revoke_previous_secret(&scope, &client_id, now).await?;
             print_json(&serde_json::json!({ "clientId": client_id, "previousSecret": "revoked" }))
         }
         AppCommand::SetManagement { tenant, client_id, management } => {
-            let scope = services.scope_for_cli(&tenant).await?;
+            let scope = authority.tenant_scope(services, &tenant).await?;
             let access = ManagementAccess::parse(&management)?;
-            print_json(&services.set_management_access(&scope, &client_id, access, now).await?)
+            print_json(&Application::from(services.set_management_access(&scope, &client_id, access, now).await?))
         }
         AppCommand::Delete { tenant, client_id } => {
-            let scope = services.scope_for_cli(&tenant).await?;
+            let scope = authority.tenant_scope(services, &tenant).await?;
             services.delete_application(&scope, &client_id, now).await?;
             print_json(&serde_json::json!({ "clientId": client_id, "deleted": true }))
         }

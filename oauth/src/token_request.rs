@@ -75,7 +75,7 @@ fn check_resource(resource: &str) -> Result<(), OAuthError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oauth::ErrorCode;
+    use crate::ErrorCode;
 
     fn parse_form(body: &str) -> Result<TokenRequest, OAuthError> {
         parse(&Params::from_form(body.as_bytes()).unwrap(), None)

@@ -10,7 +10,6 @@ use serde::Serialize;
 pub enum ErrorCode {
     InvalidRequest,
     InvalidClient,
-    InvalidGrant,
     UnauthorizedClient,
     UnsupportedGrantType,
     InvalidScope,
@@ -18,6 +17,8 @@ pub enum ErrorCode {
     InvalidTarget,
     ServerError,
     TemporarilyUnavailable,
+    /// Clavis's own code for a path that names no tenant.
+    NotFound,
 }
 
 impl ErrorCode {
@@ -25,13 +26,13 @@ impl ErrorCode {
         match self {
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::InvalidClient => "invalid_client",
-            ErrorCode::InvalidGrant => "invalid_grant",
             ErrorCode::UnauthorizedClient => "unauthorized_client",
             ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             ErrorCode::InvalidScope => "invalid_scope",
             ErrorCode::InvalidTarget => "invalid_target",
             ErrorCode::ServerError => "server_error",
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+            ErrorCode::NotFound => "not_found",
         }
     }
 }
@@ -50,11 +51,22 @@ pub struct OAuthError {
     /// WWW-Authenticate response header field matching the authentication
     /// scheme used by the client."
     pub basic_challenge: bool,
+    /// The realm of that challenge: the tenant's issuer, once it is known.
+    pub realm: Option<String>,
+    /// Seconds the client must wait before retrying (the `Retry-After` of a 429).
+    pub retry_after_secs: Option<u64>,
 }
 
 impl OAuthError {
     fn new(code: ErrorCode, status: u16, description: impl Into<Cow<'static, str>>) -> Self {
-        Self { code, description: description.into(), status, basic_challenge: false }
+        Self {
+            code,
+            description: description.into(),
+            status,
+            basic_challenge: false,
+            realm: None,
+            retry_after_secs: None,
+        }
     }
 
     pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {
@@ -98,11 +110,19 @@ impl OAuthError {
 
     /// 429: repeated failed client authentications from one address.
     pub fn too_many_failures(retry_after_secs: u64) -> Self {
-        Self::new(
+        let mut err = Self::new(
             ErrorCode::InvalidClient,
             429,
             format!("too many failed client authentications; retry in {retry_after_secs} seconds"),
-        )
+        );
+        err.retry_after_secs = Some(retry_after_secs);
+        err
+    }
+
+    /// 404: the path names no tenant. Not an RFC 6749 code: the request
+    /// never reached an authorization server.
+    pub fn unknown_tenant() -> Self {
+        Self::new(ErrorCode::NotFound, 404, "unknown tenant")
     }
 
     pub fn server_error() -> Self {
@@ -115,6 +135,14 @@ impl OAuthError {
 
     pub fn with_basic_challenge(mut self, used_basic: bool) -> Self {
         self.basic_challenge = used_basic && self.code == ErrorCode::InvalidClient;
+        self
+    }
+
+    /// Names the realm of a Basic challenge (the tenant's issuer).
+    pub fn in_realm(mut self, realm: &str) -> Self {
+        if self.basic_challenge {
+            self.realm = Some(realm.to_owned());
+        }
         self
     }
 }

@@ -1,0 +1,63 @@
+//! The token endpoint (RFC 6749 §3.2) as one service call: the tenant, the
+//! request's syntax, client authentication with its throttle, the grant,
+//! signing and usage counting. The HTTP handler reads the bytes and writes
+//! the answer; everything in between is here.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use clavis_oauth::OAuthError;
+use clavis_oauth::request::{OAuthRequest, RawRequest};
+use clavis_oauth::token_request;
+
+use super::Services;
+use super::client_credentials::TokenResponse;
+
+impl Services {
+    /// Answers a token request to `tenant_id` from `client_addr`.
+    ///
+    /// The error already carries its HTTP status, its Basic challenge (with
+    /// the tenant's realm) and any `Retry-After`.
+    pub async fn token(
+        &self,
+        tenant_id: &str,
+        raw: RawRequest<'_>,
+        client_addr: Option<IpAddr>,
+        now: DateTime<Utc>,
+    ) -> Result<TokenResponse, OAuthError> {
+        let runtime = self.oauth_tenant(tenant_id, now).await?;
+        let realm = runtime.issuer.as_str();
+        let request = OAuthRequest::parse(&raw).map_err(|err| err.in_realm(realm))?;
+        let token_request = token_request::parse(&request.params, request.basic).map_err(|err| {
+            tracing::info!(tenant = %runtime.tenant_id, error = err.code.as_str(), "token request refused");
+            err.in_realm(realm)
+        })?;
+        let credentials = &token_request.credentials;
+        let issued = match self.authenticate_throttled(&runtime, credentials, client_addr, now).await {
+            Ok(caller) => {
+                let issued = self.issue_client_credentials(&runtime, &caller.client, &token_request, now);
+                if issued.is_ok() {
+                    self.record_usage(&caller.secret_id, &caller.client.client_id, now.timestamp());
+                }
+                issued
+            }
+            Err(err) => Err(err),
+        };
+        match issued {
+            Ok(token) => {
+                tracing::debug!(tenant = %runtime.tenant_id, client_id = %credentials.client_id, "token issued");
+                Ok(token)
+            }
+            Err(err) => {
+                // The client ID is an identifier, not a credential; the secret is never logged.
+                tracing::info!(
+                    tenant = %runtime.tenant_id,
+                    client_id = %credentials.client_id,
+                    error = err.code.as_str(),
+                    "token request refused"
+                );
+                Err(err.in_realm(realm))
+            }
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! Signing keys: generation, the public JWK, and a signer parsed once per
+//! process so that issuing a token never re-parses a private key.
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RSA_PKCS1_SHA256};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use super::jwk::Jwk;
+use super::{Algorithm, b64};
+
+/// Why a key could not be generated, parsed or used. The messages name no
+/// key material.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SignError {
+    #[error("key generation failed")]
+    Generation,
+    #[error("stored signing key does not parse")]
+    Unparsable,
+    #[error("signing failed")]
+    Signing,
+}
+
+/// A freshly generated key pair, ready to be sealed and stored.
+pub struct GeneratedKey {
+    pub kid: String,
+    pub alg: Algorithm,
+    pub pkcs8_der: Vec<u8>,
+    pub public_jwk: Jwk,
+}
+
+impl std::fmt::Debug for GeneratedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GeneratedKey").field("kid", &self.kid).field("alg", &self.alg).finish_non_exhaustive()
+    }
+}
+
+/// A public JWK whose `kid` is its RFC 7638 thumbprint, so the kid is
+/// derived from the key itself.
+fn published(mut jwk: Jwk, alg: Algorithm) -> Result<(String, Jwk), SignError> {
+    let kid = jwk.thumbprint().ok_or(SignError::Generation)?;
+    jwk.use_ = Some("sig".into());
+    jwk.alg = Some(alg.name().into());
+    jwk.kid = Some(kid.clone());
+    Ok((kid, jwk))
+}
+
+fn bare(kty: &str) -> Jwk {
+    Jwk { kty: kty.into(), use_: None, alg: None, kid: None, crv: None, n: None, e: None, x: None, y: None }
+}
+
+/// A new key pair for `alg`: RSA 2048, P-256 or Ed25519.
+pub fn generate(alg: Algorithm) -> Result<GeneratedKey, SignError> {
+    let failed = |_| SignError::Generation;
+    match alg {
+        Algorithm::Rs256 => {
+            let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).map_err(failed)?;
+            let der = pair.as_der().map_err(failed)?.as_ref().to_vec();
+            let public = pair.public_key();
+            let jwk = Jwk {
+                n: Some(b64(public.modulus().big_endian_without_leading_zero())),
+                e: Some(b64(public.exponent().big_endian_without_leading_zero())),
+                ..bare("RSA")
+            };
+            let (kid, public_jwk) = published(jwk, alg)?;
+            Ok(GeneratedKey { kid, alg, pkcs8_der: der, public_jwk })
+        }
+        Algorithm::Es256 => {
+            let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).map_err(failed)?;
+            let der = pair.to_pkcs8v1().map_err(failed)?.as_ref().to_vec();
+            // Uncompressed SEC1 point: 0x04 || x (32 bytes) || y (32 bytes).
+            let point = pair.public_key().as_ref();
+            let (Some(x), Some(y)) = (point.get(1..33), point.get(33..65)) else {
+                return Err(SignError::Generation);
+            };
+            let jwk = Jwk { crv: Some("P-256".into()), x: Some(b64(x)), y: Some(b64(y)), ..bare("EC") };
+            let (kid, public_jwk) = published(jwk, alg)?;
+            Ok(GeneratedKey { kid, alg, pkcs8_der: der, public_jwk })
+        }
+        Algorithm::EdDsa => {
+            let pair = Ed25519KeyPair::generate().map_err(failed)?;
+            let der = pair.to_pkcs8().map_err(failed)?.as_ref().to_vec();
+            let jwk = Jwk { crv: Some("Ed25519".into()), x: Some(b64(pair.public_key().as_ref())), ..bare("OKP") };
+            let (kid, public_jwk) = published(jwk, alg)?;
+            Ok(GeneratedKey { kid, alg, pkcs8_der: der, public_jwk })
+        }
+    }
+}
+
+enum ParsedKey {
+    Rsa(aws_lc_rs::rsa::KeyPair),
+    Ecdsa(EcdsaKeyPair),
+    Ed25519(Ed25519KeyPair),
+}
+
+/// A private key parsed once, with its JWS header already encoded.
+pub struct Signer {
+    kid: String,
+    alg: Algorithm,
+    key: ParsedKey,
+    encoded_header: String,
+    rng: SystemRandom,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signer").field("kid", &self.kid).field("alg", &self.alg).finish_non_exhaustive()
+    }
+}
+
+impl Signer {
+    /// Parses a PKCS#8 private key once; `kid` and `alg` go into the header
+    /// of every token it signs.
+    pub fn from_pkcs8(kid: &str, alg: Algorithm, der: &[u8]) -> Result<Self, SignError> {
+        let rejected = |_| SignError::Unparsable;
+        let key = match alg {
+            Algorithm::Rs256 => ParsedKey::Rsa(aws_lc_rs::rsa::KeyPair::from_pkcs8(der).map_err(rejected)?),
+            Algorithm::Es256 => {
+                ParsedKey::Ecdsa(EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der).map_err(rejected)?)
+            }
+            Algorithm::EdDsa => ParsedKey::Ed25519(Ed25519KeyPair::from_pkcs8(der).map_err(rejected)?),
+        };
+        let header = crate::access_token::header_json(alg.name(), kid);
+        Ok(Self { kid: kid.to_owned(), alg, key, encoded_header: b64(header.as_bytes()), rng: SystemRandom::new() })
+    }
+
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// Builds the compact JWS `header.payload.signature` for `claims_json`,
+    /// in one allocation.
+    pub fn sign_jwt(&self, claims_json: &[u8]) -> Result<String, SignError> {
+        let mut token = String::with_capacity(
+            self.encoded_header.len() + 1 + claims_json.len().div_ceil(3) * 4 + 1 + MAX_SIGNATURE_B64,
+        );
+        token.push_str(&self.encoded_header);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(claims_json, &mut token);
+        let failed = |_| SignError::Signing;
+        match &self.key {
+            ParsedKey::Rsa(pair) => {
+                let mut out = [0u8; MAX_RSA_SIGNATURE];
+                let out = out.get_mut(..pair.public_modulus_len()).ok_or(SignError::Signing)?;
+                pair.sign(&RSA_PKCS1_SHA256, &self.rng, token.as_bytes(), out).map_err(failed)?;
+                push_signature(&mut token, out);
+            }
+            ParsedKey::Ecdsa(pair) => {
+                let signature = pair.sign(&self.rng, token.as_bytes()).map_err(failed)?;
+                push_signature(&mut token, signature.as_ref());
+            }
+            ParsedKey::Ed25519(pair) => {
+                let signature = pair.sign(token.as_bytes());
+                push_signature(&mut token, signature.as_ref());
+            }
+        }
+        Ok(token)
+    }
+}
+
+/// The largest RSA signature handled: a 4096-bit modulus.
+const MAX_RSA_SIGNATURE: usize = 512;
+const MAX_SIGNATURE_B64: usize = MAX_RSA_SIGNATURE.div_ceil(3) * 4;
+
+fn push_signature(token: &mut String, signature: &[u8]) {
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(signature, token);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jose::jwk::JwkSet;
+    use crate::jose::verify::KeySet;
+
+    #[test]
+    fn every_algorithm_signs_tokens_that_verify_against_its_jwk() {
+        for alg in Algorithm::ALL {
+            let key = generate(alg).unwrap();
+            let signer = Signer::from_pkcs8(&key.kid, alg, &key.pkcs8_der).unwrap();
+            let token = signer.sign_jwt(br#"{"sub":"abc","aud":["x"],"exp":99999999999}"#).unwrap();
+            let keys = KeySet::from_jwks(&JwkSet { keys: vec![key.public_jwk.clone()] });
+            let parsed = crate::jose::verify::parse(&token).unwrap();
+            assert_eq!(parsed.kid, key.kid);
+            assert!(parsed.typ_at_jwt);
+            let payload = parsed.verify(keys.get(&key.kid).unwrap()).unwrap();
+            let claims: serde_json::Value = serde_json::from_str(&payload).unwrap();
+            assert_eq!(claims["sub"], "abc");
+        }
+    }
+
+    #[test]
+    fn the_kid_is_the_thumbprint_of_the_published_key() {
+        for alg in Algorithm::ALL {
+            let key = generate(alg).unwrap();
+            assert_eq!(key.public_jwk.thumbprint().as_deref(), Some(key.kid.as_str()));
+            assert_eq!(key.public_jwk.alg.as_deref(), Some(alg.name()));
+            assert_eq!(key.public_jwk.use_.as_deref(), Some("sig"));
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! The pure protocol code of Clavis: OAuth 2.0 request parsing, client
+//! authentication syntax, the client credentials grant's scope rules, the
+//! access-token claims, server metadata, RFC error codes, and JOSE (JWS
+//! signing and verification, JWK/JWKS).
+//!
+//! Nothing here touches a database, the network, an async runtime or the
+//! clock: callers pass in the bytes they received and the `now` they trust.
+//! The crate has no such dependency, so the compiler keeps it that way, and
+//! it builds for `wasm32-unknown-unknown`.
+
+pub mod access_token;
+pub mod client_auth;
+pub mod error;
+pub mod introspection;
+pub mod jose;
+pub mod media_type;
+pub mod metadata;
+pub mod params;
+pub mod request;
+pub mod scope;
+pub mod token_request;
+
+pub use error::{ErrorCode, OAuthError};
