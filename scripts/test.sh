@@ -13,13 +13,6 @@ if [ -n "$free_kb" ] && [ "$free_kb" -lt 8000000 ]; then
   echo "warning: only $((free_kb / 1024 / 1024)) GB free here; a cold test build needs about 5 GB." >&2
 fi
 
-if cargo fmt --version >/dev/null 2>&1; then
-  echo "==> cargo fmt --check"
-  cargo fmt --all --check
-else
-  echo "rustfmt not installed: the formatting check was skipped."
-fi
-
 echo "==> cargo test (unit, database, HTTP, SDK against a live server)"
 # `cargo test` builds target/debug/clavis (the server crate has integration
 # tests), and all test binaries are built before any runs, so the SDK tests

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use server_fn_error::{FromServerFnError, ServerFnErrorErr};
 
 mod server_fn_error {
-    pub use leptos::server_fn::codec::JsonEncoding;
-    pub use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+    pub(super) use leptos::server_fn::codec::JsonEncoding;
+    pub(super) use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 }
 
 /// What went wrong, coarsely.

@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+pub use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbBackend, DbErr};
 
 /// Why the database could not be opened.
 #[derive(Debug, thiserror::Error)]

@@ -79,11 +79,17 @@ fn form_decode(component: &str) -> Option<String> {
 /// Picks the one authentication method a request used.
 ///
 /// RFC 6749 §2.3: "The client MUST NOT use more than one authentication
-/// method in each request."
+/// method in each request." A refusal of a request that carried Basic
+/// credentials carries the Basic challenge (RFC 6749 §5.2).
 pub fn authenticate_request(
     basic: Option<ClientCredentials>,
     params: &Params,
 ) -> Result<ClientCredentials, OAuthError> {
+    let used_basic = basic.is_some();
+    pick_method(basic, params).map_err(|err| err.with_basic_challenge(used_basic))
+}
+
+fn pick_method(basic: Option<ClientCredentials>, params: &Params) -> Result<ClientCredentials, OAuthError> {
     let body_id = params.get("client_id");
     let body_secret = params.get("client_secret");
     match (basic, body_id, body_secret) {

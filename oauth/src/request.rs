@@ -49,12 +49,6 @@ impl OAuthRequest {
         };
         Ok(Self { params, basic })
     }
-
-    /// Whether the client presented HTTP Basic credentials: RFC 6749 §5.2
-    /// then requires a 401 with a matching `WWW-Authenticate` challenge.
-    pub fn used_basic(&self) -> bool {
-        self.basic.is_some()
-    }
 }
 
 #[cfg(test)]
@@ -93,7 +87,6 @@ mod tests {
     #[test]
     fn basic_credentials_are_read_and_remembered() {
         let request = parse(&[b"Basic YTpi"], None, Some(b"")).unwrap();
-        assert!(request.used_basic());
         assert_eq!(request.basic.map(|basic| basic.client_id), Some("a".to_owned()));
     }
 }

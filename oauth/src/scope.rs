@@ -28,31 +28,26 @@ pub fn parse(scope: &str) -> Result<Vec<&str>, OAuthError> {
     Ok(tokens)
 }
 
-/// The scopes an access token carries.
+/// The scopes an access token carries: the tenant's default scope, plus the
+/// requested scopes the caller is entitled to on the token's audience (all
+/// of them when it requested none), in the order they are entitled.
 ///
 /// RFC 6749 §3.3: "The authorization server MAY fully or partially ignore the
-/// scope requested by the client" — Clavis grants the tenant's default scope
-/// always, plus those requested scopes the application is entitled to. A
-/// request for a management scope the application lacks is refused outright
-/// so that a misconfigured automation fails loudly.
-pub fn grant(default_scope: &str, entitled: &[&str], requested: Option<&[&str]>) -> Result<String, OAuthError> {
-    let mut granted: Vec<&str> = vec![default_scope];
-    match requested {
-        None => granted.extend(entitled.iter().copied()),
-        Some(requested) => {
-            for scope in requested {
-                if *scope == default_scope || granted.contains(scope) {
-                    continue;
-                }
-                if entitled.contains(scope) {
-                    granted.push(scope);
-                } else if scope.starts_with("clavis:") {
-                    return Err(OAuthError::invalid_scope("the application is not entitled to the requested scope"));
-                }
-            }
+/// scope requested by the client", and "If the issued access token scope is
+/// different from the one requested by the client, the authorization server
+/// MUST include the "scope" response parameter": scopes not granted are left
+/// out, and the response always names what was granted.
+pub fn grant<S: AsRef<str>>(default_scope: &str, entitled: &[S], requested: Option<&[&str]>) -> String {
+    let mut granted = String::with_capacity(64);
+    granted.push_str(default_scope);
+    for scope in entitled.iter().map(AsRef::as_ref) {
+        let wanted = requested.is_none_or(|requested| requested.contains(&scope));
+        if wanted && scope != default_scope {
+            granted.push(' ');
+            granted.push_str(scope);
         }
     }
-    Ok(granted.join(" "))
+    granted
 }
 
 #[cfg(test)]
@@ -67,9 +62,12 @@ mod tests {
     }
 
     #[test]
-    fn grants_default_plus_entitled() {
-        assert_eq!(grant("appid_default", &[MANAGEMENT_READ], None).unwrap(), "appid_default clavis:management:read");
-        assert_eq!(grant("appid_default", &[MANAGEMENT_READ], Some(&["other"])).unwrap(), "appid_default");
-        assert!(grant("appid_default", &[], Some(&[MANAGEMENT_WRITE])).is_err());
+    fn grants_default_plus_requested_entitled() {
+        assert_eq!(grant("appid_default", &[MANAGEMENT_READ], None), "appid_default clavis:management:read");
+        assert_eq!(grant("appid_default", &[MANAGEMENT_READ], Some(&["other"])), "appid_default");
+        assert_eq!(grant::<&str>("appid_default", &[], Some(&[MANAGEMENT_WRITE])), "appid_default");
+        let entitled = ["read", "write", "admin"];
+        assert_eq!(grant("appid_default", &entitled, Some(&["write", "read", "nope"])), "appid_default read write");
+        assert_eq!(grant("appid_default", &entitled, Some(&["appid_default"])), "appid_default");
     }
 }

@@ -25,7 +25,6 @@ pub struct TokenRequest {
 /// RFC 6749 §4.4.2: "grant_type REQUIRED. Value MUST be set to
 /// "client_credentials"."
 pub fn parse(params: &Params, basic: Option<ClientCredentials>) -> Result<TokenRequest, OAuthError> {
-    let used_basic = basic.is_some();
     match params.get("grant_type") {
         None => return Err(OAuthError::invalid_request("grant_type is required")),
         Some(GRANT_CLIENT_CREDENTIALS) => {}
@@ -33,7 +32,7 @@ pub fn parse(params: &Params, basic: Option<ClientCredentials>) -> Result<TokenR
             return Err(OAuthError::unsupported_grant_type("only the client_credentials grant is supported"));
         }
     }
-    let credentials = authenticate_request(basic, params).map_err(|err| err.with_basic_challenge(used_basic))?;
+    let credentials = authenticate_request(basic, params)?;
     let scope = match params.get("scope") {
         None => None,
         Some(text) => Some(scope::parse(text)?.into_iter().map(str::to_owned).collect()),

@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use domain::crypto::{MasterKey, MasterKeySource};
+use domain::db::DatabaseConnection;
 use domain::services::CliAuthority;
 use domain::{Services, SystemClock};
-use sea_orm::DatabaseConnection;
 
 use crate::config::{Config, ConfigError};
 

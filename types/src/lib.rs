@@ -5,9 +5,14 @@
 
 mod access;
 mod names;
+mod scopes;
 
 pub use access::{ManagementAccess, MemberRole, ParseEnumError};
 pub use names::{NameError, validate_display_name};
+pub use scopes::{
+    MAX_ROLE_DESCRIPTION_CHARS, MAX_ROLES_PER_TENANT, MAX_SCOPE_CHARS, MAX_SCOPES_PER_APPLICATION, ScopeListError,
+    ScopeNameError, validate_scope_list, validate_scope_name,
+};
 
 /// The longest application (and role) name, in characters after trimming.
 pub const MAX_APPLICATION_NAME_CHARS: usize = 50;

@@ -14,6 +14,10 @@ pub struct Model {
     pub updated_at: i64,
     pub last_used_at: Option<i64>,
     pub tokens_issued: i64,
+    /// Auth0's API identifier: another name a token request may use for it.
+    pub identifier: Option<String>,
+    /// The scopes it defines as a protected application: a JSON array.
+    pub scopes: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,9 +10,11 @@ use sea_orm::{
 
 use super::Services;
 use super::audit::AuditRecord;
+use super::paging::{fetch_count, keyset_page};
+use super::protected::validate_identifier;
 use super::tenants::{at, validate_display_name};
 use crate::crypto::{generate_client_secret, secret_digest_hex};
-use crate::entities::{application, client_secret};
+use crate::entities::{application, application_role, client_secret, role_scope};
 use crate::scope::{AccessLevel, Actor, TenantScope, Write};
 use crate::{Error, Result};
 
@@ -46,6 +48,26 @@ pub struct ApplicationView {
     pub secret_last_four: String,
     pub secret_created_at: Option<DateTime<Utc>>,
     pub previous_secret: Option<PreviousSecret>,
+    /// Auth0's API identifier, when the application is protected by one.
+    pub identifier: Option<String>,
+    /// The tenant's management API, as App ID's service credentials name it.
+    pub management_url: String,
+}
+
+/// A new application.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NewApplication {
+    pub name: String,
+    pub management: ManagementAccess,
+    pub identifier: Option<String>,
+}
+
+/// A change of an application's name and, when `identifier` is `Some`, of
+/// its identifier (`Some(None)` removes it).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ApplicationUpdate {
+    pub name: String,
+    pub identifier: Option<Option<String>>,
 }
 
 impl std::fmt::Debug for ApplicationView {
@@ -140,7 +162,7 @@ impl Services {
         Ok((model, secret))
     }
 
-    async fn find_application<C: ConnectionTrait>(
+    pub(crate) async fn find_application<C: ConnectionTrait>(
         &self,
         conn: &C,
         scope: &TenantScope<impl AccessLevel>,
@@ -169,6 +191,7 @@ impl Services {
                 last_used_at: s.last_used_at.map(at),
             });
         ApplicationView {
+            management_url: self.management_url(&app.tenant_id),
             discovery_endpoint: format!("{issuer}/.well-known/openid-configuration"),
             oauth_server_url: issuer,
             profiles_url: self.public_url().to_owned(),
@@ -183,6 +206,7 @@ impl Services {
             secret_last_four: current.map(|s| s.last_four.clone()).unwrap_or_default(),
             secret_created_at: current.map(|s| at(s.created_at)),
             previous_secret: previous,
+            identifier: app.identifier,
         }
     }
 
@@ -205,9 +229,26 @@ impl Services {
         management: ManagementAccess,
         now: DateTime<Utc>,
     ) -> Result<ApplicationView> {
-        let name = validate_application_name(name)?;
+        let new = NewApplication { name: name.to_owned(), management, identifier: None };
+        self.create_application_with(scope, new, now).await
+    }
+
+    /// Registers an application, optionally with an identifier, and returns
+    /// it with its first secret.
+    pub async fn create_application_with(
+        &self,
+        scope: &TenantScope<Write>,
+        new: NewApplication,
+        now: DateTime<Utc>,
+    ) -> Result<ApplicationView> {
+        let NewApplication { name, management, identifier } = new;
+        let name = validate_application_name(&name)?;
+        let identifier = identifier.as_deref().map(validate_identifier).transpose()?;
         let client_id = uuid::Uuid::new_v4().to_string();
         let txn = self.db().begin().await?;
+        if let Some(identifier) = &identifier {
+            self.check_identifier_free(&txn, scope.tenant_id(), identifier, &client_id).await?;
+        }
         let app = application::ActiveModel {
             client_id: Set(client_id.clone()),
             tenant_id: Set(scope.tenant_id().to_owned()),
@@ -217,16 +258,25 @@ impl Services {
             updated_at: Set(now.timestamp()),
             last_used_at: Set(None),
             tokens_issued: Set(0),
+            identifier: Set(identifier.clone()),
+            scopes: Set("[]".to_owned()),
         }
         .insert(&txn)
         .await?;
         let (secret_row, secret) = self.insert_secret(&txn, scope.tenant_id(), &client_id, now).await?;
         AuditRecord::in_scope(scope, "application.create", &client_id)
-            .with_details(serde_json::json!({"name": name, "managementAccess": management.as_str()}))
+            .with_details(serde_json::json!({
+                "name": name,
+                "managementAccess": management.as_str(),
+                "identifier": identifier,
+            }))
             .write(&txn, now)
             .await?;
         txn.commit().await?;
         self.forget_client(&client_id);
+        if identifier.is_some() {
+            self.forget_runtime(scope.tenant_id());
+        }
         let mut view = self.view(app, &[secret_row], now);
         view.secret = Some(secret);
         Ok(view)
@@ -266,16 +316,13 @@ impl Services {
                 ),
             );
         }
-        let mut apps = select
+        let rows = select
             .order_by_desc(application::Column::CreatedAt)
             .order_by_desc(application::Column::ClientId)
-            .limit(limit + 1)
+            .limit(fetch_count(limit))
             .all(self.db())
             .await?;
-        let has_more = apps.len() as u64 > limit;
-        apps.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let next_cursor =
-            if has_more { apps.last().map(|a| format!("{}:{}", a.created_at, a.client_id)) } else { None };
+        let (apps, next_cursor) = keyset_page(rows, limit, |a| format!("{}:{}", a.created_at, a.client_id));
         let secrets = self.secrets_of(self.db(), apps.iter().map(|a| a.client_id.clone()).collect()).await?;
         let applications = apps.into_iter().map(|app| self.view(app, &secrets, now)).collect();
         Ok(ApplicationPage { applications, next_cursor, total })
@@ -299,20 +346,55 @@ impl Services {
         name: &str,
         now: DateTime<Utc>,
     ) -> Result<ApplicationView> {
-        let name = validate_application_name(name)?;
+        self.update_application(scope, client_id, ApplicationUpdate { name: name.to_owned(), identifier: None }, now)
+            .await
+    }
+
+    /// Renames an application and, when asked, sets or removes its identifier.
+    pub async fn update_application(
+        &self,
+        scope: &TenantScope<Write>,
+        client_id: &str,
+        update: ApplicationUpdate,
+        now: DateTime<Utc>,
+    ) -> Result<ApplicationView> {
+        let name = validate_application_name(&update.name)?;
+        let identifier = match update.identifier {
+            None => None,
+            Some(identifier) => Some(identifier.as_deref().map(validate_identifier).transpose()?),
+        };
         let txn = self.db().begin().await?;
         let app = self.find_application(&txn, scope, client_id).await?;
+        if let Some(Some(identifier)) = &identifier {
+            self.check_identifier_free(&txn, scope.tenant_id(), identifier, client_id).await?;
+        }
         let old_name = app.name.clone();
+        let old_identifier = app.identifier.clone();
         let mut active: application::ActiveModel = app.into();
         active.name = Set(name.clone());
+        if let Some(identifier) = &identifier {
+            active.identifier = Set(identifier.clone());
+        }
         active.updated_at = Set(now.timestamp());
         let app = active.update(&txn).await?;
-        AuditRecord::in_scope(scope, "application.rename", client_id)
-            .with_details(serde_json::json!({"from": old_name, "to": name}))
-            .write(&txn, now)
-            .await?;
+        if old_name != name {
+            AuditRecord::in_scope(scope, "application.rename", client_id)
+                .with_details(serde_json::json!({"from": old_name, "to": name}))
+                .write(&txn, now)
+                .await?;
+        }
+        let identifier_changed = identifier.as_ref().is_some_and(|new| *new != old_identifier);
+        if identifier_changed {
+            AuditRecord::in_scope(scope, "application.identifier", client_id)
+                .with_details(serde_json::json!({"from": old_identifier, "to": app.identifier}))
+                .write(&txn, now)
+                .await?;
+        }
         let secrets = self.secrets_of(&txn, vec![client_id.to_owned()]).await?;
         txn.commit().await?;
+        if identifier_changed {
+            self.forget_runtime(scope.tenant_id());
+        }
         Ok(self.view(app, &secrets, now))
     }
 
@@ -360,12 +442,21 @@ impl Services {
             .filter(crate::entities::application_usage::Column::ClientId.eq(client_id))
             .exec(&txn)
             .await?;
+        // Its grants as a protected application, and the roles it held.
+        role_scope::Entity::delete_many().filter(role_scope::Column::ClientId.eq(client_id)).exec(&txn).await?;
+        application_role::Entity::delete_many()
+            .filter(application_role::Column::ClientId.eq(client_id))
+            .exec(&txn)
+            .await?;
         AuditRecord::in_scope(scope, "application.delete", client_id)
             .with_details(serde_json::json!({"name": app.name}))
             .write(&txn, now)
             .await?;
         txn.commit().await?;
-        self.forget_client(client_id);
+        self.forget_all_clients();
+        if app.identifier.is_some() {
+            self.forget_runtime(scope.tenant_id());
+        }
         Ok(())
     }
 

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::Services;
+use super::paging::{fetch_count, keyset_page};
 use crate::entities::audit_event;
 use crate::scope::{AccessLevel, Actor, TenantScope};
 use crate::{Error, Result};
@@ -15,7 +16,7 @@ pub const MAX_AUDIT_PAGE: u64 = 200;
 pub const DEFAULT_AUDIT_PAGE: u64 = 50;
 
 /// An act about to be recorded.
-pub struct AuditRecord<'a> {
+pub(super) struct AuditRecord<'a> {
     pub tenant_id: Option<&'a str>,
     pub actor: &'a Actor,
     pub action: &'static str,
@@ -26,7 +27,7 @@ pub struct AuditRecord<'a> {
 
 impl<'a> AuditRecord<'a> {
     /// An act in `scope`'s tenant, by its actor, from its source address.
-    pub fn in_scope<A: crate::scope::AccessLevel>(
+    pub(super) fn in_scope<A: crate::scope::AccessLevel>(
         scope: &'a crate::TenantScope<A>,
         action: &'static str,
         target: &'a str,
@@ -41,7 +42,7 @@ impl<'a> AuditRecord<'a> {
         }
     }
 
-    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+    pub(super) fn with_details(mut self, details: serde_json::Value) -> Self {
         self.details = Some(details);
         self
     }
@@ -49,7 +50,7 @@ impl<'a> AuditRecord<'a> {
 
 impl AuditRecord<'_> {
     /// Writes the record on `conn`, which should be the change's transaction.
-    pub async fn write<C: ConnectionTrait>(self, conn: &C, now: DateTime<Utc>) -> Result<()> {
+    pub(super) async fn write<C: ConnectionTrait>(self, conn: &C, now: DateTime<Utc>) -> Result<()> {
         audit_event::ActiveModel {
             tenant_id: Set(self.tenant_id.map(str::to_owned)),
             actor: Set(self.actor.label().to_owned()),
@@ -121,10 +122,8 @@ impl Services {
         if let Some(before) = before_id {
             select = select.filter(audit_event::Column::Id.lt(before));
         }
-        let mut rows = select.order_by_desc(audit_event::Column::Id).limit(limit + 1).all(self.db()).await?;
-        let has_more = rows.len() as u64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let next_before = if has_more { rows.last().map(|row| row.id) } else { None };
+        let rows = select.order_by_desc(audit_event::Column::Id).limit(fetch_count(limit)).all(self.db()).await?;
+        let (rows, next_before) = keyset_page(rows, limit, |row| row.id);
         Ok(AuditPage { entries: rows.into_iter().map(AuditEntry::from).collect(), next_before })
     }
 }

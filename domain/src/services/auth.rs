@@ -6,6 +6,7 @@ use clavis_types::ManagementAccess;
 use sea_orm::EntityTrait;
 
 use super::Services;
+use super::ids::could_exist;
 use crate::entities::{membership, tenant, user};
 use crate::scope::{AccessLevel, Actor, GrantedScope, Role, TenantScope, Write};
 use crate::{Error, Result};
@@ -74,8 +75,7 @@ fn narrow<A: AccessLevel>(granted: GrantedScope) -> Result<TenantScope<A>> {
 
 impl Services {
     async fn tenant_exists(&self, tenant_id: &str) -> Result<bool> {
-        // Tenant IDs are UUIDs; anything else cannot exist, so skip the query.
-        if uuid::Uuid::parse_str(tenant_id).is_err() {
+        if !could_exist(tenant_id) {
             return Ok(false);
         }
         Ok(tenant::Entity::find_by_id(tenant_id.to_owned()).one(self.db()).await?.is_some())
@@ -150,12 +150,16 @@ impl Services {
         source_addr: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<GrantedScope> {
-        // Tenant IDs are UUIDs; anything else cannot exist, so skip the query.
-        if uuid::Uuid::parse_str(tenant_id).is_err() {
+        if !could_exist(tenant_id) {
             return Err(Error::NotFound("tenant"));
         }
         let runtime = self.tenant_runtime(tenant_id, now).await?.ok_or(Error::NotFound("tenant"))?;
         let claims = self.active_token(&runtime, bearer_token, now).await?.ok_or(Error::Unauthenticated)?;
+        // A token minted for another audience (a downstream API that could
+        // replay it) never opens the management API.
+        if !claims.aud.iter().any(|aud| *aud == runtime.management_url) {
+            return Err(Error::Unauthenticated);
+        }
         let held =
             self.client_access(&runtime.tenant_id, &claims.client_id, now).await?.ok_or(Error::Unauthenticated)?;
         // The write scope includes read (see `management_scopes`), so a

@@ -1,16 +1,18 @@
-//! The client credentials grant (RFC 6749 §4.4): scope and audience for an
-//! authenticated client, signed with the tenant's key. No database access.
+//! The client credentials grant (RFC 6749 §4.4): the token's audience and
+//! scopes for an authenticated client, signed with the tenant's key. No
+//! database access: what the caller's roles grant is in its cached entry.
 
 use chrono::{DateTime, Utc};
 use clavis_oauth::OAuthError;
 use clavis_oauth::access_token::{AMR_CLIENT_CREDENTIALS, GRANT_TYPE_CLAIM, IssuedClaims};
 use clavis_oauth::scope;
 use clavis_oauth::token_request::TokenRequest;
+use clavis_types::ManagementAccess;
 use serde::Serialize;
 
 use super::Services;
 use super::auth::management_scopes;
-use super::clients::{AuthenticatedClient, oauth_failure};
+use super::clients::{AuthenticatedClient, Grant, oauth_failure};
 use super::keyring::TenantRuntime;
 
 /// Room for a typical claims set, so serializing it does not reallocate.
@@ -36,8 +38,50 @@ impl std::fmt::Debug for TokenResponse {
     }
 }
 
+/// Whom a token is for.
+enum Target<'a> {
+    /// No audience asked for: the caller itself, with the default scope only.
+    Caller,
+    /// The tenant's management API.
+    Management,
+    /// A protected application the caller's roles grant scopes on.
+    Protected(&'a Grant),
+}
+
+/// RFC 8707 §2: "If the authorization server fails to parse the provided
+/// value(s) or does not consider the resource(s) acceptable, the
+/// authorization server MUST reject the request with an error response
+/// ... "invalid_target"". A token names at most one protected application,
+/// as App ID's do; an audience the caller's roles grant nothing on is as
+/// unacceptable as an unknown one, and the answer does not tell them apart.
+fn target<'a>(
+    runtime: &TenantRuntime,
+    client: &'a AuthenticatedClient,
+    audiences: &[String],
+) -> Result<Target<'a>, OAuthError> {
+    let audience = match audiences {
+        [] => return Ok(Target::Caller),
+        [one] => one.as_str(),
+        _ => return Err(OAuthError::invalid_target("a token can name only one audience")),
+    };
+    if audience == runtime.management_url {
+        return if client.management_access == ManagementAccess::None {
+            Err(OAuthError::invalid_target("the application has no management access"))
+        } else {
+            Ok(Target::Management)
+        };
+    }
+    let client_id = runtime.by_identifier.get(audience).map_or(audience, String::as_str);
+    client
+        .grants
+        .iter()
+        .find(|grant| grant.audience == client_id)
+        .map(Target::Protected)
+        .ok_or_else(|| OAuthError::invalid_target("unknown audience, or the application's roles grant nothing on it"))
+}
+
 impl Services {
-    /// Decides scope and audience for `client` and signs the token.
+    /// Decides audience and scope for `client` and signs the token.
     pub(crate) fn issue_client_credentials(
         &self,
         runtime: &TenantRuntime,
@@ -46,11 +90,19 @@ impl Services {
         now: DateTime<Utc>,
     ) -> Result<TokenResponse, OAuthError> {
         let requested: Option<Vec<&str>> = request.scope.as_ref().map(|s| s.iter().map(String::as_str).collect());
-        let entitled = management_scopes(client.management_access);
-        let granted = scope::grant(&runtime.default_scope, entitled, requested.as_deref())?;
-        let mut audience: Vec<&str> = Vec::with_capacity(1 + request.audiences.len());
-        audience.push(&client.client_id);
-        audience.extend(request.audiences.iter().map(String::as_str).filter(|aud| *aud != client.client_id));
+        let requested = requested.as_deref();
+        let (audience, granted): (Vec<&str>, String) = match target(runtime, client, &request.audiences)? {
+            Target::Caller => (vec![client.client_id.as_str()], runtime.default_scope.clone()),
+            Target::Management => {
+                let entitled = management_scopes(client.management_access);
+                (vec![runtime.management_url.as_str()], scope::grant(&runtime.default_scope, entitled, requested))
+            }
+            Target::Protected(grant) => {
+                let mut audience = vec![grant.audience.as_str()];
+                audience.extend(runtime.identifier_of.get(&grant.audience).map(String::as_str));
+                (audience, scope::grant(&runtime.default_scope, &grant.scopes, requested))
+            }
+        };
         // A random (v4) UUID from the thread-local CSPRNG: no system call and
         // no allocation per token.
         let mut jti_buf = [0u8; uuid::fmt::Simple::LENGTH];

@@ -15,10 +15,11 @@ use clavis_oauth::{ErrorCode, OAuthError};
 use clavis_types::ManagementAccess;
 
 use super::Services;
+use super::ids::could_exist;
 use super::keyring::TenantRuntime;
 use crate::Result;
 use crate::crypto::{digests_match, hex_decode_32, secret_digest};
-use crate::entities::{application, application_usage, client_secret};
+use crate::entities::{application, application_role, application_usage, client_secret, role_scope};
 
 /// How long another process's change may go unseen here.
 pub const CLIENT_CACHE_TTL_SECS: i64 = 5;
@@ -40,6 +41,15 @@ struct CachedClient {
     tenant_id: String,
     management_access: ManagementAccess,
     secrets: Vec<CachedSecret>,
+    grants: Arc<[Grant]>,
+}
+
+/// What a caller's roles grant on one protected application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Grant {
+    /// The protected application's client ID.
+    pub(crate) audience: String,
+    pub(crate) scopes: Vec<String>,
 }
 
 struct CacheSlot {
@@ -50,10 +60,11 @@ struct CacheSlot {
 
 /// A client whose secret checked out.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthenticatedClient {
-    pub client_id: String,
-    pub tenant_id: String,
-    pub management_access: ManagementAccess,
+pub(crate) struct AuthenticatedClient {
+    pub(crate) client_id: String,
+    pub(crate) tenant_id: String,
+    pub(crate) management_access: ManagementAccess,
+    pub(crate) grants: Arc<[Grant]>,
 }
 
 /// An authenticated client and the secret it used (whose usage a token counts).
@@ -94,6 +105,15 @@ impl Services {
         }
     }
 
+    /// Drops every cached client: after a change to roles or scopes, which
+    /// may alter what any caller of the tenant is granted. Such changes are
+    /// rare; the next token request of each client reloads it.
+    pub(crate) fn forget_all_clients(&self) {
+        if let Ok(mut slots) = self.inner.clients.slots.write() {
+            slots.clear();
+        }
+    }
+
     async fn cached_client(&self, client_id: &str, now: DateTime<Utc>) -> Result<Option<Arc<CachedClient>>> {
         if let Ok(slots) = self.inner.clients.slots.read()
             && let Some(slot) = slots.get(client_id)
@@ -113,8 +133,7 @@ impl Services {
     }
 
     async fn load_client(&self, client_id: &str) -> Result<Option<CachedClient>> {
-        // Client IDs are UUIDs; anything else cannot exist, so skip the query.
-        if uuid::Uuid::parse_str(client_id).is_err() {
+        if !could_exist(client_id) {
             return Ok(None);
         }
         let Some(app) = application::Entity::find_by_id(client_id.to_owned()).one(self.db()).await? else {
@@ -129,11 +148,46 @@ impl Services {
                 Some(CachedSecret { digest: hex_decode_32(&row.digest)?, id: row.id, expires_at: row.expires_at })
             })
             .collect();
+        let grants = self.load_grants(client_id).await?;
         Ok(Some(CachedClient {
             tenant_id: app.tenant_id,
             management_access: ManagementAccess::parse(&app.management_access).unwrap_or_default(),
             secrets,
+            grants,
         }))
+    }
+
+    /// What the roles of `client_id` grant, per protected application, in
+    /// the order each application lists its scopes.
+    async fn load_grants(&self, client_id: &str) -> Result<Arc<[Grant]>> {
+        let roles: Vec<String> = application_role::Entity::find()
+            .filter(application_role::Column::ClientId.eq(client_id))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|row| row.role_id)
+            .collect();
+        if roles.is_empty() {
+            return Ok(Arc::from(Vec::new()));
+        }
+        let rows = role_scope::Entity::find().filter(role_scope::Column::RoleId.is_in(roles)).all(self.db()).await?;
+        let mut audiences: Vec<String> = rows.iter().map(|row| row.client_id.clone()).collect();
+        audiences.sort();
+        audiences.dedup();
+        let apps =
+            application::Entity::find().filter(application::Column::ClientId.is_in(audiences)).all(self.db()).await?;
+        let mut grants = Vec::with_capacity(apps.len());
+        for app in apps {
+            let defined = super::protected::stored_scopes(&app)?;
+            let scopes: Vec<String> = defined
+                .into_iter()
+                .filter(|scope| rows.iter().any(|row| row.client_id == app.client_id && &row.scope == scope))
+                .collect();
+            if !scopes.is_empty() {
+                grants.push(Grant { audience: app.client_id, scopes });
+            }
+        }
+        Ok(Arc::from(grants))
     }
 
     /// The OAuth endpoints' view of a tenant: its runtime, or the error to
@@ -143,8 +197,7 @@ impl Services {
         tenant_id: &str,
         now: DateTime<Utc>,
     ) -> std::result::Result<Arc<TenantRuntime>, OAuthError> {
-        // Tenant IDs are UUIDs; anything else is answered without a query.
-        if uuid::Uuid::parse_str(tenant_id).is_err() {
+        if !could_exist(tenant_id) {
             return Err(OAuthError::unknown_tenant());
         }
         match self.tenant_runtime(tenant_id, now).await {
@@ -166,6 +219,11 @@ impl Services {
     ) -> std::result::Result<AuthenticatedCaller, OAuthError> {
         let used_basic = credentials.method == AuthMethod::ClientSecretBasic;
         let client_id = credentials.client_id.as_str();
+        // A made-up ID never reaches the cache or the throttle, so it can
+        // grow neither.
+        if !could_exist(client_id) {
+            return Err(generic_failure().with_basic_challenge(used_basic));
+        }
         let throttle = &self.inner.client_auth_throttle;
         if let Some(source) = source
             && !throttle.is_idle()
@@ -220,6 +278,7 @@ impl Services {
                 client_id: credentials.client_id.clone(),
                 tenant_id: client.tenant_id.clone(),
                 management_access: client.management_access,
+                grants: client.grants.clone(),
             },
             secret_id: matched.id.clone(),
         })

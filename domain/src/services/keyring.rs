@@ -21,7 +21,7 @@ use sea_orm::{
 
 use super::Services;
 use super::audit::AuditRecord;
-use crate::entities::{signing_key, tenant};
+use crate::entities::{application, signing_key, tenant};
 use crate::scope::{TenantScope, Write};
 use crate::{Error, Result};
 
@@ -42,6 +42,11 @@ pub(crate) struct TenantRuntime {
     pub published_algs: Vec<&'static str>,
     /// The published keys, parsed once, for verifying the tenant's own tokens.
     pub(crate) verification_keys: KeySet,
+    /// The audience of the tenant's management tokens.
+    pub(crate) management_url: String,
+    /// Protected applications by identifier, and identifiers by client ID.
+    pub(crate) by_identifier: HashMap<String, String>,
+    pub(crate) identifier_of: HashMap<String, String>,
     loaded_at: DateTime<Utc>,
 }
 
@@ -118,6 +123,19 @@ impl Services {
             jwks.keys.push(jwk);
         }
         let verification_keys = KeySet::from_jwks(&jwks);
+        let named = application::Entity::find()
+            .filter(application::Column::TenantId.eq(tenant_id))
+            .filter(application::Column::Identifier.is_not_null())
+            .all(self.db())
+            .await?;
+        let mut by_identifier = HashMap::with_capacity(named.len());
+        let mut identifier_of = HashMap::with_capacity(named.len());
+        for app in named {
+            if let Some(identifier) = app.identifier {
+                by_identifier.insert(identifier.clone(), app.client_id.clone());
+                identifier_of.insert(app.client_id, identifier);
+            }
+        }
         if let Some((kid, why)) = verification_keys.skipped().first() {
             return Err(Error::internal(format!("published key {kid} of tenant {tenant_id} is unusable: {why}")));
         }
@@ -130,6 +148,9 @@ impl Services {
             jwks_json: serde_json::to_string(&jwks).map_err(Error::internal)?,
             published_algs,
             verification_keys,
+            management_url: self.management_url(tenant_id),
+            by_identifier,
+            identifier_of,
             loaded_at: now,
         }))
     }

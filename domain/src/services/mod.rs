@@ -6,12 +6,17 @@ mod auth;
 mod client_credentials;
 mod clients;
 mod discovery;
+mod ids;
 mod keyring;
 mod members;
+mod paging;
+mod protected;
+mod roles;
 mod sessions;
 mod tenants;
 mod throttle;
 mod token_calls;
+mod token_config;
 mod token_endpoint;
 mod tokens;
 mod usage;
@@ -27,15 +32,18 @@ use crate::clock::Clock;
 use crate::crypto::MasterKey;
 
 pub use applications::{
-    ApplicationPage, ApplicationView, ListQuery, MAX_PAGE as MAX_APPLICATION_PAGE, PreviousSecret, RotatedSecret,
+    ApplicationPage, ApplicationUpdate, ApplicationView, ListQuery, MAX_PAGE as MAX_APPLICATION_PAGE, NewApplication,
+    PreviousSecret, RotatedSecret,
 };
 pub use audit::{AuditEntry, AuditPage, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE};
 pub use auth::{CliAuthority, OperatorScope};
 pub use client_credentials::TokenResponse;
 pub use clients::CLIENT_CACHE_TTL_SECS;
 pub use members::Member;
+pub use roles::{Role, RoleAccess, RoleInput, RoleRef};
 pub use sessions::SessionRecord;
 pub use tenants::{NewTenant, TenantInfo};
+pub use token_config::TokenConfig;
 pub use usage::TokenUsage;
 pub use users::{BootstrapAdmin, DEFAULT_BOOTSTRAP_EMAIL, SessionUser, TenantMembership};
 
@@ -109,6 +117,12 @@ impl Services {
 
     pub fn public_url(&self) -> &str {
         &self.inner.public_url
+    }
+
+    /// A tenant's management API: `{PUBLIC}/management/v4/{tenantId}`, also
+    /// the audience a management token must be requested for.
+    pub fn management_url(&self, tenant_id: &str) -> String {
+        format!("{}/management/v4/{}", self.inner.public_url, tenant_id)
     }
 
     /// A tenant's `oAuthServerUrl`, which is also its token issuer.

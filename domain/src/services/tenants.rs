@@ -14,7 +14,7 @@ use crate::scope::{AccessLevel, Actor, TenantScope};
 use crate::{Error, Result};
 
 /// The scope every token of a new tenant carries (App ID's default scope).
-pub const DEFAULT_SCOPE: &str = "appid_default";
+pub(super) const DEFAULT_SCOPE: &str = "appid_default";
 
 /// What a new tenant should look like.
 #[derive(Debug, Clone)]
@@ -37,6 +37,8 @@ pub struct TenantInfo {
     pub name: String,
     pub oauth_server_url: String,
     pub discovery_endpoint: String,
+    /// The tenant's management API, and the audience of management tokens.
+    pub management_url: String,
     pub signing_alg: Algorithm,
     pub token_lifetime_secs: i64,
     pub default_scope: String,
@@ -78,6 +80,7 @@ impl Services {
             tenant_id: model.id.clone(),
             name: model.name.clone(),
             discovery_endpoint: format!("{issuer}/.well-known/openid-configuration"),
+            management_url: self.management_url(&model.id),
             oauth_server_url: issuer,
             signing_alg: Algorithm::from_name(&model.signing_alg).unwrap_or(Algorithm::Rs256),
             token_lifetime_secs: model.token_lifetime_secs,

@@ -23,7 +23,7 @@ struct Failures {
 /// Failure counts by key. After `free_failures` failures in a row, each
 /// further attempt must wait twice as long as the one before (capped).
 #[derive(Debug)]
-pub struct FailureThrottle {
+pub(super) struct FailureThrottle {
     free_failures: u32,
     failures: Mutex<HashMap<String, Failures>>,
     /// Mirrors the map's length so that the common case, nothing tracked,
@@ -32,17 +32,17 @@ pub struct FailureThrottle {
 }
 
 impl FailureThrottle {
-    pub fn new(free_failures: u32) -> Self {
+    pub(super) fn new(free_failures: u32) -> Self {
         Self { free_failures, failures: Mutex::new(HashMap::new()), tracked: AtomicUsize::new(0) }
     }
 
     /// Whether no key has failures on record (the usual case).
-    pub fn is_idle(&self) -> bool {
+    pub(super) fn is_idle(&self) -> bool {
         self.tracked.load(Ordering::Relaxed) == 0
     }
 
     /// Seconds the caller must still wait before `key` may try again, if any.
-    pub fn wait_required(&self, key: &str, now: DateTime<Utc>) -> Option<u64> {
+    pub(super) fn wait_required(&self, key: &str, now: DateTime<Utc>) -> Option<u64> {
         if self.tracked.load(Ordering::Relaxed) == 0 {
             return None;
         }
@@ -57,7 +57,7 @@ impl FailureThrottle {
         (ready_at > now).then(|| u64::try_from((ready_at - now).num_seconds().max(1)).unwrap_or(1))
     }
 
-    pub fn record_failure(&self, key: &str, now: DateTime<Utc>) {
+    pub(super) fn record_failure(&self, key: &str, now: DateTime<Utc>) {
         let Ok(mut failures) = self.failures.lock() else { return };
         if failures.len() >= MAX_TRACKED_KEYS {
             let horizon = now - Duration::minutes(FORGET_AFTER_MINUTES);
@@ -72,7 +72,7 @@ impl FailureThrottle {
         self.tracked.store(failures.len(), Ordering::Relaxed);
     }
 
-    pub fn record_success(&self, key: &str) {
+    pub(super) fn record_success(&self, key: &str) {
         if self.tracked.load(Ordering::Relaxed) == 0 {
             return;
         }

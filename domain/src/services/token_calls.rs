@@ -38,9 +38,7 @@ impl Services {
         let runtime = self.oauth_tenant(tenant_id, now).await?;
         let realm = runtime.issuer.as_str();
         let request = OAuthRequest::parse(&raw).map_err(|err| err.in_realm(realm))?;
-        let used_basic = request.used_basic();
-        let credentials = authenticate_request(request.basic, &request.params)
-            .map_err(|err| err.with_basic_challenge(used_basic).in_realm(realm))?;
+        let credentials = authenticate_request(request.basic, &request.params).map_err(|err| err.in_realm(realm))?;
         let caller = self
             .authenticate_throttled(&runtime, &credentials, client_addr, now)
             .await
@@ -64,6 +62,14 @@ impl Services {
         else {
             return Ok(IntrospectionResponse::inactive());
         };
+        // RFC 7662 §4: "the authorization server MUST determine whether or
+        // not the token can be used at the protected resource making the
+        // introspection call" -- only the token's own client and the
+        // protected application it names learn anything about it.
+        let caller = call.caller.client_id.as_str();
+        if claims.client_id != caller && !claims.aud.iter().any(|aud| aud == caller) {
+            return Ok(IntrospectionResponse::inactive());
+        }
         Ok(IntrospectionResponse {
             active: true,
             scope: Some(claims.scope),

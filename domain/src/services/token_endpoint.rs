@@ -12,6 +12,7 @@ use clavis_oauth::token_request;
 
 use super::Services;
 use super::client_credentials::TokenResponse;
+use super::ids::could_exist;
 
 impl Services {
     /// Answers a token request to `tenant_id` from `client_addr`.
@@ -49,10 +50,13 @@ impl Services {
                 Ok(token)
             }
             Err(err) => {
-                // The client ID is an identifier, not a credential; the secret is never logged.
+                // The client ID is an identifier, not a credential, and is
+                // logged only when it could be one Clavis issued (anything
+                // else is attacker-chosen text); the secret is never logged.
+                let client_id = if could_exist(&credentials.client_id) { credentials.client_id.as_str() } else { "-" };
                 tracing::info!(
                     tenant = %runtime.tenant_id,
-                    client_id = %credentials.client_id,
+                    client_id,
                     error = err.code.as_str(),
                     "token request refused"
                 );

@@ -3,7 +3,10 @@
 
 // Fixtures and helpers are test code even where they are not `#[test]` functions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// A test binary exports nothing; `pub` marks what its modules share.
+#![allow(unreachable_pub)]
 
+mod access;
 mod applications;
 mod fast_path;
 mod support;

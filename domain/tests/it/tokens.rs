@@ -15,15 +15,17 @@ async fn issued_tokens_carry_the_documented_claims() {
         let (tenant, scope) = env.tenant("Acme").await;
         let app = env.services.create_application(&scope, "svc", ManagementAccess::Write, env.now()).await.unwrap();
         let (client_id, secret) = (app.client_id.as_str(), app.secret.as_deref().unwrap());
+        let api = super::access::protected_api(&env, &scope, "https://api.example.com", &["read"]).await;
+        super::access::grant(&env, &scope, client_id, &api, &["read"]).await;
         let body = "grant_type=client_credentials&audience=https%3A%2F%2Fapi.example.com";
         let token = token_with(&env, &tenant.tenant_id, client_id, secret, body).await.unwrap();
         assert_eq!(token.token_type, "Bearer");
         assert_eq!(token.expires_in, 3600);
-        assert_eq!(token.scope, "appid_default clavis:management:read clavis:management:write");
+        assert_eq!(token.scope, "appid_default read");
         let claims = introspect(&env, &tenant.tenant_id, client_id, secret, &token.access_token).await.unwrap();
         assert!(claims.active, "verifies");
         assert_eq!(claims.iss.as_deref(), Some(tenant.oauth_server_url.as_str()), "{}", env.backend);
-        assert_eq!(claims.aud, Some(vec![app.client_id.clone(), "https://api.example.com".into()]));
+        assert_eq!(claims.aud, Some(vec![api.clone(), "https://api.example.com".into()]));
         assert_eq!(claims.exp.unwrap() - claims.iat.unwrap(), 3600);
         assert_eq!(claims.tenant.as_deref(), Some(tenant.tenant_id.as_str()));
         let payload = payload_of(&token.access_token);
@@ -164,9 +166,11 @@ async fn introspection_and_revocation() {
         let caller = (app.client_id.as_str(), app.secret.as_deref().unwrap());
         let other_caller = (other.client_id.as_str(), other.secret.as_deref().unwrap());
         let token = token_code(&env, t, caller.0, caller.1).await.unwrap();
-        let active = introspect(&env, t, other_caller.0, other_caller.1, &token).await.unwrap();
+        let active = introspect(&env, t, caller.0, caller.1, &token).await.unwrap();
         assert!(active.active);
         assert_eq!(active.client_id.as_deref(), Some(app.client_id.as_str()));
+        // RFC 7662 §4: a third application learns nothing about the token.
+        assert!(!introspect(&env, t, other_caller.0, other_caller.1, &token).await.unwrap().active);
         assert!(!introspect(&env, t, caller.0, caller.1, "garbage").await.unwrap().active);
 
         // Only the client the token was issued to may revoke it.

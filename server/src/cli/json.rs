@@ -11,12 +11,13 @@ use crate::wire::rfc3339;
 /// A tenant, as `tenant create` and `tenant list` print it.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Tenant {
+pub(super) struct Tenant {
     pub tenant_id: String,
     pub name: String,
     #[serde(rename = "oAuthServerUrl")]
     pub oauth_server_url: String,
     pub discovery_endpoint: String,
+    pub management_url: String,
     pub signing_alg: &'static str,
     pub token_lifetime_secs: i64,
     pub default_scope: String,
@@ -30,6 +31,7 @@ impl From<TenantInfo> for Tenant {
             name: info.name,
             oauth_server_url: info.oauth_server_url,
             discovery_endpoint: info.discovery_endpoint,
+            management_url: info.management_url,
             signing_alg: info.signing_alg.name(),
             token_lifetime_secs: info.token_lifetime_secs,
             default_scope: info.default_scope,
@@ -41,7 +43,7 @@ impl From<TenantInfo> for Tenant {
 /// A member, as `member add` and `member list` print it.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Member {
+pub(super) struct Member {
     pub user_id: String,
     pub email: String,
     pub role: domain::Role,

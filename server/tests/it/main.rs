@@ -2,6 +2,8 @@
 //! `CLAVIS_TEST_POSTGRES_URL` is set) PostgreSQL.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// A test binary exports nothing; `pub` marks what its modules share.
+#![allow(unreachable_pub)]
 
 mod cli;
 mod dashboard;

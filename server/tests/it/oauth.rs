@@ -31,6 +31,9 @@ async fn every_client_authentication_style_gets_a_token() {
         let app = s.app(&scope, "svc", ManagementAccess::None).await;
         let (id, secret) = (app.client_id.as_str(), app.secret.as_deref().unwrap());
         let path = token_path(&tenant.tenant_id);
+        // Seed 003's Auth0-style call names a protected API by its identifier.
+        let api = protected_api(&s, &scope, "https://api.example.com", "read").await;
+        grant_role(&s, &scope, id, &api, "read").await;
 
         let basic = s.post_form(&path, Some((id, secret)), "grant_type=client_credentials").await;
         let post = s
@@ -62,11 +65,13 @@ async fn every_client_authentication_style_gets_a_token() {
             let body = reply.json();
             assert_eq!(body["token_type"], "Bearer");
             assert!(body["expires_in"].is_i64(), "expires_in is a JSON number");
-            assert_eq!(body["scope"], "appid_default");
+            let expected = if std::ptr::eq(reply, &json) { "appid_default read" } else { "appid_default" };
+            assert_eq!(body["scope"], expected);
             assert!(body.get("refresh_token").is_none());
         }
         let claims = payload(json.json()["access_token"].as_str().unwrap());
-        assert_eq!(claims["aud"], serde_json::json!([id, "https://api.example.com"]));
+        assert_eq!(claims["aud"], serde_json::json!([api, "https://api.example.com"]));
+        assert_eq!(payload(basic.json()["access_token"].as_str().unwrap())["aud"], serde_json::json!([id]));
         let header = header_of(basic.json()["access_token"].as_str().unwrap());
         assert_eq!(header["typ"], "at+jwt");
         assert_eq!(header["ver"], 4);
@@ -119,9 +124,11 @@ async fn each_rfc6749_error_has_its_status() {
         let reply = s.post_form(&path, Some((id, secret)), "grant_type=password&username=a&password=b").await;
         assert_oauth_error(&reply, StatusCode::BAD_REQUEST, "unsupported_grant_type");
 
-        let reply =
-            s.post_form(&path, Some((id, secret)), "grant_type=client_credentials&scope=clavis:management:write").await;
+        let reply = s.post_form(&path, Some((id, secret)), "grant_type=client_credentials&scope=%22quoted%22").await;
         assert_oauth_error(&reply, StatusCode::BAD_REQUEST, "invalid_scope");
+        let reply =
+            s.post_form(&path, Some((id, secret)), "grant_type=client_credentials&audience=https://x.example").await;
+        assert_oauth_error(&reply, StatusCode::BAD_REQUEST, "invalid_target");
 
         let reply = s.post_form(&path, Some((id, secret)), "grant_type=client_credentials&resource=not-absolute").await;
         assert_oauth_error(&reply, StatusCode::BAD_REQUEST, "invalid_target");
@@ -160,15 +167,19 @@ async fn scopes_follow_management_access() {
         let app = s.app(&scope, "svc", ManagementAccess::Read).await;
         let path = token_path(&tenant.tenant_id);
         let creds = Some((app.client_id.as_str(), app.secret.as_deref().unwrap()));
-        let all = s.post_form(&path, creds, "grant_type=client_credentials").await.json();
+        let management = format!("grant_type=client_credentials&audience={}", app.management_url);
+        let all = s.post_form(&path, creds, &management).await.json();
         assert_eq!(all["scope"], "appid_default clavis:management:read");
-        let some = s
-            .post_form(&path, creds, "grant_type=client_credentials&scope=unknown+clavis:management:read")
-            .await
-            .json();
+        let some =
+            s.post_form(&path, creds, &format!("{management}&scope=unknown+clavis:management:read")).await.json();
         assert_eq!(some["scope"], "appid_default clavis:management:read", "{}", s.backend);
-        let denied = s.post_form(&path, creds, "grant_type=client_credentials&scope=clavis:management:write").await;
-        assert_eq!(denied.status, StatusCode::BAD_REQUEST);
+        // RFC 6749 §3.3: a scope the application is not entitled to is left out.
+        let denied = s.post_form(&path, creds, &format!("{management}&scope=clavis:management:write")).await;
+        assert_eq!(denied.status, StatusCode::OK);
+        assert_eq!(denied.json()["scope"], "appid_default");
+        // Plain tokens never carry management scopes.
+        let plain = s.post_form(&path, creds, "grant_type=client_credentials&scope=clavis:management:read").await;
+        assert_eq!(plain.json()["scope"], "appid_default");
     }
 }
 
@@ -531,4 +542,90 @@ async fn repeated_wrong_secrets_from_one_address_are_slowed_down() {
         // Success cleared the record: the next wrong secret is an ordinary 401.
         assert_eq!(s.send(attempt("wrong".into(), [10, 0, 0, 1])).await.status, StatusCode::UNAUTHORIZED);
     }
+}
+
+#[tokio::test]
+async fn introspection_and_revocation_are_throttled_like_the_token_endpoint() {
+    use axum::extract::ConnectInfo;
+    for s in servers().await {
+        let (tenant, scope) = s.tenant("Acme").await;
+        let app = s.app(&scope, "svc", ManagementAccess::None).await;
+        let secret = app.secret.clone().unwrap();
+        let token = s.token_for(&app).await;
+        for endpoint in ["introspect", "revoke"] {
+            let attempt = |secret: &str, ip: [u8; 4]| {
+                let mut request = Request::post(format!("/oauth/v4/{}/{endpoint}", tenant.tenant_id))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("authorization", basic_header(&app.client_id, secret))
+                    .body(Body::from(format!("token={token}")))
+                    .unwrap();
+                request.extensions_mut().insert(ConnectInfo(std::net::SocketAddr::from((ip, 40000))));
+                request
+            };
+            for _ in 0..10 {
+                assert_eq!(s.send(attempt("wrong", [10, 0, 0, 9])).await.status, StatusCode::UNAUTHORIZED);
+            }
+            let slowed = s.send(attempt(&secret, [10, 0, 0, 9])).await;
+            assert_eq!(slowed.status, StatusCode::TOO_MANY_REQUESTS, "{} {endpoint}: {}", s.backend, slowed.text());
+            assert_eq!(slowed.header("retry-after"), Some("1"));
+            assert_eq!(slowed.json()["error"], "invalid_client");
+            // Another address is not slowed down; waiting out the delay clears it.
+            assert_eq!(s.send(attempt(&secret, [10, 0, 0, 10])).await.status, StatusCode::OK, "{endpoint}");
+            s.clock.advance(chrono::Duration::seconds(2));
+            assert_eq!(s.send(attempt(&secret, [10, 0, 0, 9])).await.status, StatusCode::OK, "{endpoint}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn introspecting_and_revoking_do_not_count_as_tokens_issued() {
+    for s in servers().await {
+        let (tenant, scope) = s.tenant("Acme").await;
+        let app = s.app(&scope, "svc", ManagementAccess::None).await;
+        let creds = Some((app.client_id.as_str(), app.secret.as_deref().unwrap()));
+        let token = s.token_for(&app).await;
+        for endpoint in ["introspect", "introspect", "revoke", "revoke"] {
+            let path = format!("/oauth/v4/{}/{endpoint}", tenant.tenant_id);
+            assert_eq!(s.post_form(&path, creds, &format!("token={token}")).await.status, StatusCode::OK);
+        }
+        s.services.flush_usage().await.unwrap();
+        let view = s.services.get_application(&scope, &app.client_id, s.now()).await.unwrap();
+        assert_eq!(view.tokens_issued, 1, "{}: only the token request counts", s.backend);
+        let usage = s.services.token_usage(&scope, &app.client_id, 1, s.now()).await.unwrap();
+        assert_eq!(usage.per_minute, [1], "{}", s.backend);
+    }
+}
+
+/// A protected application with `identifier` and one `scope`; its client ID.
+async fn protected_api(
+    s: &super::support::TestServer,
+    scope: &domain::TenantScope<domain::Write>,
+    identifier: &str,
+    api_scope: &str,
+) -> String {
+    let new = domain::services::NewApplication {
+        name: "api".into(),
+        identifier: Some(identifier.into()),
+        ..Default::default()
+    };
+    let api = s.services.create_application_with(scope, new, s.now()).await.unwrap();
+    s.services.set_application_scopes(scope, &api.client_id, vec![api_scope.into()], s.now()).await.unwrap();
+    api.client_id
+}
+
+/// Gives `caller` a role granting `api_scope` on `api`.
+async fn grant_role(
+    s: &super::support::TestServer,
+    scope: &domain::TenantScope<domain::Write>,
+    caller: &str,
+    api: &str,
+    api_scope: &str,
+) {
+    let input = domain::services::RoleInput {
+        name: format!("role-{api_scope}"),
+        description: String::new(),
+        access: vec![domain::services::RoleAccess { application_id: api.into(), scopes: vec![api_scope.into()] }],
+    };
+    let role = s.services.create_role(scope, input, s.now()).await.unwrap();
+    s.services.set_application_roles(scope, caller, &[role.id], s.now()).await.unwrap();
 }

@@ -127,13 +127,23 @@ impl TestServer {
         self.send(request.body(Body::from(body.to_owned())).expect("request")).await
     }
 
-    /// A token for `app` through the real token endpoint.
+    /// A plain token for `app` (its own audience) through the real token endpoint.
     pub async fn token_for(&self, app: &ApplicationView) -> String {
+        self.token_with(app, "grant_type=client_credentials").await
+    }
+
+    /// A token for `app` with the tenant's management API as its audience.
+    pub async fn management_token_for(&self, app: &ApplicationView) -> String {
+        let audience = form_urlencoded::byte_serialize(app.management_url.as_bytes()).collect::<String>();
+        self.token_with(app, &format!("grant_type=client_credentials&audience={audience}")).await
+    }
+
+    async fn token_with(&self, app: &ApplicationView, body: &str) -> String {
         let reply = self
             .post_form(
                 &format!("/oauth/v4/{}/token", app.tenant_id),
                 Some((&app.client_id, app.secret.as_deref().expect("secret"))),
-                "grant_type=client_credentials",
+                body,
             )
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use clavis_types::{DEFAULT_GRACE_SECS, ManagementAccess};
-use domain::services::{ListQuery, MAX_APPLICATION_PAGE};
+use domain::services::{ApplicationUpdate, ListQuery, MAX_APPLICATION_PAGE, NewApplication};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson, Reader, Writer};
@@ -35,7 +35,7 @@ type ClientPath = ApiPath<(String, String)>;
     ),
     security(("bearer" = ["clavis:management:read"]))
 )]
-pub async fn list_applications(
+pub(super) async fn list_applications(
     State(state): State<AppState>,
     Reader(scope): Reader,
     ApiQuery(params): ApiQuery<ListApplicationsParams>,
@@ -68,13 +68,14 @@ pub async fn list_applications(
     ),
     security(("bearer" = ["clavis:management:write"]))
 )]
-pub async fn create_application(
+pub(super) async fn create_application(
     State(state): State<AppState>,
     Writer(scope): Writer,
     ApiJson(body): ApiJson<CreateApplication>,
 ) -> Result<(StatusCode, Json<Application>), ApiError> {
-    let access = body.management_access.map_or(ManagementAccess::None, Into::into);
-    let app = state.services.create_application(&scope, &body.name, access, state.services.now()).await?;
+    let management = body.management_access.map_or(ManagementAccess::None, Into::into);
+    let new = NewApplication { name: body.name, management, identifier: body.identifier };
+    let app = state.services.create_application_with(&scope, new, state.services.now()).await?;
     Ok((StatusCode::CREATED, Json(app.into())))
 }
 
@@ -93,7 +94,7 @@ pub async fn create_application(
     ),
     security(("bearer" = ["clavis:management:read"]))
 )]
-pub async fn get_application(
+pub(super) async fn get_application(
     State(state): State<AppState>,
     Reader(scope): Reader,
     ApiPath((_, client_id)): ClientPath,
@@ -119,13 +120,14 @@ pub async fn get_application(
     ),
     security(("bearer" = ["clavis:management:write"]))
 )]
-pub async fn rename_application(
+pub(super) async fn rename_application(
     State(state): State<AppState>,
     Writer(scope): Writer,
     ApiPath((_, client_id)): ClientPath,
     ApiJson(body): ApiJson<RenameApplication>,
 ) -> Result<Json<Application>, ApiError> {
-    let app = state.services.rename_application(&scope, &client_id, &body.name, state.services.now()).await?;
+    let update = ApplicationUpdate { name: body.name, identifier: body.identifier };
+    let app = state.services.update_application(&scope, &client_id, update, state.services.now()).await?;
     Ok(Json(app.into()))
 }
 
@@ -147,7 +149,7 @@ pub async fn rename_application(
     ),
     security(("bearer" = ["clavis:management:write"]))
 )]
-pub async fn delete_application(
+pub(super) async fn delete_application(
     State(state): State<AppState>,
     Writer(scope): Writer,
     ApiPath((_, client_id)): ClientPath,
@@ -176,7 +178,7 @@ pub async fn delete_application(
     ),
     security(("bearer" = ["clavis:management:write"]))
 )]
-pub async fn rotate_secret(
+pub(super) async fn rotate_secret(
     State(state): State<AppState>,
     Writer(scope): Writer,
     ApiPath((_, client_id)): ClientPath,
@@ -205,7 +207,7 @@ pub async fn rotate_secret(
     ),
     security(("bearer" = ["clavis:management:write"]))
 )]
-pub async fn revoke_previous_secret(
+pub(super) async fn revoke_previous_secret(
     State(state): State<AppState>,
     Writer(scope): Writer,
     ApiPath((_, client_id)): ClientPath,
@@ -235,7 +237,7 @@ pub async fn revoke_previous_secret(
     ),
     security(("bearer" = ["clavis:management:write"]))
 )]
-pub async fn set_management_access(
+pub(super) async fn set_management_access(
     State(state): State<AppState>,
     Writer(scope): Writer,
     ApiPath((_, client_id)): ClientPath,

@@ -24,7 +24,7 @@ use crate::http::AppState;
     ),
     security(("bearer" = ["clavis:management:read"]))
 )]
-pub async fn list_audit(
+pub(super) async fn list_audit(
     State(state): State<AppState>,
     Reader(scope): Reader,
     ApiQuery(params): ApiQuery<AuditParams>,

@@ -29,7 +29,7 @@ use super::error::ErrorBody;
         (name = "document", description = "This OpenAPI document"),
     )
 )]
-pub struct ApiDoc;
+pub(super) struct ApiDoc;
 
 /// Declares the `bearer` security scheme the operations refer to.
 struct BearerAuth;
@@ -53,7 +53,7 @@ impl Modify for BearerAuth {
 /// Adds the answers that every tenant route can give to each operation
 /// under `{tenantId}`: 401, 403, 404 and 503, and 413 and 415 where the
 /// operation takes a body. An operation's own description of a status wins.
-pub fn add_shared_errors(document: &mut OpenApiDocument) {
+pub(super) fn add_shared_errors(document: &mut OpenApiDocument) {
     for (path, item) in document.paths.paths.iter_mut() {
         if !path.contains("{tenantId}") {
             continue;

@@ -16,13 +16,13 @@ use super::error::ApiError;
 use crate::http::AppState;
 
 /// The path parameter that names the tenant.
-pub const TENANT_PARAM: &str = "tenantId";
+pub(super) const TENANT_PARAM: &str = "tenantId";
 
 /// A caller whose token allows reading the tenant's management data.
-pub struct Reader(pub TenantScope<Read>);
+pub(super) struct Reader(pub TenantScope<Read>);
 
 /// A caller whose token allows changing the tenant's management data.
-pub struct Writer(pub TenantScope<Write>);
+pub(super) struct Writer(pub TenantScope<Write>);
 
 /// The bearer token of the request (RFC 6750 §2.1), if it has exactly one
 /// well-formed `Authorization: Bearer` header.
@@ -76,7 +76,7 @@ impl FromRequestParts<AppState> for Writer {
 }
 
 /// Path parameters, with a JSON error when they do not decode.
-pub struct ApiPath<T>(pub T);
+pub(super) struct ApiPath<T>(pub T);
 
 impl<T, S> FromRequestParts<S> for ApiPath<T>
 where
@@ -94,7 +94,7 @@ where
 }
 
 /// Query parameters, with a JSON error naming the problem.
-pub struct ApiQuery<T>(pub T);
+pub(super) struct ApiQuery<T>(pub T);
 
 impl<T, S> FromRequestParts<S> for ApiQuery<T>
 where
@@ -111,10 +111,10 @@ where
 }
 
 /// A JSON request body (`application/json`, at most [`MAX_BODY_BYTES`]).
-pub struct ApiJson<T>(pub T);
+pub(super) struct ApiJson<T>(pub T);
 
 /// A JSON request body that may be left out; an empty body is `None`.
-pub struct OptionalJson<T>(pub Option<T>);
+pub(super) struct OptionalJson<T>(pub Option<T>);
 
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|err| {

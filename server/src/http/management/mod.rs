@@ -3,16 +3,19 @@
 //! (RFC 6750), and its OpenAPI 3.1 document at
 //! `/management/v4/openapi.json`.
 //!
-//! Every route is registered once, in [`api`], through `utoipa_axum`: the
+//! Every route is registered once, in `api`, through `utoipa_axum`: the
 //! same registration builds the axum router and the OpenAPI document, so
 //! the document cannot miss a route the router serves.
 
 mod applications;
 mod audit;
+mod config;
 mod document;
 pub mod error;
 mod extract;
 pub(crate) mod model;
+mod roles;
+mod scopes;
 mod usage;
 
 use std::sync::Arc;
@@ -70,6 +73,11 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(applications::rotate_secret))
         .routes(routes!(applications::revoke_previous_secret))
         .routes(routes!(applications::set_management_access))
+        .routes(routes!(scopes::get_scopes, scopes::set_scopes))
+        .routes(routes!(roles::list_roles, roles::create_role))
+        .routes(routes!(roles::get_role, roles::update_role, roles::delete_role))
+        .routes(routes!(roles::get_application_roles, roles::set_application_roles))
+        .routes(routes!(config::get_token_config, config::set_token_config))
         .routes(routes!(usage::get_usage))
         .routes(routes!(audit::list_audit));
     OpenApiRouter::with_openapi(document::ApiDoc::openapi())
@@ -82,31 +90,6 @@ pub fn openapi() -> OpenApiDocument {
     let mut document = api().into_openapi();
     document::add_shared_errors(&mut document);
     document
-}
-
-/// The `(METHOD, path)` pairs the management router serves, as listed in
-/// its OpenAPI document (paths in OpenAPI template form).
-pub fn route_table() -> Vec<(String, String)> {
-    let document = openapi();
-    let mut table = Vec::new();
-    for (path, item) in &document.paths.paths {
-        let operations = [
-            ("GET", &item.get),
-            ("PUT", &item.put),
-            ("POST", &item.post),
-            ("DELETE", &item.delete),
-            ("OPTIONS", &item.options),
-            ("HEAD", &item.head),
-            ("PATCH", &item.patch),
-            ("TRACE", &item.trace),
-        ];
-        for (method, operation) in operations {
-            if operation.is_some() {
-                table.push((method.to_owned(), path.clone()));
-            }
-        }
-    }
-    table
 }
 
 /// The management routes, to merge into the application's router. They sit

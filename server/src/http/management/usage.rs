@@ -32,7 +32,7 @@ use crate::wire::rfc3339;
     ),
     security(("bearer" = ["clavis:management:read"]))
 )]
-pub async fn get_usage(
+pub(super) async fn get_usage(
     State(state): State<AppState>,
     Reader(scope): Reader,
     ApiPath((_, client_id)): ApiPath<(String, String)>,

@@ -23,14 +23,14 @@ fn public_json(body: String, cache_control: &'static str) -> Response {
     response
 }
 
-pub async fn jwks(State(services): State<Services>, Path(tenant_id): Path<String>) -> Response {
+pub(super) async fn jwks(State(services): State<Services>, Path(tenant_id): Path<String>) -> Response {
     match services.jwks_json(&tenant_id, services.now()).await {
         Ok(jwks) => public_json(jwks, JWKS_MAX_AGE),
         Err(err) => response::oauth_error(&err),
     }
 }
 
-pub async fn metadata(State(services): State<Services>, Path(tenant_id): Path<String>) -> Response {
+pub(super) async fn metadata(State(services): State<Services>, Path(tenant_id): Path<String>) -> Response {
     match services.server_metadata(&tenant_id, services.now()).await {
         Ok(document) => match serde_json::to_string(&document) {
             Ok(body) => public_json(body, METADATA_MAX_AGE),

@@ -14,25 +14,25 @@ use super::MAX_BODY_BYTES;
 
 /// A request's headers and body, read; the protocol code sees it as a
 /// [`RawRequest`].
-pub struct ReadRequest {
+pub(super) struct ReadRequest {
     parts: Parts,
     /// `None` when the body was larger than [`MAX_BODY_BYTES`].
     body: Option<Bytes>,
 }
 
 impl ReadRequest {
-    pub async fn read(request: Request<Body>) -> Self {
+    pub(super) async fn read(request: Request<Body>) -> Self {
         let (parts, body) = request.into_parts();
         let body = axum::body::to_bytes(body, MAX_BODY_BYTES).await.ok();
         Self { parts, body }
     }
 
     /// The address of the peer: the client, or the proxy in front of it.
-    pub fn client_addr(&self) -> Option<IpAddr> {
+    pub(super) fn client_addr(&self) -> Option<IpAddr> {
         self.parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip())
     }
 
-    pub fn raw(&self) -> RawRequest<'_> {
+    pub(super) fn raw(&self) -> RawRequest<'_> {
         let mut authorizations = self.parts.headers.get_all(header::AUTHORIZATION).iter();
         let authorization = authorizations.next().map(HeaderValue::as_bytes);
         RawRequest {

@@ -8,7 +8,7 @@ use serde::Serialize;
 /// RFC 6749 §5.1: "The authorization server MUST include the HTTP
 /// "Cache-Control" response header field with a value of "no-store" in any
 /// response containing tokens, credentials, or other sensitive information".
-pub fn no_store_json(status: StatusCode, body: &impl Serialize) -> Response {
+pub(super) fn no_store_json(status: StatusCode, body: &impl Serialize) -> Response {
     // One buffer large enough for a token response (an RS256 token is about
     // 800 bytes), so serializing does not reallocate.
     let mut json = Vec::with_capacity(1024);
@@ -26,7 +26,7 @@ pub fn no_store_json(status: StatusCode, body: &impl Serialize) -> Response {
 
 /// An RFC 6749 §5.2 error, with its status, its Basic challenge (the realm
 /// names the tenant) and its `Retry-After`, all decided by the service.
-pub fn oauth_error(err: &OAuthError) -> Response {
+pub(super) fn oauth_error(err: &OAuthError) -> Response {
     let status = StatusCode::from_u16(err.status).unwrap_or(StatusCode::BAD_REQUEST);
     let mut response = no_store_json(status, &err.body());
     let headers = response.headers_mut();

@@ -8,7 +8,11 @@ use domain::Services;
 use super::request::ReadRequest;
 use super::response;
 
-pub async fn revoke(State(services): State<Services>, Path(tenant_id): Path<String>, request: Request) -> Response {
+pub(super) async fn revoke(
+    State(services): State<Services>,
+    Path(tenant_id): Path<String>,
+    request: Request,
+) -> Response {
     let now = services.now();
     let request = ReadRequest::read(request).await;
     match services.revoke(&tenant_id, request.raw(), request.client_addr(), now).await {

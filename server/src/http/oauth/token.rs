@@ -11,7 +11,11 @@ use super::response;
 /// Extracts only the services (not the whole `AppState`, whose dashboard
 /// options are costly to clone) and the whole request (a `HeaderMap`
 /// extractor would clone the headers).
-pub async fn token(State(services): State<Services>, Path(tenant_id): Path<String>, request: Request) -> Response {
+pub(super) async fn token(
+    State(services): State<Services>,
+    Path(tenant_id): Path<String>,
+    request: Request,
+) -> Response {
     let now = services.now();
     let request = ReadRequest::read(request).await;
     match services.token(&tenant_id, request.raw(), request.client_addr(), now).await {

@@ -28,6 +28,14 @@ fn every_route(tenant_id: &str, client_id: &str) -> Vec<(Method, String, Option<
         (Method::POST, format!("{app}/secret"), Some(json!({"graceSeconds": 0}))),
         (Method::DELETE, format!("{app}/secret/previous"), None),
         (Method::PUT, format!("{app}/management"), Some(json!({"access": "write"}))),
+        (Method::GET, format!("{app}/scopes"), None),
+        (Method::PUT, format!("{app}/scopes"), Some(json!({"scopes": ["read"]}))),
+        (Method::GET, format!("{app}/roles"), None),
+        (Method::PUT, format!("{app}/roles"), Some(json!({"roles": {"ids": []}}))),
+        (Method::GET, format!("{base}/roles"), None),
+        (Method::POST, format!("{base}/roles"), Some(json!({"name": "intruders", "description": "", "access": []}))),
+        (Method::GET, format!("{base}/config/tokens"), None),
+        (Method::PUT, format!("{base}/config/tokens"), Some(json!({"access": {"expires_in": 900}}))),
         (Method::GET, format!("{base}/audit"), None),
     ]
 }
@@ -95,7 +103,7 @@ async fn expired_and_revoked_tokens_are_401() {
         let path = f.path("/applications");
         assert_eq!(call(&s, Method::GET, &path, Some(&f.token), None).await.status, StatusCode::OK);
 
-        let revoked = s.token_for(&f.admin).await;
+        let revoked = s.management_token_for(&f.admin).await;
         let revoke = s
             .post_form(
                 &format!("/oauth/v4/{}/revoke", f.tenant.tenant_id),
@@ -119,14 +127,52 @@ async fn expired_and_revoked_tokens_are_401() {
 }
 
 #[tokio::test]
-async fn without_management_access_the_answer_is_403_insufficient_scope() {
+async fn without_management_access_there_is_no_management_token() {
     for s in servers().await {
         let f = Fixture::new(&s, "Acme").await;
         let plain = s.app(&f.scope, "plain", ManagementAccess::None).await;
+        let secret = plain.secret.as_deref().unwrap();
+        let audience = format!("&audience={}", plain.management_url);
+        let refused = try_token(&s, &f.tenant.tenant_id, &plain.client_id, secret, &audience).await;
+        assert_eq!(refused, (StatusCode::BAD_REQUEST, "invalid_target".to_owned()), "{}", s.backend);
+        // Its own token, minted for itself, opens no route.
         let token = s.token_for(&plain).await;
         for (method, path, body) in every_route(&f.tenant.tenant_id, &f.admin.client_id) {
-            let reply = call(&s, method.clone(), &path, Some(&token), body).await;
-            assert_insufficient_scope(&reply, if is_write(&method) { WRITE } else { READ });
+            assert_invalid_token(&call(&s, method.clone(), &path, Some(&token), body).await);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_token_minted_for_another_audience_is_refused_by_the_management_api() {
+    for s in servers().await {
+        let f = Fixture::new(&s, "Acme").await;
+        let t = f.tenant.tenant_id.clone();
+        // The admin application also calls a downstream API, which could
+        // replay the token it receives against the management API.
+        let scopes = json!({"scopes": ["charge"]});
+        let billing = call(
+            &s,
+            Method::POST,
+            &f.path("/applications"),
+            Some(&f.token),
+            Some(json!({"name": "billing", "identifier": "https://billing.example"})),
+        )
+        .await
+        .json();
+        let billing_id = billing["clientId"].as_str().unwrap().to_owned();
+        let path = f.path(&format!("/applications/{billing_id}/scopes"));
+        assert_eq!(call(&s, Method::PUT, &path, Some(&f.token), Some(scopes)).await.status, StatusCode::OK);
+        let role = call(&s, Method::POST, &f.path("/roles"), Some(&f.token), Some(json!({"name": "payer", "description": "", "access": [{"application_id": billing_id, "scopes": ["charge"]}]}))).await.json();
+        let roles = json!({"roles": {"ids": [role["id"]]}});
+        let path = f.path(&format!("/applications/{}/roles", f.admin.client_id));
+        assert_eq!(call(&s, Method::PUT, &path, Some(&f.token), Some(roles)).await.status, StatusCode::OK);
+        let secret = f.admin.secret.as_deref().unwrap();
+        let (status, downstream) =
+            try_token(&s, &t, &f.admin.client_id, secret, "&audience=https://billing.example").await;
+        assert_eq!(status, StatusCode::OK, "{downstream}");
+        for (method, path, body) in every_route(&t, &f.admin.client_id) {
+            assert_invalid_token(&call(&s, method.clone(), &path, Some(&downstream), body).await);
         }
     }
 }
@@ -161,7 +207,7 @@ async fn a_read_token_cannot_write() {
     for s in servers().await {
         let f = Fixture::new(&s, "Acme").await;
         let reader = s.app(&f.scope, "reader", ManagementAccess::Read).await;
-        let token = s.token_for(&reader).await;
+        let token = s.management_token_for(&reader).await;
         assert_cannot_write(&s, &f, &token).await;
 
         // A write-capable application that asked only for the read scope
@@ -171,7 +217,7 @@ async fn a_read_token_cannot_write() {
             &f.tenant.tenant_id,
             &f.admin.client_id,
             f.admin.secret.as_deref().unwrap(),
-            &format!("&scope={READ}"),
+            &format!("&scope={READ}&audience={}", f.admin.management_url),
         )
         .await;
         assert_eq!(status, StatusCode::OK);
@@ -185,7 +231,7 @@ async fn deleted_or_demoted_applications_stop_at_once() {
         let f = Fixture::new(&s, "Acme").await;
         let list = f.path("/applications");
         let doomed = s.app(&f.scope, "doomed", ManagementAccess::Write).await;
-        let doomed_token = s.token_for(&doomed).await;
+        let doomed_token = s.management_token_for(&doomed).await;
         assert_eq!(call(&s, Method::GET, &list, Some(&doomed_token), None).await.status, StatusCode::OK);
         let deleted = call(&s, Method::DELETE, &f.app_path(&doomed.client_id, ""), Some(&f.token), None).await;
         assert_eq!(deleted.status, StatusCode::NO_CONTENT);
@@ -193,7 +239,7 @@ async fn deleted_or_demoted_applications_stop_at_once() {
         assert_invalid_token(&call(&s, Method::GET, &list, Some(&doomed_token), None).await);
 
         let demoted = s.app(&f.scope, "demoted", ManagementAccess::Write).await;
-        let token = s.token_for(&demoted).await;
+        let token = s.management_token_for(&demoted).await;
         let access = f.app_path(&demoted.client_id, "/management");
         let new_app = || call(&s, Method::POST, &list, Some(&token), Some(json!({"name": "made-by-demoted"})));
         assert_eq!(new_app().await.status, StatusCode::CREATED);

@@ -38,9 +38,11 @@ async fn create_like_app_id_and_the_new_application_gets_tokens_at_once() {
 
         let token = token_of(&s, &f.tenant.tenant_id, client_id, secret).await;
         assert_eq!(token.split('.').count(), 3, "a JWT");
-        // Without management access the new application cannot manage.
+        // Without management access the new application cannot manage: its
+        // token is its own, not one for the management API.
         let denied = call(&s, Method::GET, &f.path("/applications"), Some(&token), None).await;
-        assert_eq!(denied.status, StatusCode::FORBIDDEN);
+        assert_eq!(denied.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(app["managementUrl"], format!("{PUBLIC_URL}/management/v4/{}", f.tenant.tenant_id).as_str());
 
         let got = call(&s, Method::GET, &f.app_path(client_id, ""), Some(&f.token), None).await;
         assert_eq!(got.status, StatusCode::OK);
@@ -383,7 +385,7 @@ async fn management_access_is_set_through_the_api() {
         let set = call(&s, Method::PUT, &path, Some(&f.token), Some(json!({"access": "read"}))).await;
         assert_eq!(set.status, StatusCode::OK, "{}", set.text());
         assert_eq!(set.json()["managementAccess"], "read");
-        let token = s.token_for(&app).await;
+        let token = s.management_token_for(&app).await;
         assert_eq!(call(&s, Method::GET, &f.path("/applications"), Some(&token), None).await.status, StatusCode::OK);
         let write = call(&s, Method::POST, &f.path("/applications"), Some(&token), Some(json!({"name": "x"}))).await;
         assert_eq!(write.status, StatusCode::FORBIDDEN);

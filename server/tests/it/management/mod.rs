@@ -9,6 +9,7 @@ mod access;
 mod applications;
 mod audit;
 mod openapi;
+mod roles;
 mod usage;
 
 use std::net::SocketAddr;
@@ -37,7 +38,7 @@ impl Fixture {
     pub async fn new(s: &TestServer, name: &str) -> Fixture {
         let (tenant, scope) = s.tenant(name).await;
         let admin = s.app(&scope, "automation", ManagementAccess::Write).await;
-        let token = s.token_for(&admin).await;
+        let token = s.management_token_for(&admin).await;
         Fixture { tenant, scope, admin, token }
     }
 

@@ -44,7 +44,7 @@ async fn usage_counts_tokens_per_minute() {
 
         // Read access is enough.
         let reader = s.app(&f.scope, "grafana", ManagementAccess::Read).await;
-        let read_token = s.token_for(&reader).await;
+        let read_token = s.management_token_for(&reader).await;
         assert_eq!(call(&s, Method::GET, &path, Some(&read_token), None).await.status, StatusCode::OK);
     }
 }

@@ -8,6 +8,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::wire::rfc3339;
 
+mod access;
+
+pub(crate) use access::{
+    AccessTokenConfig, ApplicationRoles, Role, RoleBody, RoleList, Scopes, SetApplicationRoles, TokenConfig,
+};
+
 /// What an application may do with the management API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -41,7 +47,7 @@ impl From<Access> for ManagementAccess {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(as = PreviousSecret)]
-pub struct PreviousSecretInfo {
+pub(crate) struct PreviousSecretInfo {
     /// The last four characters, to tell secrets apart.
     pub last_four: String,
     /// RFC 3339 time when it stops working.
@@ -62,7 +68,7 @@ impl From<PreviousSecret> for PreviousSecretInfo {
 /// An application (OAuth client) in App ID's shape, plus Clavis's fields.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Application {
+pub(crate) struct Application {
     #[schema(example = "5f7c1f8e-0d1c-4a63-9d4e-2b1f0c7d9a10")]
     pub client_id: String,
     pub tenant_id: String,
@@ -84,6 +90,13 @@ pub struct Application {
     pub secret_last_four: String,
     pub secret_created_at: String,
     pub previous_secret: Option<PreviousSecretInfo>,
+    /// Auth0's API identifier of a protected application: a token request
+    /// may name it as `audience` (absent when it has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "https://inventory.example.com")]
+    pub identifier: Option<String>,
+    /// The tenant's management API, and the `audience` of management tokens.
+    pub management_url: String,
 }
 
 impl From<ApplicationView> for Application {
@@ -103,6 +116,8 @@ impl From<ApplicationView> for Application {
             secret_last_four: view.secret_last_four,
             secret_created_at: view.secret_created_at.map(rfc3339).unwrap_or_default(),
             previous_secret: view.previous_secret.map(Into::into),
+            identifier: view.identifier,
+            management_url: view.management_url,
         }
     }
 }
@@ -110,7 +125,7 @@ impl From<ApplicationView> for Application {
 /// A page of applications, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ApplicationList {
+pub(crate) struct ApplicationList {
     pub applications: Vec<Application>,
     /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
@@ -122,7 +137,7 @@ pub struct ApplicationList {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-pub struct ListApplicationsParams {
+pub(crate) struct ListApplicationsParams {
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
@@ -133,27 +148,41 @@ pub struct ListApplicationsParams {
 /// App ID's body for registering an application.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct CreateApplication {
+pub(crate) struct CreateApplication {
     /// 1 to 50 characters after trimming.
     #[schema(example = "billing-service")]
     pub name: String,
     /// Management API access of the new application; `none` by default.
     #[serde(default)]
     pub management_access: Option<Access>,
+    /// Makes it a protected application callers can name by this URI: an
+    /// absolute `https://` URI (`http://` only on loopback), unique in the tenant.
+    #[serde(default)]
+    pub identifier: Option<String>,
 }
 
-/// App ID's body for renaming an application.
+/// App ID's body for renaming an application, with its identifier.
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct RenameApplication {
+pub(crate) struct RenameApplication {
     /// 1 to 50 characters after trimming.
     #[schema(example = "billing-service")]
     pub name: String,
+    /// A new identifier; `null` removes it; absent leaves it unchanged.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub identifier: Option<Option<String>>,
+}
+
+/// Tells an absent field (`None`, by `default`) from an explicit `null`
+/// (`Some(None)`).
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
 }
 
 /// Options of a secret rotation.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RotateSecret {
+pub(crate) struct RotateSecret {
     /// How long the previous secret keeps working: 0 (ends it at once) to
     /// 2592000 seconds (30 days). Default 86400.
     #[schema(minimum = 0, maximum = 2592000, example = 3600)]
@@ -163,7 +192,7 @@ pub struct RotateSecret {
 /// A new client secret.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct RotatedSecret {
+pub(crate) struct RotatedSecret {
     pub client_id: String,
     /// The new secret; shown only in this answer.
     pub secret: String,
@@ -185,14 +214,14 @@ impl From<domain::services::RotatedSecret> for RotatedSecret {
 /// An application's management API access.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SetManagementAccess {
+pub(crate) struct SetManagementAccess {
     pub access: Access,
 }
 
 /// One administrative act.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct AuditEntry {
+pub(crate) struct AuditEntry {
     /// Grows with every record; pass as `before` to page back.
     pub id: i64,
     pub tenant_id: Option<String>,
@@ -228,7 +257,7 @@ impl From<DomainAuditEntry> for AuditEntry {
 /// A page of the audit log, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct AuditLog {
+pub(crate) struct AuditLog {
     pub entries: Vec<AuditEntry>,
     /// Pass as `before` to get the next (older) page; null on the last page.
     pub next_before: Option<i64>,
@@ -238,7 +267,7 @@ pub struct AuditLog {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-pub struct AuditParams {
+pub(crate) struct AuditParams {
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
@@ -250,7 +279,7 @@ pub struct AuditParams {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-pub struct UsageParams {
+pub(crate) struct UsageParams {
     /// How many minutes, ending with the current one: 1 to 1440 (default 60).
     #[param(minimum = 1, maximum = 1440)]
     pub minutes: Option<u32>,
@@ -259,7 +288,7 @@ pub struct UsageParams {
 /// Tokens issued to an application, minute by minute.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct TokenUsage {
+pub(crate) struct TokenUsage {
     pub client_id: String,
     /// RFC 3339 start of the first minute of `perMinute`.
     #[schema(example = "2026-11-22T13:00:00Z")]

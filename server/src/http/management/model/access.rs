@@ -1,0 +1,137 @@
+//! Wire types of access control, in App ID's shapes: a protected
+//! application's scopes, roles, the roles of a caller, token settings.
+
+use domain::services::{Role as DomainRole, RoleAccess as DomainRoleAccess, RoleInput, RoleRef as DomainRoleRef};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The scopes a protected application defines.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Scopes {
+    /// Lowercase letters, digits, `.` and `_`; 1 to 49 characters; not
+    /// starting with `appid` or `openid`; at most 50, no duplicates.
+    #[schema(example = json!(["read", "write"]))]
+    pub scopes: Vec<String>,
+}
+
+/// The scopes a role grants on one protected application.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RoleAccess {
+    /// The protected application's client ID.
+    pub application_id: String,
+    /// Scopes that application defines.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+impl From<DomainRoleAccess> for RoleAccess {
+    fn from(access: DomainRoleAccess) -> Self {
+        Self { application_id: access.application_id, scopes: access.scopes }
+    }
+}
+
+impl From<RoleAccess> for DomainRoleAccess {
+    fn from(access: RoleAccess) -> Self {
+        Self { application_id: access.application_id, scopes: access.scopes }
+    }
+}
+
+/// A role: a named set of scopes on protected applications.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct Role {
+    pub id: String,
+    #[schema(example = "inventory-reader")]
+    pub name: String,
+    pub description: String,
+    pub access: Vec<RoleAccess>,
+}
+
+impl From<DomainRole> for Role {
+    fn from(role: DomainRole) -> Self {
+        Self {
+            id: role.id,
+            name: role.name,
+            description: role.description,
+            access: role.access.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// App ID's body for creating or replacing a role.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RoleBody {
+    /// 1 to 50 characters after trimming, unique in the tenant.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub access: Vec<RoleAccess>,
+}
+
+impl From<RoleBody> for RoleInput {
+    fn from(body: RoleBody) -> Self {
+        Self {
+            name: body.name,
+            description: body.description,
+            access: body.access.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// Every role of the tenant.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct RoleList {
+    pub roles: Vec<Role>,
+}
+
+/// A role as a caller's role list names it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct RoleRef {
+    pub id: String,
+    pub name: String,
+}
+
+impl From<DomainRoleRef> for RoleRef {
+    fn from(role: DomainRoleRef) -> Self {
+        Self { id: role.id, name: role.name }
+    }
+}
+
+/// The roles a calling application holds.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ApplicationRoles {
+    pub roles: Vec<RoleRef>,
+}
+
+/// The role IDs of `PUT /applications/{clientId}/roles`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RoleIds {
+    pub ids: Vec<String>,
+}
+
+/// App ID's body for replacing a caller's roles: `{"roles": {"ids": [...]}}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SetApplicationRoles {
+    pub roles: RoleIds,
+}
+
+/// Access-token settings.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AccessTokenConfig {
+    /// Lifetime of new access tokens in seconds: 300 to 86400.
+    #[schema(minimum = 300, maximum = 86400, example = 3600)]
+    pub expires_in: i64,
+}
+
+/// App ID's token configuration: `{"access": {"expires_in": 3600}}`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TokenConfig {
+    pub access: AccessTokenConfig,
+}
