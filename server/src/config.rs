@@ -61,6 +61,9 @@ pub enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(crate::cli::KeysCommand),
+    /// Manage roles: named sets of scopes on protected applications.
+    #[command(subcommand)]
+    Role(crate::cli::RoleCommand),
 }
 
 /// Configuration after defaults and validation.

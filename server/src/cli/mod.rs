@@ -3,12 +3,15 @@
 //! host; nothing else in the server holds one.
 
 mod json;
+mod roles;
+
+pub use roles::{AppAccessCommand, RoleCommand, run_role};
 
 use clap::Subcommand;
 use clavis_oauth::jose::Algorithm;
 use clavis_types::ManagementAccess;
 use domain::Services;
-use domain::services::{CliAuthority, ListQuery, NewTenant};
+use domain::services::{CliAuthority, ListQuery, NewApplication, NewTenant};
 
 use crate::http::management::model::{Application, RotatedSecret};
 
@@ -72,6 +75,9 @@ pub enum AppCommand {
         /// Management API access: none (default), read or write.
         #[arg(long, default_value = "none")]
         management: String,
+        /// Makes it a protected application callers name by this https:// URI.
+        #[arg(long)]
+        identifier: Option<String>,
     },
     /// List applications, newest first.
     List {
@@ -117,6 +123,8 @@ pub enum AppCommand {
         #[arg(long)]
         client_id: String,
     },
+    #[command(flatten)]
+    Access(AppAccessCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,7 +150,7 @@ pub enum MemberCommand {
     },
 }
 
-fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
+pub(super) fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(|err| CliError::Usage(err.to_string()))?;
     println!("{text}");
     Ok(())
@@ -195,10 +203,11 @@ pub async fn run_keys(services: &Services, authority: &CliAuthority, command: Ke
 pub async fn run_app(services: &Services, authority: &CliAuthority, command: AppCommand) -> Result<(), CliError> {
     let now = services.now();
     match command {
-        AppCommand::Create { tenant, name, management } => {
+        AppCommand::Create { tenant, name, management, identifier } => {
             let scope = authority.tenant_scope(services, &tenant).await?;
-            let access = ManagementAccess::parse(&management)?;
-            print_json(&Application::from(services.create_application(&scope, &name, access, now).await?))
+            let management = ManagementAccess::parse(&management)?;
+            let new = NewApplication { name, management, identifier };
+            print_json(&Application::from(services.create_application_with(&scope, new, now).await?))
         }
         AppCommand::List { tenant, limit, after } => {
             let scope = authority.tenant_scope(services, &tenant).await?;
@@ -225,5 +234,6 @@ pub async fn run_app(services: &Services, authority: &CliAuthority, command: App
             services.delete_application(&scope, &client_id, now).await?;
             print_json(&serde_json::json!({ "clientId": client_id, "deleted": true }))
         }
+        AppCommand::Access(command) => roles::run_app_access(services, authority, command).await,
     }
 }

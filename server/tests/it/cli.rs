@@ -187,3 +187,54 @@ fn subcommands_print_json_and_fail_with_one_line() {
     assert!(one_line_error(&bad_alg).contains("RS256, ES256 or EdDSA"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn access_control_commands_script_app_ids_flow() {
+    let dir = temp_dir();
+    let run = |args: &[&str]| run_json(clavis(&dir).args(args).output().unwrap());
+    let tenant = run(&["tenant", "create", "--name", "Acme"]);
+    let t = tenant["tenantId"].as_str().unwrap().to_owned();
+    assert!(tenant["managementUrl"].as_str().unwrap().ends_with(&format!("/management/v4/{t}")));
+    let inventory =
+        run(&["app", "create", "--tenant", &t, "--name", "inventory", "--identifier", "https://inventory.example"]);
+    let api = inventory["clientId"].as_str().unwrap().to_owned();
+    assert_eq!(inventory["identifier"], "https://inventory.example");
+    let scopes = run(&["app", "set-scopes", "--tenant", &t, "--client-id", &api, "--scopes", "read,write"]);
+    assert_eq!(scopes, serde_json::json!({"scopes": ["read", "write"]}));
+    let bad =
+        clavis(&dir).args(["app", "set-scopes", "--tenant", &t, "--client-id", &api, "--scopes", "Read"]).output();
+    assert!(one_line_error(&bad.unwrap()).contains("\"Read\""));
+
+    let grant = format!("{api}:read");
+    let role = run(&["role", "create", "--tenant", &t, "--name", "reader", "--grant", &grant]);
+    let role_id = role["id"].as_str().unwrap().to_owned();
+    assert_eq!(role["access"], serde_json::json!([{"application_id": api, "scopes": ["read"]}]));
+    let caller = run(&["app", "create", "--tenant", &t, "--name", "storefront"]);
+    let caller_id = caller["clientId"].as_str().unwrap().to_owned();
+    let held = run(&["app", "set-roles", "--tenant", &t, "--client-id", &caller_id, "--roles", &role_id]);
+    assert_eq!(held, serde_json::json!({"roles": [{"id": role_id, "name": "reader"}]}));
+    let listed = run(&["role", "list", "--tenant", &t]);
+    assert_eq!(listed["roles"][0]["name"], "reader");
+    let updated = run(&[
+        "role",
+        "update",
+        "--tenant",
+        &t,
+        "--role-id",
+        &role_id,
+        "--name",
+        "writer",
+        "--grant",
+        &format!("{api}:write"),
+    ]);
+    assert_eq!(updated["access"][0]["scopes"], serde_json::json!(["write"]));
+    let renamed = run(&["app", "set-identifier", "--tenant", &t, "--client-id", &api, "--remove"]);
+    assert!(renamed.get("identifier").is_none(), "{renamed}");
+    let bad_grant = clavis(&dir).args(["role", "create", "--tenant", &t, "--name", "x", "--grant", "nocolon"]).output();
+    assert!(one_line_error(&bad_grant.unwrap()).contains("CLIENT_ID:scope"));
+    let deleted = run(&["role", "delete", "--tenant", &t, "--role-id", &role_id]);
+    assert_eq!(deleted["deleted"], true);
+    let none = run(&["role", "list", "--tenant", &t]);
+    assert_eq!(none["roles"], serde_json::json!([]));
+    std::fs::remove_dir_all(&dir).ok();
+}
