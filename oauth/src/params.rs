@@ -10,9 +10,23 @@ use super::OAuthError;
 /// intended to be used at multiple resources").
 const REPEATABLE: &[&str] = &["resource"];
 
+/// Parameters whose values are credentials or tokens: `Debug` never shows them.
+const SECRET: &[&str] = &["client_secret", "client_assertion", "password", "refresh_token", "token"];
+
 /// The decoded parameters of one request, in order, unknown ones included.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Default, Clone, PartialEq, Eq)]
 pub struct Params(Vec<(String, String)>);
+
+impl std::fmt::Debug for Params {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut list = f.debug_list();
+        for (name, value) in &self.0 {
+            let shown = if SECRET.contains(&name.as_str()) { "<redacted>" } else { value.as_str() };
+            list.entry(&(name, shown));
+        }
+        list.finish()
+    }
+}
 
 impl Params {
     /// Parses an `application/x-www-form-urlencoded` body.
@@ -47,11 +61,13 @@ impl Params {
         // RFC 6749 §3.1: "Parameters sent without a value MUST be treated as
         // if they were omitted from the request."
         let pairs: Vec<_> = pairs.into_iter().filter(|(_, value)| !value.is_empty()).collect();
-        for (index, (name, _)) in pairs.iter().enumerate() {
+        // One pass with a set: a body of many parameters costs linear time.
+        let mut seen = std::collections::HashSet::with_capacity(pairs.len());
+        for (name, _) in &pairs {
             if REPEATABLE.contains(&name.as_str()) {
                 continue;
             }
-            if pairs[..index].iter().any(|(earlier, _)| earlier == name) {
+            if !seen.insert(name.as_str()) {
                 return Err(OAuthError::invalid_request(format!(
                     "parameter {} is included more than once",
                     printable(name)
@@ -115,6 +131,23 @@ enum JsonParam {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_redacts_credentials_and_tokens() {
+        let params =
+            Params::from_form(b"grant_type=client_credentials&client_id=abc&client_secret=s3cr3t&token=t0k3n").unwrap();
+        let shown = format!("{params:?}");
+        assert!(shown.contains("client_credentials") && shown.contains("abc"), "{shown}");
+        assert!(!shown.contains("s3cr3t") && !shown.contains("t0k3n"), "{shown}");
+    }
+
+    #[test]
+    fn many_distinct_parameters_are_accepted_and_a_late_duplicate_is_found() {
+        let mut body: Vec<String> = (0..5000).map(|i| format!("p{i}=v")).collect();
+        assert!(Params::from_form(body.join("&").as_bytes()).is_ok());
+        body.push("p0=again".into());
+        assert!(Params::from_form(body.join("&").as_bytes()).is_err());
+    }
 
     #[test]
     fn form_values_are_decoded_and_empty_ones_dropped() {

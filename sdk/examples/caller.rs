@@ -1,14 +1,17 @@
-//! A caller that gets a token from Clavis and calls the protected resource.
+//! A caller that gets a token for the protected resource from Clavis and calls it.
 //!
 //! ```text
 //! CLAVIS_OAUTH_SERVER_URL=http://127.0.0.1:3000/oauth/v4/<tenantId> \
 //! CLAVIS_CLIENT_ID=<clientId> CLAVIS_CLIENT_SECRET=<secret> \
+//! CLAVIS_AUDIENCE=<the protected application's clientId> \
 //!     cargo run -p clavis-sdk --example caller
 //! ```
 //!
-//! Optional: `CLAVIS_RESOURCE_URL` (default
-//! `http://127.0.0.1:8081/protected_resource`), `CLAVIS_SCOPE`,
-//! `CLAVIS_AUDIENCE`.
+//! Asks for a token with `audience` = `CLAVIS_AUDIENCE` (required) and
+//! `scope` = `CLAVIS_SCOPE` (default `read`), then sends `GET` to the
+//! resource, or `POST` when `CLAVIS_METHOD=POST` (the resource's POST needs
+//! the scope `write`). Optional: `CLAVIS_RESOURCE_URL` (default
+//! `http://127.0.0.1:8081/protected_resource`).
 
 use clavis_sdk::TokenManager;
 
@@ -28,25 +31,27 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    let mut tokens =
-        TokenManager::builder(env("CLAVIS_OAUTH_SERVER_URL")?, env("CLAVIS_CLIENT_ID")?, env("CLAVIS_CLIENT_SECRET")?);
-    if let Ok(scope) = env("CLAVIS_SCOPE") {
-        tokens = tokens.scope(scope);
-    }
-    if let Ok(audience) = env("CLAVIS_AUDIENCE") {
-        tokens = tokens.audience(audience);
-    }
-    let tokens = tokens.build()?;
+    let audience =
+        env("CLAVIS_AUDIENCE").map_err(|_| "set CLAVIS_AUDIENCE to the protected application's client ID")?;
+    let scope = env("CLAVIS_SCOPE").unwrap_or_else(|_| "read".into());
+    let tokens =
+        TokenManager::builder(env("CLAVIS_OAUTH_SERVER_URL")?, env("CLAVIS_CLIENT_ID")?, env("CLAVIS_CLIENT_SECRET")?)
+            .audience(audience)
+            .scope(scope)
+            .build()?;
     let resource = env("CLAVIS_RESOURCE_URL").unwrap_or_else(|_| "http://127.0.0.1:8081/protected_resource".into());
+    let post = env("CLAVIS_METHOD").is_ok_and(|method| method.eq_ignore_ascii_case("POST"));
 
     let token = tokens.access_token().await?;
     println!("got {token:?}");
-    let response = reqwest::Client::new().get(&resource).bearer_auth(token.as_str()).send().await?;
+    let client = reqwest::Client::new();
+    let request = if post { client.post(&resource) } else { client.get(&resource) };
+    let response = request.bearer_auth(token.as_str()).send().await?;
     let status = response.status();
     let challenge =
         response.headers().get(reqwest::header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body = response.text().await?;
-    println!("{resource} answered {status}");
+    println!("{} {resource} answered {status}", if post { "POST" } else { "GET" });
     if let Some(challenge) = challenge {
         println!("WWW-Authenticate: {challenge}");
     }

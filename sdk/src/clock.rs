@@ -76,15 +76,20 @@ impl ManualClock {
         Self::new(SystemTime::now())
     }
 
-    /// Moves the clock forward by `by`.
+    /// Moves the clock forward by `by`. A step past the latest time
+    /// `SystemTime` can hold leaves the clock where it is (`SystemTime +
+    /// Duration` would panic).
     ///
     /// ```
     /// let clock = clavis_sdk::ManualClock::starting_now();
     /// clock.advance(std::time::Duration::from_secs(3600));
+    /// clock.advance(std::time::Duration::MAX); // no panic
     /// ```
     pub fn advance(&self, by: Duration) {
         let mut now = self.now.lock().unwrap_or_else(PoisonError::into_inner);
-        *now += by;
+        if let Some(later) = now.checked_add(by) {
+            *now = later;
+        }
     }
 
     /// Sets the clock to `time`.

@@ -8,9 +8,8 @@ use clavis_oauth::jose::verify::KeySet;
 use serde::Deserialize;
 
 use crate::clock::Clock;
-
-/// Largest discovery document or JWKS the cache will read.
-const MAX_DOCUMENT_BYTES: usize = 1 << 20;
+use crate::error::is_allowed_url;
+use crate::http::{BodyError, MAX_BODY_BYTES, read_capped};
 
 /// The keys as of one fetch. Replaced whole, never mutated.
 #[derive(Debug, Default)]
@@ -34,6 +33,8 @@ pub(crate) enum FetchError {
     Document { url: String, reason: String },
     #[error("discovery names issuer {found:?}, expected {expected:?}")]
     IssuerMismatch { expected: String, found: String },
+    #[error("discovery names jwks_uri {0:?}, which is not https (nor http to a loopback host)")]
+    InsecureJwksUri(String),
 }
 
 #[derive(Debug, Default)]
@@ -110,7 +111,8 @@ impl KeyCache {
         match self.fetch(&mut state).await {
             Ok(keys) => {
                 tracing::debug!(issuer = %self.config.issuer, keys = keys.len(), "fetched signing keys");
-                let next = Arc::new(Snapshot { keys, generation: current.generation + 1, fetched_at: Some(now) });
+                let generation = current.generation.saturating_add(1);
+                let next = Arc::new(Snapshot { keys, generation, fetched_at: Some(now) });
                 *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::clone(&next);
                 Ok(next)
             }
@@ -174,28 +176,26 @@ impl KeyCache {
         if doc.issuer != self.config.issuer {
             return Err(FetchError::IssuerMismatch { expected: self.config.issuer.clone(), found: doc.issuer });
         }
+        // The keys decide which tokens are trusted: fetched over plain http
+        // from the network, anyone on the path could substitute their own.
+        if !is_allowed_url(&doc.jwks_uri) {
+            return Err(FetchError::InsecureJwksUri(doc.jwks_uri));
+        }
         Ok(doc.jwks_uri)
     }
 
     async fn get(&self, url: &str) -> Result<Vec<u8>, FetchError> {
         let http_err = |e: reqwest::Error| FetchError::Http { url: url.to_owned(), reason: e.to_string() };
-        let mut response =
+        let response =
             self.http.get(url).header(reqwest::header::ACCEPT, "application/json").send().await.map_err(http_err)?;
         if !response.status().is_success() {
             return Err(FetchError::Status { url: url.to_owned(), status: response.status().as_u16() });
         }
-        let too_big =
-            || FetchError::Document { url: url.to_owned(), reason: format!("larger than {MAX_DOCUMENT_BYTES} bytes") };
-        if response.content_length().is_some_and(|len| len > MAX_DOCUMENT_BYTES as u64) {
-            return Err(too_big());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(http_err)? {
-            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-                return Err(too_big());
+        read_capped(response, MAX_BODY_BYTES).await.map_err(|err| match err {
+            BodyError::Http(e) => http_err(e),
+            BodyError::TooLarge => {
+                FetchError::Document { url: url.to_owned(), reason: format!("larger than {MAX_BODY_BYTES} bytes") }
             }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+        })
     }
 }

@@ -10,8 +10,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Request, Response, header};
 use tower::{Layer, Service};
 
+use crate::auth_error::AuthError;
 use crate::claims::Claims;
-use crate::validator::{AuthError, TokenValidator};
+use crate::validator::TokenValidator;
 
 /// A tower [`Layer`] that lets a request through only with a valid bearer
 /// token, and puts the verified [`Claims`] in the request extensions for the
@@ -19,21 +20,39 @@ use crate::validator::{AuthError, TokenValidator};
 /// `WWW-Authenticate: Bearer error="invalid_token"` (or a bare `Bearer`
 /// challenge when no token was sent), 403 `insufficient_scope`.
 ///
+/// Scopes per route: [`require_scopes`](Self::require_scopes) gives a layer
+/// that also requires those scopes; put it on one route (or one method of a
+/// route) with axum's `route_layer`. Here `GET /orders` needs `read` and
+/// `POST /orders` needs `write`, and a token with only `read` gets 403
+/// `insufficient_scope` from the POST:
+///
 /// ```no_run
-/// use axum::{Router, routing::get};
+/// use axum::{Router, routing::{get, post}};
 /// use clavis_sdk::{Claims, ProtectLayer, TokenValidator};
 ///
 /// # fn run() -> Result<(), clavis_sdk::BuildError> {
-/// let validator = TokenValidator::builder("http://127.0.0.1:3000/oauth/v4/t1").build()?;
+/// let validator = TokenValidator::builder("http://127.0.0.1:3000/oauth/v4/t1").audience("orders-api").build()?;
 /// let protect = ProtectLayer::new(validator);
 /// let app: Router = Router::new()
-///     .route("/read", get(|c: Claims| async move { c.sub }))
-///     .route(
-///         "/write",
-///         get(|c: Claims| async move { c.sub }).route_layer(protect.clone().require_scopes(["write"])),
-///     )
-///     .layer(protect);
+///     .route("/orders", get(|c: Claims| async move { c.sub }).route_layer(protect.clone().require_scopes(["read"])))
+///     .route("/orders", post(|c: Claims| async move { c.sub }).route_layer(protect.clone().require_scopes(["write"])))
+///     .route("/health", get(|| async { "ok" }));
 /// # Ok(()) }
+/// ```
+///
+/// A layer over the whole router and a stricter one on a route work
+/// together: a token that a layer of the same validator already verified for
+/// this request is not verified again, only its scopes are checked.
+///
+/// ```no_run
+/// # use axum::{Router, routing::{get, delete}};
+/// # use clavis_sdk::{Claims, ProtectLayer};
+/// # fn run(protect: ProtectLayer) {
+/// let app: Router = Router::new()
+///     .route("/orders", get(|c: Claims| async move { c.sub }))
+///     .route("/orders/{id}", delete(|c: Claims| async move { c.sub }).route_layer(protect.clone().require_scopes(["admin"])))
+///     .layer(protect);
+/// # }
 /// ```
 #[derive(Debug, Clone)]
 pub struct ProtectLayer {
@@ -42,12 +61,13 @@ pub struct ProtectLayer {
 }
 
 impl ProtectLayer {
-    /// A layer that validates with `validator` (clones share its key cache).
+    /// A layer that validates with `validator` (clones share its key cache)
+    /// and requires the validator's scopes.
     ///
     /// ```
     /// # fn run() -> Result<(), clavis_sdk::BuildError> {
     /// let layer = clavis_sdk::ProtectLayer::new(
-    ///     clavis_sdk::TokenValidator::builder("http://127.0.0.1:3000/oauth/v4/t1").build()?,
+    ///     clavis_sdk::TokenValidator::builder("http://127.0.0.1:3000/oauth/v4/t1").audience("api").build()?,
     /// );
     /// # Ok(()) }
     /// ```
@@ -55,11 +75,15 @@ impl ProtectLayer {
         Self { validator, extra_scopes: Arc::from(Vec::new()) }
     }
 
-    /// The same layer, also requiring `scopes` (on top of the validator's).
+    /// The same layer, also requiring every one of `scopes` (on top of the
+    /// validator's and of those required before), for the routes it is put
+    /// on. A token that lacks one gets 403 `insufficient_scope` naming the
+    /// scopes the route needs.
     ///
     /// ```
     /// # fn run(layer: clavis_sdk::ProtectLayer) {
-    /// let admin_only = layer.require_scopes(["admin"]);
+    /// let writers = layer.clone().require_scopes(["write"]);
+    /// assert_eq!(writers.required_scopes(), ["write"]);
     /// # }
     /// ```
     pub fn require_scopes<I, S>(self, scopes: I) -> Self
@@ -68,8 +92,34 @@ impl ProtectLayer {
         S: Into<String>,
     {
         let mut all: Vec<String> = self.extra_scopes.to_vec();
-        all.extend(scopes.into_iter().map(Into::into));
+        for scope in scopes.into_iter().map(Into::into) {
+            if !all.contains(&scope) {
+                all.push(scope);
+            }
+        }
         Self { validator: self.validator, extra_scopes: Arc::from(all) }
+    }
+
+    /// The scopes this layer requires on top of its validator's.
+    ///
+    /// ```
+    /// # fn run(layer: clavis_sdk::ProtectLayer) {
+    /// assert!(layer.required_scopes().is_empty());
+    /// # }
+    /// ```
+    pub fn required_scopes(&self) -> &[String] {
+        &self.extra_scopes
+    }
+
+    /// The validator this layer checks tokens with.
+    ///
+    /// ```
+    /// # fn run(layer: clavis_sdk::ProtectLayer) {
+    /// println!("tokens of {}", layer.validator().issuer());
+    /// # }
+    /// ```
+    pub fn validator(&self) -> &TokenValidator {
+        &self.validator
     }
 }
 
@@ -122,13 +172,23 @@ where
         let validator = self.validator.clone();
         let extra_scopes = Arc::clone(&self.extra_scopes);
         Box::pin(async move {
-            let outcome = match bearer_token(request.headers()) {
-                Ok(token) => validator.validate_with_scopes(token, &extra_scopes).await,
-                Err(err) => Err(err),
+            let outcome = match request.extensions().get::<Verified>() {
+                // An outer layer of this validator verified the token for this
+                // request: the signature and claims hold, only scopes differ.
+                Some(verified) if verified.by.is_same(&validator) => {
+                    validator.check_scopes(&verified.claims, &extra_scopes).map(|()| None)
+                }
+                _ => match bearer_token(request.headers()) {
+                    Ok(token) => validator.validate_with_scopes(token, &extra_scopes).await.map(Some),
+                    Err(err) => Err(err),
+                },
             };
             match outcome {
-                Ok(claims) => {
-                    request.extensions_mut().insert(claims);
+                Ok(fresh) => {
+                    if let Some(claims) = fresh {
+                        request.extensions_mut().insert(claims.clone());
+                        request.extensions_mut().insert(Verified { by: validator, claims });
+                    }
                     inner.call(request).await
                 }
                 Err(err) => {
@@ -138,6 +198,15 @@ where
             }
         })
     }
+}
+
+/// What a [`Protect`] verified for this request, kept apart from the public
+/// [`Claims`] extension (which any middleware may replace) so that an inner
+/// layer trusts only what a layer of the same validator checked.
+#[derive(Clone)]
+struct Verified {
+    by: TokenValidator,
+    claims: Claims,
 }
 
 /// The bearer token of the `Authorization` header (RFC 6750 §2.1).

@@ -12,6 +12,24 @@
 //!   against the issuer's published keys (found through discovery) and answers
 //!   per RFC 6750 when a token is missing, invalid or lacks a scope.
 //!
+//! Secure by default:
+//!
+//! - A validator must be told the audience it expects (this API's
+//!   identifier): [`TokenValidatorBuilder::build`] fails with
+//!   [`BuildError::MissingAudience`] otherwise, unless
+//!   [`allow_any_audience`](TokenValidatorBuilder::allow_any_audience) opts out
+//!   by name.
+//! - Tokens must carry the header `typ: at+jwt` (RFC 9068 §4);
+//!   [`allow_any_token_type`](TokenValidatorBuilder::allow_any_token_type)
+//!   opts out.
+//! - Routes can require their own scopes with
+//!   [`ProtectLayer::require_scopes`].
+//! - Issuer, token and JWKS URLs must be https; plain http is accepted only
+//!   for loopback hosts (127.0.0.0/8, `::1`, `localhost`), for development
+//!   and tests.
+//! - Response bodies are read with a 1 MiB cap, and absurd `expires_in`,
+//!   `exp` or `nbf` values cannot overflow or panic.
+//!
 //! # Calling an API
 //!
 //! ```no_run
@@ -19,6 +37,8 @@
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let tokens = TokenManager::builder("http://127.0.0.1:3000/oauth/v4/my-tenant", "client-id", "client-secret")
+//!     .audience("orders-api-client-id")
+//!     .scopes(["read"])
 //!     .build()?;
 //! let token = tokens.access_token().await?;
 //! let answer = reqwest::Client::new()
@@ -31,33 +51,40 @@
 //!
 //! # Protecting an API
 //!
+//! `GET /orders` needs the scope `read`, `POST /orders` needs `write`; both
+//! need a token whose `aud` names this API.
+//!
 //! ```no_run
-//! use axum::{Router, routing::get};
+//! use axum::{Router, routing::{get, post}};
 //! use clavis_sdk::{Claims, ProtectLayer, TokenValidator};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let validator = TokenValidator::builder("http://127.0.0.1:3000/oauth/v4/my-tenant")
-//!     .required_scopes(["appid_default"])
+//!     .audience("orders-api-client-id")
 //!     .build()?;
+//! let protect = ProtectLayer::new(validator);
 //! let app: Router = Router::new()
-//!     .route("/protected_resource", get(|claims: Claims| async move {
-//!         format!("hello, {}", claims.sub)
-//!     }))
-//!     .layer(ProtectLayer::new(validator));
+//!     .route("/orders", get(|claims: Claims| async move { format!("orders of {}", claims.sub) })
+//!         .route_layer(protect.clone().require_scopes(["read"])))
+//!     .route("/orders", post(|claims: Claims| async move { format!("created by {}", claims.sub) })
+//!         .route_layer(protect.require_scopes(["write"])));
 //! # Ok(()) }
 //! ```
 
 #![warn(missing_docs)]
 
+mod auth_error;
 mod claims;
 mod clock;
 mod error;
+mod http;
 mod jwks;
 mod layer;
 mod secret;
 mod token_manager;
 mod validator;
 
+pub use auth_error::AuthError;
 pub use claims::{Audience, Claims};
 pub use clavis_oauth::jose::Algorithm;
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -65,4 +92,4 @@ pub use error::BuildError;
 pub use layer::{Protect, ProtectLayer};
 pub use secret::{AccessToken, ClientSecret};
 pub use token_manager::{ClientAuth, RetryPolicy, TokenError, TokenManager, TokenManagerBuilder};
-pub use validator::{AuthError, TokenValidator, TokenValidatorBuilder};
+pub use validator::{TokenValidator, TokenValidatorBuilder};

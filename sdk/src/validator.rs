@@ -1,199 +1,29 @@
-//! Access token validation for resource servers: configuration, checks and RFC 6750 errors.
+//! Access token validation for resource servers: configuration and the checks of RFC 9068 §4.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{HeaderValue, Response, StatusCode, header};
-
+use crate::auth_error::AuthError;
+use crate::claims::Claims;
 use crate::clock::{Clock, SystemClock, unix_seconds};
 use crate::error::{BuildError, normalize_url};
+use crate::http::default_client;
 use crate::jwks::{KeyCache, KeyCacheConfig};
 use clavis_oauth::jose::verify::{self as jws, Rejection};
 
-use crate::claims::Claims;
-
-/// Why a request was refused. Each maps to an RFC 6750 answer: see
-/// [`status`](AuthError::status) and
-/// [`www_authenticate`](AuthError::www_authenticate).
-///
-/// ```
-/// use clavis_sdk::AuthError;
-///
-/// let err = AuthError::InvalidToken("token expired");
-/// assert_eq!(err.status().as_u16(), 401);
-/// assert_eq!(
-///     err.www_authenticate(None),
-///     r#"Bearer error="invalid_token", error_description="token expired""#
-/// );
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum AuthError {
-    /// No bearer token in the request (401, challenge without an error code).
-    #[error("no bearer token in the request")]
-    MissingToken,
-    /// The `Authorization` header is malformed (400 `invalid_request`).
-    #[error("invalid request: {0}")]
-    InvalidRequest(&'static str),
-    /// The token is malformed, expired, badly signed or meant for someone
-    /// else (401 `invalid_token`).
-    #[error("invalid token: {0}")]
-    InvalidToken(&'static str),
-    /// The token is valid but lacks a required scope (403 `insufficient_scope`).
-    #[error("insufficient scope: requires {required:?}")]
-    InsufficientScope {
-        /// The scopes the resource requires, space-separated.
-        required: String,
-    },
-    /// The issuer's keys could not be fetched, so no token can be checked (503).
-    #[error("the issuer's signing keys are unavailable")]
-    KeysUnavailable,
-    /// [`Claims`] was extracted in a handler that is not behind
-    /// [`ProtectLayer`](crate::ProtectLayer) (500: a programming error).
-    #[error("the Claims extractor is used without ProtectLayer")]
-    LayerMissing,
-}
-
-impl AuthError {
-    /// The HTTP status to answer with.
-    ///
-    /// ```
-    /// let err = clavis_sdk::AuthError::InsufficientScope { required: "write".into() };
-    /// assert_eq!(err.status().as_u16(), 403);
-    /// ```
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
-            Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            Self::InsufficientScope { .. } => StatusCode::FORBIDDEN,
-            Self::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::LayerMissing => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    /// The `WWW-Authenticate` challenge (RFC 6750 §3), with `realm` if given.
-    ///
-    /// ```
-    /// let err = clavis_sdk::AuthError::MissingToken;
-    /// assert_eq!(err.www_authenticate(Some("api")), r#"Bearer realm="api""#);
-    /// assert_eq!(err.www_authenticate(None), "Bearer");
-    /// ```
-    pub fn www_authenticate(&self, realm: Option<&str>) -> String {
-        let mut params: Vec<String> = Vec::with_capacity(4);
-        if let Some(realm) = realm {
-            params.push(format!("realm=\"{}\"", quote_safe(realm)));
-        }
-        // The challenge carries an error only for the three RFC 6750 codes;
-        // 503 and 500 answers have no challenge to explain.
-        let description = match self {
-            Self::InvalidRequest(why) | Self::InvalidToken(why) => Some(*why),
-            Self::InsufficientScope { .. } => Some("the token lacks a required scope"),
-            Self::MissingToken | Self::KeysUnavailable | Self::LayerMissing => None,
-        };
-        if let (Some(code), Some(description)) = (self.error_code(), description) {
-            params.push(format!("error=\"{code}\""));
-            params.push(format!("error_description=\"{description}\""));
-        }
-        if let Self::InsufficientScope { required } = self {
-            params.push(format!("scope=\"{}\"", quote_safe(required)));
-        }
-        if params.is_empty() { "Bearer".to_owned() } else { format!("Bearer {}", params.join(", ")) }
-    }
-
-    /// The `error` code of the JSON body, as in RFC 6750 §3.1 (none when the
-    /// request carried no token: the RFC asks for no error information then).
-    ///
-    /// ```
-    /// assert_eq!(clavis_sdk::AuthError::InvalidToken("token expired").error_code(), Some("invalid_token"));
-    /// assert_eq!(clavis_sdk::AuthError::MissingToken.error_code(), None);
-    /// ```
-    pub fn error_code(&self) -> Option<&'static str> {
-        match self {
-            Self::MissingToken => None,
-            Self::InvalidRequest(_) => Some("invalid_request"),
-            Self::InvalidToken(_) => Some("invalid_token"),
-            Self::InsufficientScope { .. } => Some("insufficient_scope"),
-            Self::KeysUnavailable => Some("temporarily_unavailable"),
-            Self::LayerMissing => Some("server_error"),
-        }
-    }
-
-    /// An HTTP response: the status, (for 400/401/403) the
-    /// `WWW-Authenticate` header, and a JSON body such as
-    /// `{"error": "invalid_token", "error_description": "token expired"}`
-    /// so that a developer reading the answer learns why.
-    ///
-    /// ```
-    /// let response: axum::http::Response<String> =
-    ///     clavis_sdk::AuthError::InvalidToken("token expired").to_response(None);
-    /// assert_eq!(response.status(), 401);
-    /// assert_eq!(response.body(), r#"{"error":"invalid_token","error_description":"token expired"}"#);
-    /// ```
-    pub fn to_response<B: From<String>>(&self, realm: Option<&str>) -> Response<B> {
-        let mut response = Response::new(B::from(self.json_body()));
-        *response.status_mut() = self.status();
-        let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if matches!(
-            self,
-            Self::MissingToken | Self::InvalidRequest(_) | Self::InvalidToken(_) | Self::InsufficientScope { .. }
-        ) && let Ok(value) = HeaderValue::from_str(&self.www_authenticate(realm))
-        {
-            headers.insert(header::WWW_AUTHENTICATE, value);
-        }
-        if matches!(self, Self::KeysUnavailable) {
-            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
-        }
-        response
-    }
-
-    fn json_body(&self) -> String {
-        let description = match self {
-            Self::MissingToken => "a bearer access token is required".to_owned(),
-            Self::InvalidRequest(why) | Self::InvalidToken(why) => (*why).to_owned(),
-            Self::InsufficientScope { required } => format!("the token lacks a required scope ({required})"),
-            Self::KeysUnavailable => "the issuer's signing keys are unavailable; retry later".to_owned(),
-            Self::LayerMissing => "the server is misconfigured".to_owned(),
-        };
-        let mut body = serde_json::Map::new();
-        if let Some(code) = self.error_code() {
-            body.insert("error".into(), code.into());
-        }
-        body.insert("error_description".into(), description.into());
-        serde_json::Value::Object(body).to_string()
-    }
-}
-
-impl axum::response::IntoResponse for AuthError {
-    fn into_response(self) -> axum::response::Response {
-        self.to_response(None)
-    }
-}
-
-/// Keeps a header parameter within a quoted-string.
-fn quote_safe(value: &str) -> String {
-    value.chars().filter(|c| *c != '"' && *c != '\\' && !c.is_control()).collect()
-}
-
-impl From<Rejection> for AuthError {
-    fn from(rejection: Rejection) -> Self {
-        match rejection {
-            Rejection::Malformed(why) | Rejection::Invalid(why) => Self::InvalidToken(why),
-            Rejection::UnknownKid => Self::InvalidToken("unknown signing key"),
-        }
-    }
-}
-
 /// Validates Clavis access tokens offline against the issuer's published
 /// keys. Cheap to clone; clones share one key cache.
+///
+/// By default it follows RFC 9068 §4: the expected audience is required (see
+/// [`TokenValidatorBuilder::audience`]) and so is the header `typ: at+jwt`
+/// (see [`TokenValidatorBuilder::allow_any_token_type`]).
 ///
 /// ```no_run
 /// use clavis_sdk::TokenValidator;
 ///
 /// # async fn run(token: &str) -> Result<(), Box<dyn std::error::Error>> {
-/// let validator = TokenValidator::builder("http://127.0.0.1:3000/oauth/v4/my-tenant")
-///     .audience("https://api.example")
+/// let validator = TokenValidator::builder("https://auth.example/oauth/v4/my-tenant")
+///     .audience("my-api-client-id")
 ///     .required_scopes(["read"])
 ///     .build()?;
 /// let claims = validator.validate(token).await?;
@@ -208,6 +38,7 @@ pub struct TokenValidator {
 #[derive(Debug)]
 struct Inner {
     issuer: String,
+    /// `None` only after an explicit `allow_any_audience()`.
     audience: Option<String>,
     scopes: Vec<String>,
     leeway: u64,
@@ -219,20 +50,24 @@ struct Inner {
 
 impl TokenValidator {
     /// Starts configuring a validator for tokens issued by `issuer`, the
-    /// tenant's `oAuthServerUrl` (trailing slashes are ignored).
+    /// tenant's `oAuthServerUrl` (trailing slashes are ignored). It must be
+    /// https, or http to a loopback host (127.0.0.0/8, `::1`, `localhost`).
     ///
     /// ```
-    /// let validator = clavis_sdk::TokenValidator::builder("http://127.0.0.1:3000/oauth/v4/t1").build();
+    /// let validator = clavis_sdk::TokenValidator::builder("http://127.0.0.1:3000/oauth/v4/t1")
+    ///     .audience("my-api-client-id")
+    ///     .build();
     /// assert!(validator.is_ok());
     /// ```
     pub fn builder(issuer: impl Into<String>) -> TokenValidatorBuilder {
         TokenValidatorBuilder {
             issuer: issuer.into(),
             audience: None,
+            any_audience: false,
             scopes: Vec::new(),
             leeway: Duration::from_secs(30),
             realm: None,
-            require_at_jwt: false,
+            require_at_jwt: true,
             clock: Arc::new(SystemClock),
             http: None,
             jwks_uri: None,
@@ -244,26 +79,42 @@ impl TokenValidator {
     /// The configured issuer.
     ///
     /// ```
-    /// let v = clavis_sdk::TokenValidator::builder("http://127.0.0.1:3000/oauth/v4/t1/").build().unwrap();
+    /// let v = clavis_sdk::TokenValidator::builder("http://127.0.0.1:3000/oauth/v4/t1/").audience("api").build().unwrap();
     /// assert_eq!(v.issuer(), "http://127.0.0.1:3000/oauth/v4/t1");
     /// ```
     pub fn issuer(&self) -> &str {
         &self.inner.issuer
     }
 
+    /// The audience tokens must name, or `None` after
+    /// [`allow_any_audience`](TokenValidatorBuilder::allow_any_audience).
+    ///
+    /// ```
+    /// let v = clavis_sdk::TokenValidator::builder("http://127.0.0.1:3000/oauth/v4/t1").audience("api").build().unwrap();
+    /// assert_eq!(v.audience(), Some("api"));
+    /// ```
+    pub fn audience(&self) -> Option<&str> {
+        self.inner.audience.as_deref()
+    }
+
     /// The realm put in `WWW-Authenticate` challenges, if configured.
     ///
     /// ```
-    /// let v = clavis_sdk::TokenValidator::builder("http://127.0.0.1:3000/oauth/v4/t1").realm("api").build().unwrap();
+    /// let v = clavis_sdk::TokenValidator::builder("http://127.0.0.1:3000/oauth/v4/t1")
+    ///     .audience("api")
+    ///     .realm("api")
+    ///     .build()
+    ///     .unwrap();
     /// assert_eq!(v.realm(), Some("api"));
     /// ```
     pub fn realm(&self) -> Option<&str> {
         self.inner.realm.as_deref()
     }
 
-    /// Validates `token` (without the `Bearer ` prefix): algorithm, signature,
-    /// `iss`, `exp`/`nbf`, `aud` and the required scopes. Fetches the keys on
-    /// first use and again when a token names an unknown key (rate-limited).
+    /// Validates `token` (without the `Bearer ` prefix): `typ`, algorithm,
+    /// signature, `iss`, `exp`/`nbf`, `aud` and the required scopes. Fetches
+    /// the keys on first use and again when a token names an unknown key
+    /// (rate-limited).
     ///
     /// ```no_run
     /// # async fn run(validator: clavis_sdk::TokenValidator, token: &str) {
@@ -274,13 +125,31 @@ impl TokenValidator {
     /// # }
     /// ```
     pub async fn validate(&self, token: &str) -> Result<Claims, AuthError> {
-        self.validate_with_scopes(token, &[]).await
+        self.validate_with_scopes::<&str>(token, &[]).await
     }
 
-    /// Like [`validate`](Self::validate), also requiring `extra_scopes`.
-    pub(crate) async fn validate_with_scopes(&self, token: &str, extra_scopes: &[String]) -> Result<Claims, AuthError> {
+    /// Like [`validate`](Self::validate), also requiring `extra_scopes` on
+    /// top of the validator's [`required_scopes`](TokenValidatorBuilder::required_scopes):
+    /// what [`ProtectLayer::require_scopes`](crate::ProtectLayer::require_scopes)
+    /// uses for per-route scopes.
+    ///
+    /// ```no_run
+    /// # async fn run(validator: clavis_sdk::TokenValidator, token: &str) -> Result<(), clavis_sdk::AuthError> {
+    /// let claims = validator.validate_with_scopes(token, &["write"]).await?;
+    /// assert!(claims.has_scope("write"));
+    /// # Ok(()) }
+    /// ```
+    pub async fn validate_with_scopes<S: AsRef<str>>(
+        &self,
+        token: &str,
+        extra_scopes: &[S],
+    ) -> Result<Claims, AuthError> {
         let inner = &self.inner;
         let parsed = jws::parse(token)?;
+        // RFC 9068 §4: "The resource server MUST verify that the "typ" header
+        // value is "at+jwt" or "application/at+jwt" and reject tokens
+        // carrying any other value", so that an ID token or another JWT signed
+        // by the same keys is not taken for an access token.
         if inner.require_at_jwt && !parsed.typ_at_jwt {
             return Err(AuthError::InvalidToken("token type is not at+jwt"));
         }
@@ -301,15 +170,23 @@ impl TokenValidator {
         let key = snapshot.keys.get(&parsed.kid).ok_or(Rejection::UnknownKid)?;
         let payload = parsed.verify(key)?;
         let claims = Claims::from_payload(payload).map_err(|_| AuthError::InvalidToken("bad token claims"))?;
-        self.check_claims(&claims, extra_scopes)?;
+        self.check_claims(&claims)?;
+        self.check_scopes(&claims, extra_scopes)?;
         Ok(claims)
     }
 
-    fn check_claims(&self, claims: &Claims, extra_scopes: &[String]) -> Result<(), AuthError> {
+    /// Whether `self` and `other` are clones of one validator (same
+    /// configuration and key cache).
+    pub(crate) fn is_same(&self, other: &TokenValidator) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    fn check_claims(&self, claims: &Claims) -> Result<(), AuthError> {
         let inner = &self.inner;
         if claims.iss != inner.issuer {
             return Err(AuthError::InvalidToken("wrong issuer"));
         }
+        // Saturating: an `exp` or `nbf` near u64::MAX must not overflow.
         let now = unix_seconds(inner.clock.now());
         if now >= claims.exp.saturating_add(inner.leeway) {
             return Err(AuthError::InvalidToken("token expired"));
@@ -317,17 +194,33 @@ impl TokenValidator {
         if claims.nbf.is_some_and(|nbf| now.saturating_add(inner.leeway) < nbf) {
             return Err(AuthError::InvalidToken("token not yet valid"));
         }
+        // RFC 9068 §4: "The JWT access token MUST be rejected if "aud" does
+        // not contain a resource indicator of the current resource server as
+        // a valid audience."
         if let Some(audience) = &inner.audience
             && !claims.aud.contains(audience)
         {
             return Err(AuthError::InvalidToken("wrong audience"));
         }
-        let mut required = inner.scopes.iter().chain(extra_scopes);
-        if required.any(|scope| !claims.has_scope(scope)) {
-            let all: Vec<&str> = inner.scopes.iter().chain(extra_scopes).map(String::as_str).collect();
-            return Err(AuthError::InsufficientScope { required: all.join(" ") });
-        }
         Ok(())
+    }
+
+    /// The validator's required scopes and `extra_scopes` must all be
+    /// granted. RFC 6750 §3.1: `insufficient_scope` is for a request that
+    /// "requires higher privileges than provided by the access token"; the
+    /// answer names the scopes needed.
+    pub(crate) fn check_scopes<S: AsRef<str>>(&self, claims: &Claims, extra_scopes: &[S]) -> Result<(), AuthError> {
+        let required = || self.inner.scopes.iter().map(String::as_str).chain(extra_scopes.iter().map(AsRef::as_ref));
+        if required().all(|scope| claims.has_scope(scope)) {
+            return Ok(());
+        }
+        let mut all: Vec<&str> = Vec::new();
+        for scope in required() {
+            if !all.contains(&scope) {
+                all.push(scope);
+            }
+        }
+        Err(AuthError::InsufficientScope { required: all.join(" ") })
     }
 }
 
@@ -338,7 +231,7 @@ impl TokenValidator {
 /// use clavis_sdk::TokenValidator;
 ///
 /// let validator = TokenValidator::builder("https://auth.example/oauth/v4/t1")
-///     .audience("https://api.example")
+///     .audience("my-api-client-id")
 ///     .required_scopes(["read", "write"])
 ///     .leeway(Duration::from_secs(30))
 ///     .realm("example-api")
@@ -349,6 +242,7 @@ impl TokenValidator {
 pub struct TokenValidatorBuilder {
     issuer: String,
     audience: Option<String>,
+    any_audience: bool,
     scopes: Vec<String>,
     leeway: Duration,
     realm: Option<String>,
@@ -361,13 +255,33 @@ pub struct TokenValidatorBuilder {
 }
 
 impl TokenValidatorBuilder {
-    /// Requires `audience` in the token's `aud` array.
+    /// Requires `audience` in the token's `aud` array: the identifier of
+    /// this API, for Clavis the protected application's client ID (or the
+    /// `audience` its callers request). Required: without it (or an
+    /// explicit [`allow_any_audience`](Self::allow_any_audience)),
+    /// [`build`](Self::build) fails, because a token minted for another API
+    /// of the same tenant would otherwise be accepted here. A second call
+    /// replaces the first.
     ///
     /// ```
-    /// let b = clavis_sdk::TokenValidator::builder("https://auth.example/oauth/v4/t1").audience("https://api.example");
+    /// let b = clavis_sdk::TokenValidator::builder("https://auth.example/oauth/v4/t1").audience("my-api-client-id");
     /// ```
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audience = Some(audience.into());
+        self
+    }
+
+    /// Accepts tokens whatever their `aud`: the explicit opt-out of the
+    /// audience check, for an API that accepts every token of its tenant
+    /// (tests, or a gateway that checks the audience itself). An
+    /// [`audience`](Self::audience) set as well is still checked.
+    ///
+    /// ```
+    /// let v = clavis_sdk::TokenValidator::builder("https://auth.example/oauth/v4/t1").allow_any_audience().build();
+    /// assert!(v.is_ok());
+    /// ```
+    pub fn allow_any_audience(mut self) -> Self {
+        self.any_audience = true;
         self
     }
 
@@ -407,8 +321,9 @@ impl TokenValidatorBuilder {
         self
     }
 
-    /// Requires the header `typ` to be `at+jwt` (RFC 9068), as Clavis sets
-    /// it. Off by default, for tokens of issuers that do not set it.
+    /// Whether the header `typ` must be `at+jwt` or `application/at+jwt`
+    /// (RFC 9068 §4), as Clavis sets it. On by default; `false` is the same
+    /// as [`allow_any_token_type`](Self::allow_any_token_type).
     ///
     /// ```
     /// let b = clavis_sdk::TokenValidator::builder("https://auth.example/oauth/v4/t1").require_at_jwt(true);
@@ -416,6 +331,17 @@ impl TokenValidatorBuilder {
     pub fn require_at_jwt(mut self, required: bool) -> Self {
         self.require_at_jwt = required;
         self
+    }
+
+    /// Accepts tokens whatever their header `typ`: the opt-out of the
+    /// RFC 9068 §4 check, only for tokens of an issuer that does not set
+    /// `typ: at+jwt`. Clavis always sets it, so keep the check for Clavis.
+    ///
+    /// ```
+    /// let b = clavis_sdk::TokenValidator::builder("https://auth.example/oauth/v4/t1").allow_any_token_type();
+    /// ```
+    pub fn allow_any_token_type(self) -> Self {
+        self.require_at_jwt(false)
     }
 
     /// The clock for `exp`/`nbf` checks and refetch rate limiting (default:
@@ -431,7 +357,8 @@ impl TokenValidatorBuilder {
     }
 
     /// The HTTP client for discovery and JWKS fetches (default: a new
-    /// client with a 10 s timeout).
+    /// client with a 10 s timeout that follows redirects only to https, or
+    /// to http on a loopback host).
     ///
     /// ```
     /// let b = clavis_sdk::TokenValidator::builder("https://auth.example/oauth/v4/t1")
@@ -442,7 +369,8 @@ impl TokenValidatorBuilder {
         self
     }
 
-    /// Fetches keys from `jwks_uri` directly, skipping discovery.
+    /// Fetches keys from `jwks_uri` directly, skipping discovery. Like the
+    /// issuer, it must be https, or http to a loopback host.
     ///
     /// ```
     /// let b = clavis_sdk::TokenValidator::builder("https://auth.example/oauth/v4/t1")
@@ -480,22 +408,33 @@ impl TokenValidatorBuilder {
     /// Builds the validator. No I/O happens until the first token arrives.
     ///
     /// # Errors
-    /// [`BuildError`] if the issuer or JWKS URL is not an http(s) URL or the
-    /// HTTP client cannot be built.
+    /// [`BuildError::InvalidUrl`] if the issuer or JWKS URL is not an
+    /// absolute https URL, [`BuildError::InsecureUrl`] if it is plain http to
+    /// a host that is not loopback, [`BuildError::MissingAudience`] if
+    /// neither [`audience`](Self::audience) nor
+    /// [`allow_any_audience`](Self::allow_any_audience) was called,
+    /// [`BuildError::Empty`] for an empty audience, and
+    /// [`BuildError::HttpClient`] if the HTTP client cannot be built.
     ///
     /// ```
-    /// let validator = clavis_sdk::TokenValidator::builder("https://auth.example/oauth/v4/t1").build()?;
-    /// # Ok::<(), clavis_sdk::BuildError>(())
+    /// use clavis_sdk::{BuildError, TokenValidator};
+    ///
+    /// let validator = TokenValidator::builder("https://auth.example/oauth/v4/t1").audience("api").build()?;
+    /// let err = TokenValidator::builder("https://auth.example/oauth/v4/t1").build().unwrap_err();
+    /// assert!(matches!(err, BuildError::MissingAudience));
+    /// # Ok::<(), BuildError>(())
     /// ```
     pub fn build(self) -> Result<TokenValidator, BuildError> {
         let issuer = normalize_url("issuer", &self.issuer)?;
         let jwks_uri = self.jwks_uri.as_deref().map(|uri| normalize_url("JWKS", uri)).transpose()?;
+        match &self.audience {
+            Some(audience) if audience.is_empty() => return Err(BuildError::Empty("audience")),
+            None if !self.any_audience => return Err(BuildError::MissingAudience),
+            _ => {}
+        }
         let http = match self.http {
             Some(client) => client,
-            None => reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .map_err(|e| BuildError::HttpClient(e.to_string()))?,
+            None => default_client(Duration::from_secs(10))?,
         };
         let keys = KeyCache::new(
             KeyCacheConfig {

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Alias, Expr, OnConflict};
@@ -23,7 +23,10 @@ use crate::entities::{application, application_role, application_usage, client_s
 
 /// How long another process's change may go unseen here.
 pub const CLIENT_CACHE_TTL_SECS: i64 = 5;
-const MAX_CACHED_CLIENTS: usize = 200_000;
+/// The most clients one process keeps: a bound on memory whatever client IDs
+/// callers make up. Past it, single entries are evicted (quick_cache's
+/// S3-FIFO keeps the clients in use), never the whole cache.
+pub(crate) const MAX_CACHED_CLIENTS: usize = 100_000;
 
 fn client_throttle_key(client_id: &str, source: IpAddr) -> String {
     format!("{client_id}|{source}")
@@ -52,6 +55,7 @@ pub(crate) struct Grant {
     pub(crate) scopes: Vec<String>,
 }
 
+#[derive(Clone)]
 struct CacheSlot {
     /// `None` remembers that the client does not exist.
     client: Option<Arc<CachedClient>>,
@@ -74,9 +78,22 @@ pub(crate) struct AuthenticatedCaller {
     pub(crate) secret_id: String,
 }
 
-#[derive(Default)]
 pub(crate) struct ClientCache {
-    slots: RwLock<HashMap<String, CacheSlot>>,
+    slots: quick_cache::sync::Cache<String, CacheSlot>,
+}
+
+impl Default for ClientCache {
+    fn default() -> Self {
+        Self { slots: quick_cache::sync::Cache::new(MAX_CACHED_CLIENTS) }
+    }
+}
+
+impl ClientCache {
+    /// Entries held now (for the bound's test).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.slots.len()
+    }
 }
 
 #[derive(Default)]
@@ -100,35 +117,25 @@ fn generic_failure() -> OAuthError {
 
 impl Services {
     pub(crate) fn forget_client(&self, client_id: &str) {
-        if let Ok(mut slots) = self.inner.clients.slots.write() {
-            slots.remove(client_id);
-        }
+        self.inner.clients.slots.remove(client_id);
     }
 
     /// Drops every cached client: after a change to roles or scopes, which
     /// may alter what any caller of the tenant is granted. Such changes are
     /// rare; the next token request of each client reloads it.
     pub(crate) fn forget_all_clients(&self) {
-        if let Ok(mut slots) = self.inner.clients.slots.write() {
-            slots.clear();
-        }
+        self.inner.clients.slots.clear();
     }
 
     async fn cached_client(&self, client_id: &str, now: DateTime<Utc>) -> Result<Option<Arc<CachedClient>>> {
-        if let Ok(slots) = self.inner.clients.slots.read()
-            && let Some(slot) = slots.get(client_id)
+        if let Some(slot) = self.inner.clients.slots.get(client_id)
             && now >= slot.loaded_at
             && now - slot.loaded_at < Duration::seconds(CLIENT_CACHE_TTL_SECS)
         {
             return Ok(slot.client.clone());
         }
         let client = self.load_client(client_id).await?.map(Arc::new);
-        if let Ok(mut slots) = self.inner.clients.slots.write() {
-            if slots.len() >= MAX_CACHED_CLIENTS {
-                slots.clear();
-            }
-            slots.insert(client_id.to_owned(), CacheSlot { client: client.clone(), loaded_at: now });
-        }
+        self.inner.clients.slots.insert(client_id.to_owned(), CacheSlot { client: client.clone(), loaded_at: now });
         Ok(client)
     }
 
@@ -383,5 +390,22 @@ pub(crate) fn oauth_failure(err: &crate::Error) -> OAuthError {
             tracing::error!(error = %other, "OAuth request failed");
             OAuthError::server_error()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_cache_evicts_single_entries_past_its_bound() {
+        let cache = ClientCache::default();
+        let now = Utc::now();
+        for i in 0..(MAX_CACHED_CLIENTS + MAX_CACHED_CLIENTS / 2) {
+            cache.slots.insert(format!("{i:036}"), CacheSlot { client: None, loaded_at: now });
+        }
+        assert!(cache.len() <= MAX_CACHED_CLIENTS, "{} entries", cache.len());
+        // Eviction takes single entries: the cache is far from wiped.
+        assert!(cache.len() > MAX_CACHED_CLIENTS / 2, "{} entries", cache.len());
     }
 }

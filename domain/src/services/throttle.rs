@@ -4,15 +4,16 @@
 //! Hand-written rather than a rate-limiter crate because only failures count:
 //! a keyed GCRA limiter would also charge the successful sign-ins.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
 
 const MAX_DELAY_SECS: i64 = 300;
 const FORGET_AFTER_MINUTES: i64 = 15;
-const MAX_TRACKED_KEYS: usize = 50_000;
+/// The most keys one throttle tracks. Past it, single entries are evicted
+/// (quick_cache), so a flood of made-up keys costs bounded memory and no
+/// request ever scans the whole map.
+pub(crate) const MAX_TRACKED_KEYS: usize = 50_000;
 
 #[derive(Clone, Copy, Debug)]
 struct Failures {
@@ -25,15 +26,16 @@ struct Failures {
 #[derive(Debug)]
 pub(super) struct FailureThrottle {
     free_failures: u32,
-    failures: Mutex<HashMap<String, Failures>>,
-    /// Mirrors the map's length so that the common case, nothing tracked,
-    /// costs one atomic load instead of a lock on every request.
+    failures: quick_cache::sync::Cache<String, Failures>,
+    /// The cache's length as of the last write, so that the common case,
+    /// nothing tracked, costs one atomic load on every request. Evictions
+    /// only make it high, which costs a lookup, never a missed failure.
     tracked: AtomicUsize,
 }
 
 impl FailureThrottle {
     pub(super) fn new(free_failures: u32) -> Self {
-        Self { free_failures, failures: Mutex::new(HashMap::new()), tracked: AtomicUsize::new(0) }
+        Self { free_failures, failures: quick_cache::sync::Cache::new(MAX_TRACKED_KEYS), tracked: AtomicUsize::new(0) }
     }
 
     /// Whether no key has failures on record (the usual case).
@@ -46,8 +48,7 @@ impl FailureThrottle {
         if self.tracked.load(Ordering::Relaxed) == 0 {
             return None;
         }
-        let failures = self.failures.lock().ok()?;
-        let entry = failures.get(key)?;
+        let entry = self.failures.get(key)?;
         if entry.count < self.free_failures {
             return None;
         }
@@ -58,28 +59,24 @@ impl FailureThrottle {
     }
 
     pub(super) fn record_failure(&self, key: &str, now: DateTime<Utc>) {
-        let Ok(mut failures) = self.failures.lock() else { return };
-        if failures.len() >= MAX_TRACKED_KEYS {
-            let horizon = now - Duration::minutes(FORGET_AFTER_MINUTES);
-            failures.retain(|_, entry| entry.last > horizon);
-        }
-        let entry = failures.entry(key.to_owned()).or_insert(Failures { count: 0, last: now });
+        let mut entry = self.failures.get(key).unwrap_or(Failures { count: 0, last: now });
         if now - entry.last > Duration::minutes(FORGET_AFTER_MINUTES) {
             entry.count = 0;
         }
         entry.count = entry.count.saturating_add(1);
         entry.last = now;
-        self.tracked.store(failures.len(), Ordering::Relaxed);
+        // Two concurrent failures of one key may count once: a throttle
+        // that is off by one attempt under a race is still a throttle.
+        self.failures.insert(key.to_owned(), entry);
+        self.tracked.store(self.failures.len(), Ordering::Relaxed);
     }
 
     pub(super) fn record_success(&self, key: &str) {
         if self.tracked.load(Ordering::Relaxed) == 0 {
             return;
         }
-        if let Ok(mut failures) = self.failures.lock() {
-            failures.remove(key);
-            self.tracked.store(failures.len(), Ordering::Relaxed);
-        }
+        self.failures.remove(key);
+        self.tracked.store(self.failures.len(), Ordering::Relaxed);
     }
 }
 
@@ -102,5 +99,18 @@ mod tests {
         assert_eq!(throttle.wait_required("b", t0), None);
         throttle.record_success("a");
         assert_eq!(throttle.wait_required("a", t0), None);
+    }
+
+    #[test]
+    fn a_flood_of_keys_stays_within_the_bound_and_keeps_recent_failures() {
+        let throttle = FailureThrottle::new(1);
+        let t0 = Utc::now();
+        for i in 0..(MAX_TRACKED_KEYS * 2) {
+            throttle.record_failure(&format!("made-up-{i}"), t0);
+        }
+        assert!(throttle.failures.len() <= MAX_TRACKED_KEYS, "{}", throttle.failures.len());
+        throttle.record_failure("real", t0);
+        throttle.record_failure("real", t0);
+        assert!(throttle.wait_required("real", t0).is_some());
     }
 }

@@ -5,6 +5,7 @@
 use axum::http::StatusCode;
 use clavis_sdk::{ProtectLayer, TokenError, TokenManager};
 
+use crate::access_control::per_route_scopes;
 use crate::layer::{
     accepts_valid_token, checks_audience, follows_key_rotation, rate_limits_unknown_kid_refetch,
     refuses_discovery_with_other_issuer, rejects_expired, rejects_forged_tokens, rejects_missing_and_malformed,
@@ -40,6 +41,7 @@ async fn layer(alg: Alg) {
     rejects_forged_tokens(&clavis).await;
     rate_limits_unknown_kid_refetch(&clavis).await;
     refuses_discovery_with_other_issuer(&clavis).await;
+    per_route_scopes(&clavis).await;
     follows_key_rotation(&clavis).await;
     signs_with_the_tenant_algorithm(&clavis, alg).await;
 }

@@ -15,7 +15,8 @@ use crate::support::{
 
 /// Scenario: a token from the token endpoint passes, and the handler gets its claims.
 pub async fn accepts_valid_token(issuer: &impl Issuer) {
-    let validator = validator_for(issuer).required_scopes(["appid_default"]).require_at_jwt(true).build().unwrap();
+    // `typ: at+jwt` and the audience are checked by default.
+    let validator = validator_for(issuer).required_scopes(["appid_default"]).build().unwrap();
     let app = protected_app(ProtectLayer::new(validator));
     let token = fetch_token(issuer).await;
     let answer = call_with(&app, &token).await;
@@ -68,6 +69,7 @@ pub async fn rejects_wrong_issuer(issuer: &impl Issuer) {
     let token = fetch_token(issuer).await;
     // Trust the same keys, but expect another issuer.
     let validator = clavis_sdk::TokenValidator::builder("http://127.0.0.1:9/oauth/v4/other-tenant")
+        .audience(issuer.client_id())
         .jwks_uri(format!("{}/publickeys", issuer.oauth_server_url()))
         .build()
         .unwrap();
@@ -76,19 +78,25 @@ pub async fn rejects_wrong_issuer(issuer: &impl Issuer) {
     assert!(answer.challenge.unwrap().contains("wrong issuer"));
 }
 
-/// Scenario: `aud` must contain the configured audience.
+/// Scenario: `aud` must contain the configured audience. A token asked for
+/// without `audience` names the caller; one asked for the protected API
+/// names that API (Clavis: its client ID).
 pub async fn checks_audience(issuer: &impl Issuer) {
     let token = fetch_token(issuer).await;
     let wrong = validator_for(issuer).audience("https://not-this-api.example").build().unwrap();
     let answer = call_with(&protected_app(ProtectLayer::new(wrong)), &token).await;
     assert_invalid_token(&answer, "wrong audience");
+    assert!(answer.challenge.unwrap().contains("wrong audience"));
 
-    let api = "https://api.example";
-    let tokens = manager_for(issuer).audience(api).build().unwrap();
+    let api = issuer.api_audience();
+    let tokens = manager_for(issuer).audience(&api).scope("read").build().unwrap();
     let token = tokens.access_token().await.unwrap();
-    let right = validator_for(issuer).audience(api).build().unwrap();
+    let right = validator_for(issuer).audience(&api).build().unwrap();
     let answer = call_with(&protected_app(ProtectLayer::new(right)), token.as_str()).await;
-    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(answer.status, StatusCode::OK, "{:?}", answer.challenge);
+    // The caller's own audience does not stand in for the API's.
+    let callers = validator_for(issuer).audience("https://not-this-api.example").build().unwrap();
+    assert_invalid_token(&call_with(&protected_app(ProtectLayer::new(callers)), token.as_str()).await, "other API");
 }
 
 /// Scenario: a missing scope is 403 `insufficient_scope`, naming the scope.
@@ -175,7 +183,7 @@ pub async fn refuses_discovery_with_other_issuer(issuer: &impl Issuer) {
     let proxy = Proxy::start(&issuer.oauth_server_url()).await;
     // The proxy serves the issuer's discovery document, which names the
     // issuer, not the proxy URL configured here.
-    let validator = clavis_sdk::TokenValidator::builder(proxy.url("")).build().unwrap();
+    let validator = clavis_sdk::TokenValidator::builder(proxy.url("")).audience(issuer.client_id()).build().unwrap();
     let token = fetch_token(issuer).await;
     let answer = call_with(&protected_app(ProtectLayer::new(validator)), &token).await;
     assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
@@ -261,7 +269,7 @@ async fn custom_claims_are_readable() {
 }
 
 #[tokio::test]
-async fn require_at_jwt_refuses_other_token_types() {
+async fn other_token_types_are_refused_by_default() {
     let issuer = FakeIssuer::start().await;
     let token = fetch_token(&issuer).await;
     let (mut header, claims) = decode(&token);
@@ -272,8 +280,8 @@ async fn require_at_jwt_refuses_other_token_types() {
         crate::support::keys::b64_json(&claims),
         token.rsplit('.').next().unwrap()
     );
-    let strict = validator_for(&issuer).require_at_jwt(true).build().unwrap();
-    let answer = call_with(&protected_app(ProtectLayer::new(strict)), &relabelled).await;
+    let answer =
+        call_with(&protected_app(ProtectLayer::new(validator_for(&issuer).build().unwrap())), &relabelled).await;
     assert_invalid_token(&answer, "typ JWT");
     assert!(answer.challenge.unwrap().contains("not at+jwt"));
 }

@@ -7,8 +7,12 @@
 
 // Fixtures and scenarios are test code even where they are not `#[test]` functions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// A test binary exports nothing; `pub` marks what its modules share.
+#![allow(unreachable_pub)]
 
+mod access_control;
 mod against_clavis;
+mod hardening;
 mod layer;
 mod support;
 mod token_manager;

@@ -213,9 +213,12 @@ async fn requests_scope_and_audience() {
 
 #[test]
 fn builder_rejects_bad_configuration() {
-    assert!(TokenManager::builder("ftp://x/y", "id", "s").build().is_err());
-    assert!(TokenManager::builder("http://x/y", "", "s").build().is_err());
-    assert!(TokenManager::builder("http://x/y", "id", "").build().is_err());
-    let tokens = TokenManager::builder("http://x/oauth/v4/t/", "id", "s").build().unwrap();
-    assert_eq!(tokens.token_url(), "http://x/oauth/v4/t/token");
+    use clavis_sdk::BuildError;
+    let err = |b: clavis_sdk::TokenManagerBuilder| b.build().unwrap_err();
+    assert!(matches!(err(TokenManager::builder("ftp://x/y", "id", "s")), BuildError::InvalidUrl { .. }));
+    assert!(matches!(err(TokenManager::builder("https://x/y", "", "s")), BuildError::Empty("client ID")));
+    assert!(matches!(err(TokenManager::builder("https://x/y", "id", "")), BuildError::Empty("client secret")));
+    assert!(matches!(err(TokenManager::builder("https://x/y", "id", "s").audience("")), BuildError::Empty("audience")));
+    let tokens = TokenManager::builder("https://x/oauth/v4/t/", "id", "s").build().unwrap();
+    assert_eq!(tokens.token_url(), "https://x/oauth/v4/t/token");
 }

@@ -1,6 +1,9 @@
 //! A real Clavis server for the scenarios: the `clavis` binary of this
 //! workspace, started on a free port of 127.0.0.1 with a fresh SQLite data
-//! directory, one tenant and one application made with its CLI.
+//! directory, one tenant and its applications made with its CLI, and access
+//! control set up through its management API: a protected application
+//! (`sdk-api`) defines the scopes `read` and `write`, and a role grants the
+//! calling application (`sdk-tests`) `read` on it.
 //!
 //! Build the binary first (`cargo build -p server`; `scripts/test.sh` does).
 //! The server process is killed and the data directory removed on drop.
@@ -9,7 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use clavis_sdk::TokenManager;
+use serde_json::{Value, json};
 
 use super::Issuer;
 use super::keys::Alg;
@@ -31,6 +35,7 @@ pub struct Clavis {
     oauth_server_url: String,
     client_id: String,
     client_secret: String,
+    api_client_id: String,
 }
 
 impl Drop for Clavis {
@@ -94,6 +99,7 @@ impl Clavis {
             oauth_server_url: String::new(),
             client_id: String::new(),
             client_secret: String::new(),
+            api_client_id: String::new(),
         };
         clavis.wait_ready().await;
 
@@ -107,7 +113,52 @@ impl Clavis {
         let app = clavis.cli(&["app", "create", "--tenant", &tenant_id, "--name", "sdk-tests"]).await;
         clavis.client_id = string_field(&app, "clientId");
         clavis.client_secret = string_field(&app, "secret");
+        let api = clavis.cli(&["app", "create", "--tenant", &tenant_id, "--name", "sdk-api"]).await;
+        clavis.api_client_id = string_field(&api, "clientId");
+        clavis.grant_read_on_api().await;
         clavis
+    }
+
+    /// Through the management API, as an operator's tooling would: `sdk-api`
+    /// defines `read` and `write`; a role grants `sdk-tests` only `read`.
+    async fn grant_read_on_api(&self) {
+        let admin = self
+            .cli(&["app", "create", "--tenant", &self.tenant_id, "--name", "sdk-admin", "--management", "write"])
+            .await;
+        let management_url = string_field(&admin, "managementUrl");
+        let tokens = TokenManager::builder(
+            &self.oauth_server_url,
+            string_field(&admin, "clientId"),
+            string_field(&admin, "secret"),
+        )
+        .audience(&management_url)
+        .build()
+        .unwrap();
+        let token = tokens.access_token().await.unwrap();
+        let http = reqwest::Client::new();
+        let call = |method: reqwest::Method, path: &str, body: Value| {
+            let request =
+                http.request(method, format!("{management_url}{path}")).bearer_auth(token.as_str()).json(&body);
+            async move {
+                let response = request.send().await.unwrap();
+                let status = response.status();
+                let body: Value = response.json().await.unwrap_or(Value::Null);
+                assert!(status.is_success(), "management API: HTTP {status}: {body}");
+                body
+            }
+        };
+        let api = &self.api_client_id;
+        call(reqwest::Method::PUT, &format!("/applications/{api}/scopes"), json!({"scopes": ["read", "write"]})).await;
+        let role = call(
+            reqwest::Method::POST,
+            "/roles",
+            json!({"name": "sdk-reader", "access": [{"application_id": api, "scopes": ["read"]}]}),
+        )
+        .await;
+        let role_id = string_field(&role, "id");
+        let caller = &self.client_id;
+        call(reqwest::Method::PUT, &format!("/applications/{caller}/roles"), json!({"roles": {"ids": [role_id]}}))
+            .await;
     }
 
     fn command(binary: &Path, data_dir: &Path, base_url: &str) -> Command {
@@ -184,6 +235,10 @@ impl Issuer for Clavis {
 
     fn client_secret(&self) -> String {
         self.client_secret.clone()
+    }
+
+    fn api_audience(&self) -> String {
+        self.api_client_id.clone()
     }
 
     /// `clavis keys rotate` in another process; returns once the server

@@ -18,6 +18,8 @@ use super::keys::{Alg, SigningKey};
 
 pub const TENANT: &str = "test-tenant";
 pub const CLIENT_ID: &str = "client-7f3a";
+/// The protected API the fake grants tokens for (any scope asked for).
+pub const API_AUDIENCE: &str = "https://api.example";
 /// Characters that RFC 6749 §2.3.1 form-encoding must handle.
 pub const CLIENT_SECRET: &str = "s3cr:t+/= %&secret";
 
@@ -80,6 +82,12 @@ impl FakeIssuer {
         keys.all.last().unwrap().mint(claims)
     }
 
+    /// Signs `claims` with the current key under header `typ` (or none).
+    pub fn mint_with_typ(&self, typ: Option<&str>, claims: &Value) -> String {
+        let keys = self.shared.keys.lock().unwrap();
+        keys.all.last().unwrap().mint_with_typ(typ, claims)
+    }
+
     /// The claims the token endpoint would put in a token for `client_id`.
     pub fn claims_for(&self, client_id: &str, scope: Option<&str>, audience: Option<&str>) -> Value {
         claims(&self.shared, client_id, scope, audience)
@@ -97,6 +105,10 @@ impl Issuer for FakeIssuer {
 
     fn client_secret(&self) -> String {
         CLIENT_SECRET.into()
+    }
+
+    fn api_audience(&self) -> String {
+        API_AUDIENCE.into()
     }
 
     async fn rotate_signing_key(&self) {

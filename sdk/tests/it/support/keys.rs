@@ -107,7 +107,15 @@ impl SigningKey {
 
     /// A JWS compact token with the Clavis header and the given claims.
     pub fn mint(&self, claims: &Value) -> String {
-        let header = json!({"alg": self.alg.name(), "kid": self.kid, "typ": "at+jwt", "ver": 4});
+        self.mint_with_typ(Some("at+jwt"), claims)
+    }
+
+    /// Like `mint`, with another header `typ` (or none), correctly signed.
+    pub fn mint_with_typ(&self, typ: Option<&str>, claims: &Value) -> String {
+        let mut header = json!({"alg": self.alg.name(), "kid": self.kid, "ver": 4});
+        if let Some(typ) = typ {
+            header["typ"] = json!(typ);
+        }
         let input = format!("{}.{}", b64_json(&header), b64_json(claims));
         let sig = self.sign(input.as_bytes());
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))

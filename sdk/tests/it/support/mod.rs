@@ -6,6 +6,7 @@ pub mod clavis;
 pub mod fake_issuer;
 pub mod keys;
 pub mod proxy;
+pub mod raw_http;
 
 use std::time::Duration;
 
@@ -34,6 +35,10 @@ pub trait Issuer {
     fn client_id(&self) -> String;
     /// That application's secret.
     fn client_secret(&self) -> String;
+    /// A protected API the application may ask tokens for (`audience`) with
+    /// the scope `read`. Clavis's role grants `read` and not `write`; the fake
+    /// grants whatever is asked, so scenarios ask only for `read`.
+    fn api_audience(&self) -> String;
     /// Makes the tenant sign new tokens with a new key (new `kid`).
     async fn rotate_signing_key(&self);
 }
@@ -173,6 +178,8 @@ pub fn assert_invalid_token(answer: &Answer, what: &str) {
 }
 
 /// A validator builder for `issuer` with the defaults the scenarios use.
+/// The expected audience is the caller's client ID: the `aud` of a token
+/// requested without `audience`, from Clavis and from the fake alike.
 pub fn validator_for(issuer: &impl Issuer) -> clavis_sdk::TokenValidatorBuilder {
-    TokenValidator::builder(issuer.oauth_server_url())
+    TokenValidator::builder(issuer.oauth_server_url()).audience(issuer.client_id())
 }

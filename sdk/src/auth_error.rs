@@ -1,0 +1,177 @@
+//! Why a request was refused, and its RFC 6750 answer: status, `WWW-Authenticate` challenge and JSON body.
+
+use axum::http::{HeaderValue, Response, StatusCode, header};
+use clavis_oauth::jose::verify::Rejection;
+
+/// Why a request was refused. Each maps to an RFC 6750 answer: see
+/// [`status`](AuthError::status) and
+/// [`www_authenticate`](AuthError::www_authenticate).
+///
+/// ```
+/// use clavis_sdk::AuthError;
+///
+/// let err = AuthError::InvalidToken("token expired");
+/// assert_eq!(err.status().as_u16(), 401);
+/// assert_eq!(
+///     err.www_authenticate(None),
+///     r#"Bearer error="invalid_token", error_description="token expired""#
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// No bearer token in the request (401, challenge without an error code).
+    #[error("no bearer token in the request")]
+    MissingToken,
+    /// The `Authorization` header is malformed (400 `invalid_request`).
+    #[error("invalid request: {0}")]
+    InvalidRequest(&'static str),
+    /// The token is malformed, expired, badly signed or meant for someone
+    /// else (401 `invalid_token`).
+    #[error("invalid token: {0}")]
+    InvalidToken(&'static str),
+    /// The token is valid but lacks a required scope (403 `insufficient_scope`).
+    #[error("insufficient scope: requires {required:?}")]
+    InsufficientScope {
+        /// The scopes the resource requires, space-separated.
+        required: String,
+    },
+    /// The issuer's keys could not be fetched, so no token can be checked (503).
+    #[error("the issuer's signing keys are unavailable")]
+    KeysUnavailable,
+    /// [`Claims`](crate::Claims) was extracted in a handler that is not behind
+    /// [`ProtectLayer`](crate::ProtectLayer) (500: a programming error).
+    #[error("the Claims extractor is used without ProtectLayer")]
+    LayerMissing,
+}
+
+impl AuthError {
+    /// The HTTP status to answer with.
+    ///
+    /// ```
+    /// let err = clavis_sdk::AuthError::InsufficientScope { required: "write".into() };
+    /// assert_eq!(err.status().as_u16(), 403);
+    /// ```
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            Self::InsufficientScope { .. } => StatusCode::FORBIDDEN,
+            Self::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::LayerMissing => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The `WWW-Authenticate` challenge (RFC 6750 §3), with `realm` if given.
+    ///
+    /// ```
+    /// let err = clavis_sdk::AuthError::MissingToken;
+    /// assert_eq!(err.www_authenticate(Some("api")), r#"Bearer realm="api""#);
+    /// assert_eq!(err.www_authenticate(None), "Bearer");
+    /// ```
+    pub fn www_authenticate(&self, realm: Option<&str>) -> String {
+        let mut params: Vec<String> = Vec::with_capacity(4);
+        if let Some(realm) = realm {
+            params.push(format!("realm=\"{}\"", quote_safe(realm)));
+        }
+        // The challenge carries an error only for the three RFC 6750 codes;
+        // 503 and 500 answers have no challenge to explain.
+        let description = match self {
+            Self::InvalidRequest(why) | Self::InvalidToken(why) => Some(*why),
+            Self::InsufficientScope { .. } => Some("the token lacks a required scope"),
+            Self::MissingToken | Self::KeysUnavailable | Self::LayerMissing => None,
+        };
+        if let (Some(code), Some(description)) = (self.error_code(), description) {
+            params.push(format!("error=\"{code}\""));
+            params.push(format!("error_description=\"{description}\""));
+        }
+        if let Self::InsufficientScope { required } = self {
+            params.push(format!("scope=\"{}\"", quote_safe(required)));
+        }
+        if params.is_empty() { "Bearer".to_owned() } else { format!("Bearer {}", params.join(", ")) }
+    }
+
+    /// The `error` code of the JSON body, as in RFC 6750 §3.1 (none when the
+    /// request carried no token: the RFC asks for no error information then).
+    ///
+    /// ```
+    /// assert_eq!(clavis_sdk::AuthError::InvalidToken("token expired").error_code(), Some("invalid_token"));
+    /// assert_eq!(clavis_sdk::AuthError::MissingToken.error_code(), None);
+    /// ```
+    pub fn error_code(&self) -> Option<&'static str> {
+        match self {
+            Self::MissingToken => None,
+            Self::InvalidRequest(_) => Some("invalid_request"),
+            Self::InvalidToken(_) => Some("invalid_token"),
+            Self::InsufficientScope { .. } => Some("insufficient_scope"),
+            Self::KeysUnavailable => Some("temporarily_unavailable"),
+            Self::LayerMissing => Some("server_error"),
+        }
+    }
+
+    /// An HTTP response: the status, (for 400/401/403) the
+    /// `WWW-Authenticate` header, and a JSON body such as
+    /// `{"error": "invalid_token", "error_description": "token expired"}`
+    /// so that a developer reading the answer learns why.
+    ///
+    /// ```
+    /// let response: axum::http::Response<String> =
+    ///     clavis_sdk::AuthError::InvalidToken("token expired").to_response(None);
+    /// assert_eq!(response.status(), 401);
+    /// assert_eq!(response.body(), r#"{"error":"invalid_token","error_description":"token expired"}"#);
+    /// ```
+    pub fn to_response<B: From<String>>(&self, realm: Option<&str>) -> Response<B> {
+        let mut response = Response::new(B::from(self.json_body()));
+        *response.status_mut() = self.status();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if matches!(
+            self,
+            Self::MissingToken | Self::InvalidRequest(_) | Self::InvalidToken(_) | Self::InsufficientScope { .. }
+        ) && let Ok(value) = HeaderValue::from_str(&self.www_authenticate(realm))
+        {
+            headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+        if matches!(self, Self::KeysUnavailable) {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+        }
+        response
+    }
+
+    fn json_body(&self) -> String {
+        let description = match self {
+            Self::MissingToken => "a bearer access token is required".to_owned(),
+            Self::InvalidRequest(why) | Self::InvalidToken(why) => (*why).to_owned(),
+            Self::InsufficientScope { required } => format!("the token lacks a required scope ({required})"),
+            Self::KeysUnavailable => "the issuer's signing keys are unavailable; retry later".to_owned(),
+            Self::LayerMissing => "the server is misconfigured".to_owned(),
+        };
+        let mut body = serde_json::Map::new();
+        if let Some(code) = self.error_code() {
+            body.insert("error".into(), code.into());
+        }
+        body.insert("error_description".into(), description.into());
+        serde_json::Value::Object(body).to_string()
+    }
+}
+
+impl axum::response::IntoResponse for AuthError {
+    fn into_response(self) -> axum::response::Response {
+        self.to_response(None)
+    }
+}
+
+/// Keeps a header parameter within a quoted-string.
+fn quote_safe(value: &str) -> String {
+    value.chars().filter(|c| *c != '"' && *c != '\\' && !c.is_control()).collect()
+}
+
+impl From<Rejection> for AuthError {
+    fn from(rejection: Rejection) -> Self {
+        match rejection {
+            Rejection::Malformed(why) | Rejection::Invalid(why) => Self::InvalidToken(why),
+            Rejection::UnknownKid => Self::InvalidToken("unknown signing key"),
+        }
+    }
+}
