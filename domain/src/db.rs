@@ -57,7 +57,8 @@ fn describe(err: &DbErr) -> String {
     redact_url_credentials(&line)
 }
 
-fn redact_url_credentials(text: &str) -> String {
+/// `text` with the password of any connection URL in it replaced by `***`.
+pub fn redact_url_credentials(text: &str) -> String {
     // postgres://user:password@host → postgres://user:***@host
     let mut out = String::with_capacity(text.len());
     for word in text.split(' ') {

@@ -18,7 +18,7 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct ConfigArgs {
     /// Address to listen on.
     #[arg(long, env = "CLAVIS_ADDR", default_value = "127.0.0.1:3000", global = true)]
@@ -66,8 +66,22 @@ pub enum Command {
     Role(crate::cli::RoleCommand),
 }
 
+impl std::fmt::Debug for ConfigArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigArgs")
+            .field("addr", &self.addr)
+            .field("public_url", &self.public_url)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_deref().map(domain::db::redact_url_credentials))
+            .field("master_key", &self.master_key.as_ref().map(|_| "<redacted>"))
+            .field("bootstrap_admin_email", &self.bootstrap_admin_email)
+            .field("site_root", &self.site_root)
+            .finish()
+    }
+}
+
 /// Configuration after defaults and validation.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     pub addr: SocketAddr,
     pub public_url: String,
@@ -76,6 +90,50 @@ pub struct Config {
     pub master_key: Option<String>,
     pub bootstrap_admin_email: String,
     pub site_root: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("public_url", &self.public_url)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &domain::db::redact_url_credentials(&self.database_url))
+            .field("master_key", &self.master_key.as_ref().map(|_| "<redacted>"))
+            .field("bootstrap_admin_email", &self.bootstrap_admin_email)
+            .field("site_root", &self.site_root)
+            .finish()
+    }
+}
+
+/// Creates the data directory readable by its owner only (0700), the first
+/// time; an existing directory keeps the permissions its operator chose.
+fn create_private_dir(path: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(path)
+}
+
+/// Creates the SQLite file readable by its owner only (0600) before SQLite
+/// opens it (SQLite gives its journal files the database file's mode).
+fn create_private_file(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(err),
+    }
 }
 
 /// A configuration value that cannot work, named so the operator can fix it.
@@ -107,7 +165,7 @@ impl ConfigArgs {
             }
             None => format!("http://{addr}"),
         };
-        std::fs::create_dir_all(&self.data_dir).map_err(|err| ConfigError::DataDir {
+        create_private_dir(&self.data_dir).map_err(|err| ConfigError::DataDir {
             path: self.data_dir.display().to_string(),
             reason: err.to_string(),
         })?;
@@ -118,7 +176,14 @@ impl ConfigArgs {
                 url.clone()
             }
             Some(_) => return Err(ConfigError::DatabaseUrl),
-            None => domain::db::sqlite_url(&self.data_dir.join("clavis.db")),
+            None => {
+                let path = self.data_dir.join("clavis.db");
+                create_private_file(&path).map_err(|err| ConfigError::DataDir {
+                    path: path.display().to_string(),
+                    reason: err.to_string(),
+                })?;
+                domain::db::sqlite_url(&path)
+            }
         };
         Ok(Config {
             addr,

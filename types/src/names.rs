@@ -10,6 +10,16 @@ pub enum NameError {
     TooLong { max: usize, count: usize },
     /// A control character (newline, escape, ...) inside the name.
     ControlCharacter,
+    /// A bidirectional override or isolate, or a zero-width character: they
+    /// make a name display as something it is not ("Trojan Source").
+    InvisibleCharacter,
+}
+
+/// Characters that change how text around them displays without showing
+/// themselves: bidi marks, embeddings, overrides and isolates, and the
+/// zero-width characters.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// Trims `name` and checks it against the rules; returns the trimmed name.
@@ -32,6 +42,9 @@ pub fn validate_display_name(name: &str, max_chars: usize) -> Result<String, Nam
     if trimmed.chars().any(char::is_control) {
         return Err(NameError::ControlCharacter);
     }
+    if trimmed.chars().any(is_invisible) {
+        return Err(NameError::InvisibleCharacter);
+    }
     Ok(trimmed.to_owned())
 }
 
@@ -46,5 +59,15 @@ mod tests {
         assert_eq!(validate_display_name("a\u{7}b", 50), Err(NameError::ControlCharacter));
         assert!(validate_display_name(&"🦀".repeat(50), 50).is_ok());
         assert_eq!(validate_display_name(&"🦀".repeat(51), 50), Err(NameError::TooLong { max: 50, count: 51 }));
+    }
+
+    #[test]
+    fn bidi_overrides_and_zero_width_characters_are_refused() {
+        for sneaky in
+            ["pay\u{202E}lortnoc", "admin\u{200B}", "a\u{2066}b\u{2069}", "x\u{FEFF}", "a\u{200D}b", "\u{061C}a"]
+        {
+            assert_eq!(validate_display_name(sneaky, 50), Err(NameError::InvisibleCharacter), "{sneaky:?}");
+        }
+        assert!(validate_display_name("Zürich Ödön 東京 billing-v2", 50).is_ok());
     }
 }

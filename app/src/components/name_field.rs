@@ -23,6 +23,7 @@ pub fn check_name(name: &str, max_chars: usize) -> Result<String, String> {
         NameError::Empty => "Enter a name.".to_owned(),
         NameError::TooLong { max, count } => format!("Names can be at most {max} characters; this one has {count}."),
         NameError::ControlCharacter => "Names cannot contain control characters.".to_owned(),
+        NameError::InvisibleCharacter => "Names cannot contain invisible or direction-changing characters.".to_owned(),
     })
 }
 

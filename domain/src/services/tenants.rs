@@ -60,6 +60,9 @@ pub(crate) fn validate_display_name(name: &str, what: &str, max_chars: usize) ->
         clavis_types::NameError::ControlCharacter => {
             Error::validation(format!("{what} must not contain control characters"))
         }
+        clavis_types::NameError::InvisibleCharacter => {
+            Error::validation(format!("{what} must not contain bidirectional or zero-width characters"))
+        }
     })
 }
 

@@ -74,8 +74,18 @@ pub(crate) fn validate_new_password(password: &str) -> Result<()> {
     Ok(())
 }
 
+/// How many argon2id computations run at once, process-wide: each takes
+/// ~19 MiB and ~20 ms of a core, so a flood of sign-ins queues here instead
+/// of exhausting memory or the blocking pool.
+static PASSWORD_WORK: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+/// The longest password argon2id is ever asked to hash; longer ones are
+/// refused before any work (and can never match a stored one).
+const MAX_PASSWORD_BYTES: usize = 1024;
+
 /// Hashes with argon2id off the async workers (it takes ~20 ms of CPU).
 pub(crate) async fn hash_password(password: String) -> Result<String> {
+    let _permit = PASSWORD_WORK.acquire().await.map_err(Error::internal)?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut rand::rngs::OsRng);
         Argon2::default()
@@ -88,6 +98,7 @@ pub(crate) async fn hash_password(password: String) -> Result<String> {
 }
 
 async fn verify_password(password: String, stored_hash: Option<String>) -> Result<bool> {
+    let _permit = PASSWORD_WORK.acquire().await.map_err(Error::internal)?;
     tokio::task::spawn_blocking(move || {
         // An unknown account still costs one verification, so response time
         // does not tell which emails exist.
@@ -152,7 +163,16 @@ impl Services {
         source_addr: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<SessionUser> {
-        let email = normalize_email(email);
+        // A malformed or oversized email cannot name an account: it gets the
+        // same answer after the same work, and never becomes a throttle key
+        // or an audit row.
+        let email = match validate_email(email) {
+            Ok(email) if password.len() <= MAX_PASSWORD_BYTES => email,
+            _ => {
+                verify_password(String::new(), None).await?;
+                return Err(Error::Unauthenticated);
+            }
+        };
         let account_key = format!("account:{email}");
         let address_key = source_addr.map(|addr| format!("address:{addr}"));
         let throttle = &self.inner.login_throttle;

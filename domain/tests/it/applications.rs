@@ -171,3 +171,20 @@ async fn the_last_admin_stays() {
         ));
     }
 }
+
+#[tokio::test]
+async fn debug_output_never_shows_a_secret_or_a_token() {
+    for env in envs().await {
+        let (tenant, scope) = env.tenant("Acme").await;
+        let s = &env.services;
+        let app = s.create_application(&scope, "svc", ManagementAccess::None, env.now()).await.unwrap();
+        let secret = app.secret.clone().unwrap();
+        assert!(!format!("{app:?}").contains(&secret), "ApplicationView");
+        let rotated = s.rotate_secret(&scope, &app.client_id, 0, env.now()).await.unwrap();
+        assert!(!format!("{rotated:?}").contains(&rotated.secret), "RotatedSecret");
+        let token =
+            super::support::token_response(&env, &tenant.tenant_id, &app.client_id, &rotated.secret).await.unwrap();
+        let shown = format!("{token:?}");
+        assert!(!shown.contains(&token.access_token) && shown.contains("appid_default"), "TokenResponse: {shown}");
+    }
+}

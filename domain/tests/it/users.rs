@@ -65,3 +65,26 @@ async fn users_see_only_their_tenants() {
         assert!(matches!(missing, Err(Error::NotFound("tenant"))));
     }
 }
+
+#[tokio::test]
+async fn malformed_sign_ins_are_refused_without_audit_rows_or_throttle_keys() {
+    for env in envs().await {
+        let admin = env.services.bootstrap("admin@localhost", env.now()).await.unwrap().unwrap();
+        let before = env.audit_actions(&admin.tenant_id).await.len();
+        let long_email = format!("{}@example.com", "a".repeat(400));
+        let huge_password = "p".repeat(100_000);
+        for (email, password) in [
+            (long_email.as_str(), "whatever-password"),
+            ("no-at-sign", "whatever-password"),
+            ("admin@localhost", huge_password.as_str()),
+        ] {
+            let err = env.services.authenticate(email, password, Some("192.0.2.1"), env.now()).await.unwrap_err();
+            assert!(matches!(err, Error::Unauthenticated), "{}: {err:?}", env.backend);
+        }
+        assert_eq!(env.audit_actions(&admin.tenant_id).await.len(), before, "{}", env.backend);
+        // The real admin is not slowed down by any of it.
+        assert!(
+            env.services.authenticate("admin@localhost", &admin.password, Some("192.0.2.1"), env.now()).await.is_ok()
+        );
+    }
+}

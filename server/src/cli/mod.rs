@@ -127,7 +127,7 @@ pub enum AppCommand {
     Access(AppAccessCommand),
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 pub enum MemberCommand {
     /// Add a user to a tenant; a new email creates the user with the given password.
     Add {
@@ -148,6 +148,21 @@ pub enum MemberCommand {
         #[arg(long)]
         tenant: String,
     },
+}
+
+impl std::fmt::Debug for MemberCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MemberCommand::Add { tenant, email, role, password } => f
+                .debug_struct("Add")
+                .field("tenant", tenant)
+                .field("email", email)
+                .field("role", role)
+                .field("password", &password.as_ref().map(|_| "<redacted>"))
+                .finish(),
+            MemberCommand::List { tenant } => f.debug_struct("List").field("tenant", tenant).finish(),
+        }
+    }
 }
 
 pub(super) fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {

@@ -238,3 +238,44 @@ fn access_control_commands_script_app_ids_flow() {
     assert_eq!(none["roles"], serde_json::json!([]));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn the_data_directory_and_database_file_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = temp_dir();
+    let dir = parent.join("data");
+    run_json(clavis(&dir).arg("migrate").output().unwrap());
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700, "data directory");
+    assert_eq!(mode(&dir.join("clavis.db")), 0o600, "database file");
+    assert_eq!(mode(&dir.join("master.key")), 0o600, "master key file");
+    std::fs::remove_dir_all(&parent).ok();
+}
+
+#[test]
+fn debug_output_of_configuration_and_commands_hides_secrets() {
+    let args = server::config::ConfigArgs {
+        addr: "127.0.0.1:3000".into(),
+        public_url: None,
+        data_dir: temp_dir(),
+        database_url: Some("postgres://clavis:db-pass-123@db.internal/clavis".into()),
+        master_key: Some("bWFzdGVyLWtleS1tYXN0ZXIta2V5LW1hc3Rlci1rZXk=".into()),
+        bootstrap_admin_email: "admin@localhost".into(),
+        site_root: "target/site".into(),
+    };
+    let shown = format!("{args:?}");
+    assert!(shown.contains("db.internal") && shown.contains("<redacted>"), "{shown}");
+    assert!(!shown.contains("db-pass-123") && !shown.contains("bWFzdGVy"), "{shown}");
+    let config = args.resolve().unwrap();
+    let shown = format!("{config:?}");
+    assert!(!shown.contains("db-pass-123") && !shown.contains("bWFzdGVy"), "{shown}");
+    let command = server::cli::MemberCommand::Add {
+        tenant: "t".into(),
+        email: "ops@example.com".into(),
+        role: "admin".into(),
+        password: Some("initial-password-123".into()),
+    };
+    let shown = format!("{command:?}");
+    assert!(shown.contains("ops@example.com") && !shown.contains("initial-password-123"), "{shown}");
+    std::fs::remove_dir_all(&config.data_dir).ok();
+}
