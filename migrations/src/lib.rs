@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_initial;
 mod m20261122_000002_application_usage;
 mod m20261201_000003_access_control;
+mod m20261201_000004_session_created_at;
 
 /// Every migration, in order. Applied at start-up and by `clavis migrate`.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_initial::Migration),
             Box::new(m20261122_000002_application_usage::Migration),
             Box::new(m20261201_000003_access_control::Migration),
+            Box::new(m20261201_000004_session_created_at::Migration),
         ]
     }
 }

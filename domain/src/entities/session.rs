@@ -9,6 +9,8 @@ pub struct Model {
     pub id: String,
     pub data: String,
     pub expires_at: i64,
+    /// When the session began; it ends [`crate::services::SESSION_MAX_LIFETIME_SECS`] later.
+    pub created_at: i64,
 }
 
 impl std::fmt::Debug for Model {

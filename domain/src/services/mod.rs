@@ -41,7 +41,7 @@ pub use client_credentials::TokenResponse;
 pub use clients::CLIENT_CACHE_TTL_SECS;
 pub use members::Member;
 pub use roles::{Role, RoleAccess, RoleInput, RoleRef};
-pub use sessions::SessionRecord;
+pub use sessions::{SESSION_MAX_LIFETIME_SECS, SessionRecord};
 pub use tenants::{NewTenant, TenantInfo};
 pub use token_config::TokenConfig;
 pub use usage::TokenUsage;

@@ -2,6 +2,11 @@
 //! works on every Clavis process sharing the database. The session layer of
 //! the HTTP adapter stores its opaque records through these calls; expiry is
 //! judged by the injected clock.
+//!
+//! Rows are keyed by the SHA-256 of the session ID, so someone who reads the
+//! table (a backup, a replica) holds no cookie that signs anyone in; and
+//! every session ends [`SESSION_MAX_LIFETIME_SECS`] after it began, however
+//! active it stays (the idle limit is the session layer's).
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
@@ -10,7 +15,15 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use super::Services;
 use super::tenants::at;
 use crate::Result;
+use crate::crypto::secret_digest_hex;
 use crate::entities::session;
+
+/// The longest a dashboard session lives, from sign-in: 12 hours.
+pub const SESSION_MAX_LIFETIME_SECS: i64 = 12 * 3600;
+
+fn key(id: &str) -> String {
+    secret_digest_hex(id)
+}
 
 /// One stored session: its encoded data and when it ends.
 #[derive(Clone, PartialEq, Eq)]
@@ -30,15 +43,16 @@ impl Services {
     /// Whether a session with `id` is stored (expired or not): a new
     /// session must never reuse an ID and hand one user another's session.
     pub async fn session_exists(&self, id: &str) -> Result<bool> {
-        Ok(session::Entity::find_by_id(id.to_owned()).one(self.db()).await?.is_some())
+        Ok(session::Entity::find_by_id(key(id)).one(self.db()).await?.is_some())
     }
 
-    /// Stores (or replaces) a session.
-    pub async fn save_session(&self, id: &str, record: &SessionRecord) -> Result<()> {
+    /// Stores (or replaces) a session; a new one begins at `now`.
+    pub async fn save_session(&self, id: &str, record: &SessionRecord, now: DateTime<Utc>) -> Result<()> {
         let model = session::ActiveModel {
-            id: Set(id.to_owned()),
+            id: Set(key(id)),
             data: Set(record.data.clone()),
             expires_at: Set(record.expires_at.timestamp()),
+            created_at: Set(now.timestamp()),
         };
         session::Entity::insert(model)
             .on_conflict(
@@ -51,29 +65,44 @@ impl Services {
         Ok(())
     }
 
-    /// The session with `id`, unless it is missing or has expired at `now`.
+    /// The session with `id`, unless it is missing, idle past its expiry,
+    /// or older than [`SESSION_MAX_LIFETIME_SECS`] at `now`.
     pub async fn load_session(&self, id: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>> {
-        let Some(model) = session::Entity::find_by_id(id.to_owned()).one(self.db()).await? else {
+        let Some(model) = session::Entity::find_by_id(key(id)).one(self.db()).await? else {
             return Ok(None);
         };
         let expires_at = at(model.expires_at);
-        if expires_at <= now {
+        if expires_at <= now || model.created_at + SESSION_MAX_LIFETIME_SECS <= now.timestamp() {
             return Ok(None);
         }
         Ok(Some(SessionRecord { data: model.data, expires_at }))
     }
 
     pub async fn delete_session(&self, id: &str) -> Result<()> {
-        session::Entity::delete_by_id(id.to_owned()).exec(self.db()).await?;
+        session::Entity::delete_by_id(key(id)).exec(self.db()).await?;
         Ok(())
     }
 
-    /// Removes the sessions that ended before `now`; run periodically.
+    /// Removes the sessions that ended (idle or past their lifetime) by `now`; run periodically.
     pub async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
-        let result = session::Entity::delete_many()
-            .filter(session::Column::ExpiresAt.lt(now.timestamp()))
-            .exec(self.db())
-            .await?;
+        let ended = sea_orm::Condition::any()
+            .add(session::Column::ExpiresAt.lt(now.timestamp()))
+            .add(session::Column::CreatedAt.lte(now.timestamp() - SESSION_MAX_LIFETIME_SECS));
+        let result = session::Entity::delete_many().filter(ended).exec(self.db()).await?;
         Ok(result.rows_affected)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_keyed_by_a_digest_of_the_session_id() {
+        let id = "3fK9x2LqZ8vN1pQ7";
+        assert_ne!(key(id), id);
+        assert_eq!(key(id).len(), 64);
+        assert_eq!(key(id), key(id));
+        assert_ne!(key(id), key("3fK9x2LqZ8vN1pQ8"));
     }
 }

@@ -88,3 +88,23 @@ async fn malformed_sign_ins_are_refused_without_audit_rows_or_throttle_keys() {
         );
     }
 }
+
+#[tokio::test]
+async fn sessions_end_after_their_absolute_lifetime_however_active() {
+    use domain::services::{SESSION_MAX_LIFETIME_SECS, SessionRecord};
+    for env in envs().await {
+        let s = &env.services;
+        let far = env.now() + chrono::Duration::days(30);
+        let record = SessionRecord { data: "{}".into(), expires_at: far };
+        s.save_session("session-a", &record, env.now()).await.unwrap();
+        assert!(s.session_exists("session-a").await.unwrap());
+        // Activity moves the idle deadline, not the start.
+        env.clock.advance(chrono::Duration::seconds(SESSION_MAX_LIFETIME_SECS - 60));
+        s.save_session("session-a", &record, env.now()).await.unwrap();
+        assert_eq!(s.load_session("session-a", env.now()).await.unwrap(), Some(record.clone()), "{}", env.backend);
+        env.clock.advance(chrono::Duration::seconds(60));
+        assert_eq!(s.load_session("session-a", env.now()).await.unwrap(), None, "{}", env.backend);
+        assert_eq!(s.delete_expired_sessions(env.now()).await.unwrap(), 1);
+        assert!(!s.session_exists("session-a").await.unwrap());
+    }
+}

@@ -51,7 +51,8 @@ impl SessionStore for DbSessionStore {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|err| session_store::Error::Encode(err.to_string()))?;
         let stored = SessionRecord { data, expires_at: expiry(record)? };
-        self.services.save_session(&record.id.to_string(), &stored).await.map_err(backend)
+        let now = self.services.now();
+        self.services.save_session(&record.id.to_string(), &stored, now).await.map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
