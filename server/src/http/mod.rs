@@ -5,6 +5,7 @@ pub mod health;
 pub mod management;
 pub mod oauth;
 pub mod origin;
+mod security_headers;
 pub mod session_store;
 
 use axum::Router;
@@ -88,12 +89,14 @@ pub fn router(services: Services, config: &RouterConfig) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), origin::require_same_origin))
         .layer(sessions);
 
+    let https = services.public_url().starts_with("https://");
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(oauth::routes())
         .merge(management::routes())
         .merge(dashboard)
+        .layer(axum::middleware::from_fn(move |request, next| security_headers::add(https, request, next)))
         .with_state(state)
 }
 

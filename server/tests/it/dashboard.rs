@@ -87,3 +87,22 @@ async fn pages_render_and_unknown_paths_are_404() {
     assert!(page.text().contains("Sign in to Clavis"));
     assert_eq!(s.get("/no/such/page").await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn every_answer_carries_the_browser_security_headers() {
+    for s in servers().await {
+        let admin = s.services.bootstrap("admin@localhost", s.now()).await.unwrap().unwrap();
+        let signed_in = login(&s, "admin@localhost", &admin.password, PUBLIC_URL).await;
+        let cookie = session_cookie(&signed_in).expect("session cookie");
+        for reply in [s.get("/login").await, s.get("/healthz").await, me(&s, &cookie).await, signed_in] {
+            assert_eq!(reply.header("x-content-type-options"), Some("nosniff"), "{}", s.backend);
+            assert_eq!(reply.header("referrer-policy"), Some("no-referrer"));
+            assert_eq!(reply.header("x-frame-options"), Some("DENY"));
+            assert!(reply.header("content-security-policy").is_some_and(|csp| csp.contains("frame-ancestors 'none'")));
+            // The public URL of the tests is http: no HSTS.
+            assert_eq!(reply.header("strict-transport-security"), None);
+        }
+        // Server functions answer with no-store: several return secrets.
+        assert_eq!(me(&s, &cookie).await.header("cache-control"), Some("no-store"));
+    }
+}
