@@ -31,7 +31,13 @@ pub struct AppError {
 }
 
 impl AppError {
+    /// An error of `kind`. On the server, inside a server-function call, it
+    /// also sets the answer's HTTP status (401, 400, 403, 404, 409, 429, …),
+    /// so that every refusal, whichever way it was built, is a 4xx and only
+    /// real faults are a 5xx.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        #[cfg(feature = "ssr")]
+        crate::ssr::set_error_status(kind);
         Self { kind, message: message.into() }
     }
 

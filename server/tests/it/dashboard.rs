@@ -106,3 +106,46 @@ async fn every_answer_carries_the_browser_security_headers() {
         assert_eq!(me(&s, &cookie).await.header("cache-control"), Some("no-store"));
     }
 }
+
+/// `POST /api/{name}` with a form body and the session cookie, if any.
+async fn server_fn(s: &TestServer, name: &str, cookie: Option<&str>, body: &str) -> Reply {
+    let mut request = Request::post(format!("/api/{name}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .header("origin", PUBLIC_URL);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie.split(';').next().unwrap().to_owned());
+    }
+    s.send(request.body(Body::from(body.to_owned())).unwrap()).await
+}
+
+#[tokio::test]
+async fn server_functions_answer_client_mistakes_with_4xx() {
+    for s in servers().await {
+        let admin = s.services.bootstrap("admin@localhost", s.now()).await.unwrap().unwrap();
+        let t = admin.tenant_id.as_str();
+        let wrong = login(&s, "admin@localhost", "not-the-password", PUBLIC_URL).await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED, "{}: {}", s.backend, wrong.text());
+        let cookie = session_cookie(&login(&s, "admin@localhost", &admin.password, PUBLIC_URL).await).unwrap();
+        let unknown = uuid::Uuid::new_v4();
+        let table: Vec<(&str, Option<&str>, String, StatusCode)> = vec![
+            ("create_application", Some(&cookie), "zzz".into(), StatusCode::BAD_REQUEST),
+            ("create_application", Some(&cookie), format!("tenant_id={t}&name="), StatusCode::BAD_REQUEST),
+            ("create_application", None, format!("tenant_id={t}&name=x"), StatusCode::UNAUTHORIZED),
+            ("create_application", Some(&cookie), format!("tenant_id={unknown}&name=x"), StatusCode::NOT_FOUND),
+            ("get_application", Some(&cookie), format!("tenant_id={t}&client_id={unknown}"), StatusCode::NOT_FOUND),
+            (
+                "set_management_access",
+                Some(&cookie),
+                format!("tenant_id={t}&client_id={unknown}&access=root"),
+                StatusCode::BAD_REQUEST,
+            ),
+            ("list_applications", Some(&cookie), format!("tenant_id={t}"), StatusCode::BAD_REQUEST),
+            ("list_tenants", None, String::new(), StatusCode::UNAUTHORIZED),
+        ];
+        for (name, cookie, body, expected) in table {
+            let reply = server_fn(&s, name, cookie, &body).await;
+            assert_eq!(reply.status, expected, "{} {name} {body:?}: {}", s.backend, reply.text());
+        }
+    }
+}
