@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use clavis_oauth::access_token::VerifiedClaims;
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::Services;
 use super::keyring::TenantRuntime;
@@ -49,5 +49,15 @@ impl Services {
             return Ok(None);
         }
         Ok(Some(claims))
+    }
+
+    /// Forgets revocations of tokens that have expired by `now`: an expired
+    /// token fails verification anyway, so its row only made the table grow.
+    pub async fn prune_revoked_tokens(&self, now: DateTime<Utc>) -> crate::Result<u64> {
+        let result = revoked_token::Entity::delete_many()
+            .filter(revoked_token::Column::ExpiresAt.lte(now.timestamp()))
+            .exec(self.db())
+            .await?;
+        Ok(result.rows_affected)
     }
 }

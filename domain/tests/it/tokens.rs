@@ -260,3 +260,20 @@ async fn introspection_and_revocation_count_no_tokens() {
         assert_eq!(s.token_usage(&scope, client_id, 1, env.now()).await.unwrap().per_minute, [1]);
     }
 }
+
+#[tokio::test]
+async fn revocations_are_forgotten_once_their_tokens_expire() {
+    for env in envs().await {
+        let (tenant, scope) = env.tenant("A").await;
+        let s = &env.services;
+        let app = s.create_application(&scope, "svc", ManagementAccess::None, env.now()).await.unwrap();
+        let (t, id, secret) = (tenant.tenant_id.as_str(), app.client_id.as_str(), app.secret.as_deref().unwrap());
+        let token = token_code(&env, t, id, secret).await.unwrap();
+        revoke(&env, t, id, secret, &token).await.unwrap();
+        assert_eq!(s.prune_revoked_tokens(env.now()).await.unwrap(), 0, "still valid: the revocation must stay");
+        assert!(!introspect(&env, t, id, secret, &token).await.unwrap().active);
+        env.clock.advance(Duration::seconds(3600));
+        assert_eq!(s.prune_revoked_tokens(env.now()).await.unwrap(), 1, "{}", env.backend);
+        assert!(!introspect(&env, t, id, secret, &token).await.unwrap().active, "expired anyway");
+    }
+}
