@@ -41,6 +41,10 @@ pub struct ConfigArgs {
     /// Directory of the built dashboard assets (cargo-leptos output).
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site", global = true)]
     pub site_root: String,
+    /// Comma-separated CIDRs of the proxies whose Forwarded / X-Forwarded-For
+    /// headers are believed; none by default.
+    #[arg(long, env = "CLAVIS_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +80,7 @@ impl std::fmt::Debug for ConfigArgs {
             .field("master_key", &self.master_key.as_ref().map(|_| "<redacted>"))
             .field("bootstrap_admin_email", &self.bootstrap_admin_email)
             .field("site_root", &self.site_root)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -90,6 +95,7 @@ pub struct Config {
     pub master_key: Option<String>,
     pub bootstrap_admin_email: String,
     pub site_root: String,
+    pub trusted_proxies: crate::http::TrustedProxies,
 }
 
 impl std::fmt::Debug for Config {
@@ -147,11 +153,15 @@ pub enum ConfigError {
     DataDir { path: String, reason: String },
     #[error("CLAVIS_DATABASE_URL must start with sqlite:// or postgres://")]
     DatabaseUrl,
+    #[error("CLAVIS_TRUSTED_PROXIES: {0}")]
+    TrustedProxies(String),
 }
 
 impl ConfigArgs {
     pub fn resolve(&self) -> Result<Config, ConfigError> {
         let addr: SocketAddr = self.addr.parse().map_err(|_| ConfigError::Addr(self.addr.clone()))?;
+        let trusted_proxies = crate::http::TrustedProxies::parse(self.trusted_proxies.as_deref().unwrap_or_default())
+            .map_err(ConfigError::TrustedProxies)?;
         let public_url = match &self.public_url {
             Some(url) => {
                 let parsed = url::Url::parse(url).map_err(|_| ConfigError::PublicUrl(url.clone()))?;
@@ -193,6 +203,7 @@ impl ConfigArgs {
             master_key: self.master_key.clone(),
             bootstrap_admin_email: self.bootstrap_admin_email.clone(),
             site_root: self.site_root.clone(),
+            trusted_proxies,
         })
     }
 }

@@ -85,6 +85,7 @@ async fn serve(config: Config) -> Result<(), StartupError> {
             site_root: config.site_root.clone(),
             site_addr: config.addr,
             secure_cookies: config.cookies_secure(),
+            trusted_proxies: config.trusted_proxies.clone(),
         },
     );
     let listener = tokio::net::TcpListener::bind(config.addr)

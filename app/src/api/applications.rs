@@ -37,6 +37,9 @@ pub struct Application {
     pub previous_secret: Option<PreviousSecret>,
     /// The full secret, only right after it was created, rotated or revealed.
     pub secret: Option<String>,
+    /// The URI a token request may name it by, when it is a protected
+    /// application with one.
+    pub identifier: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -62,6 +65,7 @@ impl From<domain::services::ApplicationView> for Application {
                 last_used_at: previous.last_used_at.map(rfc3339),
             }),
             secret: view.secret,
+            identifier: view.identifier,
         }
     }
 }
@@ -174,6 +178,46 @@ pub async fn set_management_access(
     let services = ssr::services()?;
     let access = ManagementAccess::parse(&access).map_err(AppError::from_parse)?;
     Ok(services.set_management_access(&scope, &client_id, access, services.now()).await?.into())
+}
+
+/// Sets (`Some`) or removes (`None`) the identifier a token request may
+/// name the application by. `name` is its current name: the domain's update
+/// takes both, so a rename and an identifier change are one audited act.
+#[server(endpoint = "set_application_identifier")]
+pub async fn set_application_identifier(
+    tenant_id: String,
+    client_id: String,
+    name: String,
+    identifier: Option<String>,
+) -> Result<Application, AppError> {
+    use crate::ssr;
+    let scope = ssr::tenant_scope::<domain::Write>(&tenant_id).await?;
+    let services = ssr::services()?;
+    let update = domain::services::ApplicationUpdate { name, identifier: Some(identifier) };
+    Ok(services.update_application(&scope, &client_id, update, services.now()).await?.into())
+}
+
+/// The scopes the application defines for its callers, in order.
+#[server(endpoint = "application_scopes")]
+pub async fn application_scopes(tenant_id: String, client_id: String) -> Result<Vec<String>, AppError> {
+    use crate::ssr;
+    let scope = ssr::tenant_scope::<domain::Read>(&tenant_id).await?;
+    Ok(ssr::services()?.application_scopes(&scope, &client_id).await?)
+}
+
+/// Replaces the scopes the application defines; a scope left out is also
+/// taken out of every role that granted it. The rules are
+/// `clavis_types::validate_scope_list`, checked again here.
+#[server(endpoint = "set_application_scopes")]
+pub async fn set_application_scopes(
+    tenant_id: String,
+    client_id: String,
+    #[server(default)] scopes: Vec<String>,
+) -> Result<Vec<String>, AppError> {
+    use crate::ssr;
+    let scope = ssr::tenant_scope::<domain::Write>(&tenant_id).await?;
+    let services = ssr::services()?;
+    Ok(services.set_application_scopes(&scope, &client_id, scopes, services.now()).await?)
 }
 
 /// Deletes the application; its secrets stop working at once.

@@ -6,4 +6,5 @@ pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod members;
+pub mod roles;
 pub mod tenants;

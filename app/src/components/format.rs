@@ -55,17 +55,43 @@ pub fn masked(last_four: &str) -> String {
     format!("{}{last_four}", "•".repeat(28))
 }
 
+/// Whom a token is for when it is not for the caller itself: a protected
+/// application (by client ID) and the scopes to ask for there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenTarget {
+    pub audience: String,
+    pub scopes: Vec<String>,
+}
+
 /// A token request that runs as it is in a POSIX shell. Without the secret
 /// it reads it from `$CLAVIS_CLIENT_SECRET`, so the page never has to hold
-/// it for the command to be useful.
-pub fn curl_command(oauth_server_url: &str, client_id: &str, secret: Option<&str>) -> String {
+/// it for the command to be useful. With a `target`, it asks for a token
+/// for that protected application with those scopes.
+pub fn curl_command(
+    oauth_server_url: &str,
+    client_id: &str,
+    secret: Option<&str>,
+    target: Option<&TokenTarget>,
+) -> String {
     // Client IDs are UUIDs and secrets base64url, so neither needs quoting
     // inside the quotes nor form-encoding for HTTP Basic (RFC 6749 §2.3.1).
     let credentials = match secret {
         Some(secret) => format!("'{client_id}:{secret}'"),
         None => format!("\"{client_id}:$CLAVIS_CLIENT_SECRET\""),
     };
-    format!("curl -X POST '{oauth_server_url}/token' \\\n  -u {credentials} \\\n  -d grant_type=client_credentials")
+    let mut command = format!(
+        "curl -X POST '{oauth_server_url}/token' \\\n  -u {credentials} \\\n  -d grant_type=client_credentials"
+    );
+    if let Some(target) = target {
+        // Scope names are lowercase letters, digits, '.' and '_'
+        // (`clavis_types::validate_scope_name`): safe inside single quotes;
+        // curl encodes the spaces between them.
+        command.push_str(&format!(" \\\n  -d 'audience={}'", target.audience));
+        if !target.scopes.is_empty() {
+            command.push_str(&format!(" \\\n  --data-urlencode 'scope={}'", target.scopes.join(" ")));
+        }
+    }
+    command
 }
 
 #[cfg(test)]
@@ -110,13 +136,24 @@ mod tests {
     #[test]
     fn curl_commands_carry_the_credentials_or_read_them_from_the_environment() {
         let url = "http://127.0.0.1:3000/oauth/v4/t1";
-        let with = curl_command(url, "c1", Some("s3cr-et_"));
+        let with = curl_command(url, "c1", Some("s3cr-et_"), None);
         assert_eq!(
             with,
             "curl -X POST 'http://127.0.0.1:3000/oauth/v4/t1/token' \\\n  -u 'c1:s3cr-et_' \\\n  -d grant_type=client_credentials"
         );
-        let without = curl_command(url, "c1", None);
+        let without = curl_command(url, "c1", None, None);
         assert!(without.contains("-u \"c1:$CLAVIS_CLIENT_SECRET\""));
         assert!(!without.contains("s3cr"));
+        assert!(!without.contains("audience"));
+    }
+
+    #[test]
+    fn curl_commands_name_the_protected_application_and_its_scopes() {
+        let url = "http://127.0.0.1:3000/oauth/v4/t1";
+        let target = TokenTarget { audience: "p1".into(), scopes: vec!["read".into(), "write".into()] };
+        assert_eq!(
+            curl_command(url, "c1", None, Some(&target)),
+            "curl -X POST 'http://127.0.0.1:3000/oauth/v4/t1/token' \\\n  -u \"c1:$CLAVIS_CLIENT_SECRET\" \\\n  -d grant_type=client_credentials \\\n  -d 'audience=p1' \\\n  --data-urlencode 'scope=read write'"
+        );
     }
 }

@@ -1,10 +1,13 @@
 //! One row of the applications table and, expanded, its credentials:
 //! client ID, tenant ID, URLs, the masked secret with Reveal and Copy, a
-//! ready-to-run `curl`, the previous secret's grace period, management
-//! access, the last hour's usage, and the Rotate, Rename and Delete actions.
+//! ready-to-run `curl` (for the protected application its roles grant
+//! scopes on, if any), the previous secret's grace period, management
+//! access, access control (see `application_access`), the last hour's
+//! usage, and the Rotate, Rename and Delete actions.
 
 use leptos::prelude::*;
 
+use super::application_access::{AccessPanel, RowAccess};
 use super::application_dialogs::{DeleteDialog, RenameDialog, RotateDialog};
 use super::application_usage::UsageChart;
 use super::applications::TabState;
@@ -94,6 +97,9 @@ fn AppDetails(app: RwSignal<Application>, state: TabState, now: i64) -> impl Int
     let secret_copy = RwSignal::new(CopyState::Idle);
     let client_id = StoredValue::new(app.with_untracked(|a| a.client_id.clone()));
     let revealed = move || app.with(|a| a.secret.is_some());
+    let row_access = RowAccess::new();
+    // Effects run only in the browser, where rows are opened.
+    Effect::new(move |_| row_access.load(state.tenant(), client_id.get_value()));
 
     // Revealing asks the server, which records it in the audit log.
     let reveal = move |_| {
@@ -158,7 +164,11 @@ fn AppDetails(app: RwSignal<Application>, state: TabState, now: i64) -> impl Int
         });
     };
 
-    let curl = move || app.with(|a| curl_command(&a.oauth_server_url, &a.client_id, a.secret.as_deref()));
+    let target = Memo::new(move |_| row_access.target());
+    let curl = move || {
+        let target = target.get();
+        app.with(|a| curl_command(&a.oauth_server_url, &a.client_id, a.secret.as_deref(), target.as_ref()))
+    };
     let access = move || app.with(|a| a.management_access.as_str());
     let access_id = format!("access-{}", client_id.get_value());
     view! {
@@ -210,6 +220,15 @@ fn AppDetails(app: RwSignal<Application>, state: TabState, now: i64) -> impl Int
                     <CopyButton label="Copy curl command" text=curl test_id="copy-curl"/>
                 </div>
                 <pre class="mt-2 overflow-x-auto rounded-lg bg-slate-900 p-4 text-xs leading-relaxed text-slate-100" data-testid="curl">{curl}</pre>
+                {move || target.get().map(|target| view! {
+                    <p class="mt-1 text-xs text-slate-500" data-testid="curl-target">
+                        {format!(
+                            "Asks for a token for the protected application {} with the scopes its roles grant there: {}.",
+                            target.audience,
+                            target.scopes.join(", "),
+                        )}
+                    </p>
+                })}
                 <Show when=move || !revealed()>
                     <p class="mt-1 text-xs text-slate-500">
                         {if state.can_write {
@@ -267,6 +286,8 @@ fn AppDetails(app: RwSignal<Application>, state: TabState, now: i64) -> impl Int
                     }}
                 </div>
             </section>
+
+            <AccessPanel app=app state=state access=row_access/>
 
             <UsageChart tenant_id=state.tenant() client_id=client_id.get_value()/>
 

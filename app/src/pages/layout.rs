@@ -15,6 +15,7 @@ use crate::error::{AppError, ErrorKind};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Section {
     Applications,
+    Roles,
     Members,
     Audit,
     Tenants,
@@ -23,6 +24,7 @@ pub enum Section {
 impl Section {
     fn tenant_path(self) -> &'static str {
         match self {
+            Section::Roles => "roles",
             Section::Members => "members",
             Section::Audit => "audit",
             Section::Applications | Section::Tenants => "applications",
@@ -83,6 +85,7 @@ pub fn Chrome(
         let base = format!("/t/{}", t.tenant_id);
         view! {
             {nav_link(format!("{base}/applications"), "Applications", section == Section::Applications)}
+            {nav_link(format!("{base}/roles"), "Roles", section == Section::Roles)}
             {t.can_write.then(|| nav_link(format!("{base}/members"), "Members", section == Section::Members))}
             {nav_link(format!("{base}/audit"), "Audit log", section == Section::Audit)}
         }

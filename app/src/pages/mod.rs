@@ -1,5 +1,6 @@
 //! One module per page, plus the chrome they share.
 
+pub mod application_access;
 pub mod application_dialogs;
 pub mod application_row;
 pub mod application_usage;
@@ -10,4 +11,6 @@ pub mod layout;
 pub mod login;
 pub mod members;
 pub mod not_found;
+pub mod role_dialogs;
+pub mod roles;
 pub mod tenants;

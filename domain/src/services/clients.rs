@@ -214,9 +214,12 @@ impl Services {
         }
     }
 
-    /// Client authentication for every OAuth endpoint: refused with 429
-    /// while the client has failed too often from `source`, and each
-    /// failure and success recorded for that throttle.
+    /// Client authentication for every OAuth endpoint, with a throttle on
+    /// failures per client and source address: while the client has failed
+    /// too often from `source`, a wrong secret is answered 429 (with
+    /// `Retry-After`) instead of 401. The right secret always succeeds, so
+    /// nobody who knows only a client ID (it is in every token's `sub`) can
+    /// lock a working service out.
     pub(crate) async fn authenticate_throttled(
         &self,
         runtime: &TenantRuntime,
@@ -232,16 +235,18 @@ impl Services {
             return Err(generic_failure().with_basic_challenge(used_basic));
         }
         let throttle = &self.inner.client_auth_throttle;
-        if let Some(source) = source
-            && !throttle.is_idle()
-            && let Some(wait) = throttle.wait_required(&client_throttle_key(client_id, source), now)
-        {
-            return Err(OAuthError::too_many_failures(wait));
-        }
+        let wait = match source {
+            Some(source) if !throttle.is_idle() => throttle.wait_required(&client_throttle_key(client_id, source), now),
+            _ => None,
+        };
         let outcome = self
             .authenticate_client(&runtime.tenant_id, credentials, now)
             .await
             .map_err(|err| err.with_basic_challenge(used_basic));
+        let outcome = match (outcome, wait) {
+            (Err(err), Some(wait)) if err.code == ErrorCode::InvalidClient => Err(OAuthError::too_many_failures(wait)),
+            (outcome, _) => outcome,
+        };
         if let Some(source) = source {
             match &outcome {
                 Ok(_) if !throttle.is_idle() => throttle.record_success(&client_throttle_key(client_id, source)),

@@ -1,6 +1,7 @@
 //! The HTTP surface: dashboard (Leptos), OAuth endpoints, management API,
 //! probes.
 
+mod client_addr;
 pub mod health;
 pub mod management;
 pub mod oauth;
@@ -21,6 +22,8 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use app::{App, shell};
 
+pub use client_addr::TrustedProxies;
+
 /// Shared by every handler.
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -35,6 +38,8 @@ pub struct RouterConfig {
     pub site_root: String,
     pub site_addr: std::net::SocketAddr,
     pub secure_cookies: bool,
+    /// Whose forwarding headers name the client (see [`TrustedProxies`]).
+    pub trusted_proxies: TrustedProxies,
 }
 
 pub fn leptos_options(config: &RouterConfig) -> LeptosOptions {
@@ -97,6 +102,10 @@ pub fn router(services: Services, config: &RouterConfig) -> Router {
         .merge(management::routes())
         .merge(dashboard)
         .layer(axum::middleware::from_fn(move |request, next| security_headers::add(https, request, next)))
+        .layer(axum::middleware::from_fn({
+            let trusted = config.trusted_proxies.clone();
+            move |request, next| client_addr::resolve(trusted.clone(), request, next)
+        }))
         .with_state(state)
 }
 

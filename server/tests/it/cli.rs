@@ -262,6 +262,7 @@ fn debug_output_of_configuration_and_commands_hides_secrets() {
         master_key: Some("bWFzdGVyLWtleS1tYXN0ZXIta2V5LW1hc3Rlci1rZXk=".into()),
         bootstrap_admin_email: "admin@localhost".into(),
         site_root: "target/site".into(),
+        trusted_proxies: None,
     };
     let shown = format!("{args:?}");
     assert!(shown.contains("db.internal") && shown.contains("<redacted>"), "{shown}");

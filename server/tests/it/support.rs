@@ -50,6 +50,7 @@ pub async fn server_on(backend: &'static str, url: &str) -> TestServer {
             site_root: "target/site".into(),
             site_addr: "127.0.0.1:0".parse().expect("addr"),
             secure_cookies: false,
+            trusted_proxies: server::http::TrustedProxies::parse("10.0.0.0/8").expect("trusted proxies"),
         },
     );
     TestServer { backend, services, clock, cli: Arc::new(cli), router, _dir: None }
