@@ -18,6 +18,8 @@ pub struct Model {
     pub identifier: Option<String>,
     /// The scopes it defines as a protected application: a JSON array.
     pub scopes: String,
+    /// Tokens issued to it at or before this Unix second are revoked.
+    pub tokens_revoked_before: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

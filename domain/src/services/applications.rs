@@ -260,6 +260,7 @@ impl Services {
             tokens_issued: Set(0),
             identifier: Set(identifier.clone()),
             scopes: Set("[]".to_owned()),
+            tokens_revoked_before: Set(None),
         }
         .insert(&txn)
         .await?;

@@ -45,6 +45,15 @@ struct CachedClient {
     management_access: ManagementAccess,
     secrets: Vec<CachedSecret>,
     grants: Arc<[Grant]>,
+    tokens_revoked_before: Option<i64>,
+}
+
+/// What the services need to know of a client that holds a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ClientStanding {
+    pub(crate) management_access: ManagementAccess,
+    /// Its tokens issued at or before this Unix second are revoked.
+    pub(crate) tokens_revoked_before: Option<i64>,
 }
 
 /// What a caller's roles grant on one protected application.
@@ -161,6 +170,7 @@ impl Services {
             management_access: ManagementAccess::parse(&app.management_access).unwrap_or_default(),
             secrets,
             grants,
+            tokens_revoked_before: app.tokens_revoked_before,
         }))
     }
 
@@ -303,11 +313,22 @@ impl Services {
         client_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<ManagementAccess>> {
-        Ok(self
-            .cached_client(client_id, now)
-            .await?
-            .filter(|client| client.tenant_id == tenant_id)
-            .map(|client| client.management_access))
+        Ok(self.client_standing(tenant_id, client_id, now).await?.map(|standing| standing.management_access))
+    }
+
+    /// The client's current access and token kill switch, `None` if it is gone.
+    pub(crate) async fn client_standing(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ClientStanding>> {
+        Ok(self.cached_client(client_id, now).await?.filter(|client| client.tenant_id == tenant_id).map(|client| {
+            ClientStanding {
+                management_access: client.management_access,
+                tokens_revoked_before: client.tokens_revoked_before,
+            }
+        }))
     }
 
     /// Counts one token issued with `secret_id`; written by [`Services::flush_usage`].

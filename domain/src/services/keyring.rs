@@ -243,6 +243,53 @@ impl Services {
         self.forget_runtime(scope.tenant_id());
         Ok(kid)
     }
+
+    /// The kill switch of a signing key: it leaves the JWKS at once and no
+    /// token it signed verifies here any more. Revoking the active key puts
+    /// a new one (same algorithm) in its place first. Returns the active kid.
+    pub async fn revoke_signing_key(
+        &self,
+        scope: &TenantScope<Write>,
+        kid: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
+        let key = signing_key::Entity::find_by_id(kid.to_owned())
+            .filter(signing_key::Column::TenantId.eq(scope.tenant_id()))
+            .one(self.db())
+            .await?
+            .ok_or(Error::NotFound("signing key"))?;
+        if key.status == "revoked" {
+            return Err(Error::Conflict(format!("signing key {kid} is already revoked")));
+        }
+        if key.status == "active" {
+            self.rotate_signing_key(scope, None, now).await?;
+        }
+        let txn = self.db().begin().await?;
+        signing_key::Entity::update_many()
+            .col_expr(signing_key::Column::Status, Expr::value("revoked"))
+            .col_expr(signing_key::Column::RetiredAt, Expr::value(now.timestamp()))
+            .col_expr(signing_key::Column::PublishUntil, Expr::value(Option::<i64>::None))
+            .filter(signing_key::Column::Kid.eq(kid))
+            .filter(signing_key::Column::TenantId.eq(scope.tenant_id()))
+            .exec(&txn)
+            .await?;
+        let active = signing_key::Entity::find()
+            .filter(signing_key::Column::TenantId.eq(scope.tenant_id()))
+            .filter(signing_key::Column::Status.eq("active"))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| Error::internal("no active signing key after a revocation"))?;
+        AuditRecord::in_scope(scope, "signing_key.revoke", kid)
+            .with_details(serde_json::json!({"activeKid": active.kid}))
+            .write(&txn, now)
+            .await?;
+        txn.commit().await?;
+        self.forget_runtime(scope.tenant_id());
+        if let Ok(mut signers) = self.inner.keyrings.signers.lock() {
+            signers.remove(kid);
+        }
+        Ok(active.kid)
+    }
 }
 
 fn signing_key_context(kid: &str) -> String {

@@ -4,11 +4,13 @@
 
 use chrono::{DateTime, Utc};
 use clavis_oauth::access_token::VerifiedClaims;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 use super::Services;
+use super::audit::AuditRecord;
 use super::keyring::TenantRuntime;
-use crate::entities::revoked_token;
+use crate::entities::{application, revoked_token};
+use crate::scope::{TenantScope, Write};
 
 impl Services {
     /// Verifies a token of this tenant: signature by a published key,
@@ -42,7 +44,10 @@ impl Services {
         let Some(claims) = self.verify_access_token(runtime, token, now) else {
             return Ok(None);
         };
-        if self.client_access(&runtime.tenant_id, &claims.client_id, now).await?.is_none() {
+        let Some(standing) = self.client_standing(&runtime.tenant_id, &claims.client_id, now).await? else {
+            return Ok(None);
+        };
+        if standing.tokens_revoked_before.is_some_and(|before| claims.iat <= before) {
             return Ok(None);
         }
         if self.is_revoked(&claims.jti).await? {
@@ -59,5 +64,29 @@ impl Services {
             .exec(self.db())
             .await?;
         Ok(result.rows_affected)
+    }
+
+    /// The kill switch: every token issued to `client_id` up to `now` fails
+    /// introspection and the management API from now on (offline validators
+    /// see it only when the tokens expire). Returns the moment.
+    pub async fn revoke_application_tokens(
+        &self,
+        scope: &TenantScope<Write>,
+        client_id: &str,
+        now: DateTime<Utc>,
+    ) -> crate::Result<DateTime<Utc>> {
+        let txn = self.db().begin().await?;
+        let app = self.find_application(&txn, scope, client_id).await?;
+        let mut active: application::ActiveModel = app.into();
+        active.tokens_revoked_before = Set(Some(now.timestamp()));
+        active.updated_at = Set(now.timestamp());
+        active.update(&txn).await?;
+        AuditRecord::in_scope(scope, "application.revoke_tokens", client_id)
+            .with_details(serde_json::json!({"revokedBefore": now.timestamp()}))
+            .write(&txn, now)
+            .await?;
+        txn.commit().await?;
+        self.forget_client(client_id);
+        Ok(now)
     }
 }

@@ -277,3 +277,59 @@ async fn revocations_are_forgotten_once_their_tokens_expire() {
         assert!(!introspect(&env, t, id, secret, &token).await.unwrap().active, "expired anyway");
     }
 }
+
+#[tokio::test]
+async fn revoking_all_tokens_of_an_application_ends_them_and_not_later_ones() {
+    for env in envs().await {
+        let (tenant, scope) = env.tenant("A").await;
+        let s = &env.services;
+        let app = s.create_application(&scope, "svc", ManagementAccess::None, env.now()).await.unwrap();
+        let other = s.create_application(&scope, "other", ManagementAccess::None, env.now()).await.unwrap();
+        let (t, id, secret) = (tenant.tenant_id.as_str(), app.client_id.as_str(), app.secret.as_deref().unwrap());
+        let old = token_code(&env, t, id, secret).await.unwrap();
+        let bystander = token_code(&env, t, &other.client_id, other.secret.as_deref().unwrap()).await.unwrap();
+        s.revoke_application_tokens(&scope, id, env.now()).await.unwrap();
+        assert!(!introspect(&env, t, id, secret, &old).await.unwrap().active, "{}", env.backend);
+        let other_secret = other.secret.as_deref().unwrap();
+        assert!(introspect(&env, t, &other.client_id, other_secret, &bystander).await.unwrap().active);
+        env.clock.advance(Duration::seconds(1));
+        let fresh = token_code(&env, t, id, secret).await.unwrap();
+        assert!(introspect(&env, t, id, secret, &fresh).await.unwrap().active, "tokens issued later work");
+        assert!(env.audit_actions(t).await.contains(&"application.revoke_tokens".to_owned()));
+        let (_, elsewhere) = env.tenant("B").await;
+        assert!(matches!(
+            s.revoke_application_tokens(&elsewhere, id, env.now()).await,
+            Err(domain::Error::NotFound(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_signing_key_leaves_the_jwks_and_its_tokens_fail() {
+    for env in envs().await {
+        let (tenant, scope) = env.tenant("A").await;
+        let s = &env.services;
+        let app = s.create_application(&scope, "svc", ManagementAccess::None, env.now()).await.unwrap();
+        let (t, id, secret) = (tenant.tenant_id.as_str(), app.client_id.as_str(), app.secret.as_deref().unwrap());
+        let signed = token_code(&env, t, id, secret).await.unwrap();
+        let compromised = kid_of(&signed);
+        let active = s.revoke_signing_key(&scope, &compromised, env.now()).await.unwrap();
+        assert_ne!(active, compromised);
+        let jwks = s.jwks_json(t, env.now()).await.unwrap();
+        assert!(!jwks.contains(&compromised) && jwks.contains(&active), "{}: {jwks}", env.backend);
+        assert!(!introspect(&env, t, id, secret, &signed).await.unwrap().active);
+        let next = token_code(&env, t, id, secret).await.unwrap();
+        assert_eq!(kid_of(&next), active, "the next key takes over");
+        assert!(introspect(&env, t, id, secret, &next).await.unwrap().active);
+        // A retired key can be revoked too; a revoked one only once.
+        let rotated = s.rotate_signing_key(&scope, None, env.now()).await.unwrap();
+        assert!(s.jwks_json(t, env.now()).await.unwrap().contains(&active));
+        assert_eq!(s.revoke_signing_key(&scope, &active, env.now()).await.unwrap(), rotated);
+        assert!(!s.jwks_json(t, env.now()).await.unwrap().contains(&active));
+        assert!(!introspect(&env, t, id, secret, &next).await.unwrap().active);
+        assert!(matches!(s.revoke_signing_key(&scope, &active, env.now()).await, Err(domain::Error::Conflict(_))));
+        let (_, elsewhere) = env.tenant("B").await;
+        assert!(matches!(s.revoke_signing_key(&elsewhere, &rotated, env.now()).await, Err(domain::Error::NotFound(_))));
+        assert!(env.audit_actions(t).await.contains(&"signing_key.revoke".to_owned()));
+    }
+}

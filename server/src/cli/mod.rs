@@ -62,6 +62,13 @@ pub enum KeysCommand {
         #[arg(long)]
         signing_alg: Option<String>,
     },
+    /// Revoke a (compromised) key: it leaves the JWKS now and its tokens fail; a new key takes over.
+    Revoke {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        kid: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,6 +105,16 @@ pub enum AppCommand {
         /// Seconds the previous secret stays valid (0 to 2592000; default 86400).
         #[arg(long, default_value_t = clavis_types::DEFAULT_GRACE_SECS)]
         grace_seconds: i64,
+        /// Also revoke every token issued to the application so far.
+        #[arg(long)]
+        revoke_tokens: bool,
+    },
+    /// Revoke every token issued to the application so far (the kill switch).
+    RevokeTokens {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        client_id: String,
     },
     /// End the previous secret's grace period now.
     RevokePreviousSecret {
@@ -212,6 +229,11 @@ pub async fn run_keys(services: &Services, authority: &CliAuthority, command: Ke
             let kid = services.rotate_signing_key(&scope, alg, services.now()).await?;
             print_json(&serde_json::json!({ "tenantId": tenant, "kid": kid }))
         }
+        KeysCommand::Revoke { tenant, kid } => {
+            let scope = authority.tenant_scope(services, &tenant).await?;
+            let active = services.revoke_signing_key(&scope, &kid, services.now()).await?;
+            print_json(&serde_json::json!({ "tenantId": tenant, "revokedKid": kid, "activeKid": active }))
+        }
     }
 }
 
@@ -230,9 +252,18 @@ pub async fn run_app(services: &Services, authority: &CliAuthority, command: App
             let applications: Vec<Application> = page.applications.into_iter().map(Application::from).collect();
             print_json(&serde_json::json!({ "applications": applications, "nextCursor": page.next_cursor }))
         }
-        AppCommand::RotateSecret { tenant, client_id, grace_seconds } => {
+        AppCommand::RotateSecret { tenant, client_id, grace_seconds, revoke_tokens } => {
             let scope = authority.tenant_scope(services, &tenant).await?;
-            print_json(&RotatedSecret::from(services.rotate_secret(&scope, &client_id, grace_seconds, now).await?))
+            let rotated = services.rotate_secret(&scope, &client_id, grace_seconds, now).await?;
+            if revoke_tokens {
+                services.revoke_application_tokens(&scope, &client_id, now).await?;
+            }
+            print_json(&RotatedSecret::from(rotated))
+        }
+        AppCommand::RevokeTokens { tenant, client_id } => {
+            let scope = authority.tenant_scope(services, &tenant).await?;
+            let before = services.revoke_application_tokens(&scope, &client_id, now).await?;
+            print_json(&serde_json::json!({ "clientId": client_id, "revokedBefore": crate::wire::rfc3339(before) }))
         }
         AppCommand::RevokePreviousSecret { tenant, client_id } => {
             let scope = authority.tenant_scope(services, &tenant).await?;

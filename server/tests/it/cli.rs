@@ -280,3 +280,26 @@ fn debug_output_of_configuration_and_commands_hides_secrets() {
     assert!(shown.contains("ops@example.com") && !shown.contains("initial-password-123"), "{shown}");
     std::fs::remove_dir_all(&config.data_dir).ok();
 }
+
+#[test]
+fn kill_switches_from_the_command_line() {
+    let dir = temp_dir();
+    let run = |args: &[&str]| run_json(clavis(&dir).args(args).output().unwrap());
+    let t = run(&["tenant", "create", "--name", "Acme"])["tenantId"].as_str().unwrap().to_owned();
+    let app = run(&["app", "create", "--tenant", &t, "--name", "svc"]);
+    let id = app["clientId"].as_str().unwrap().to_owned();
+    let revoked = run(&["app", "revoke-tokens", "--tenant", &t, "--client-id", &id]);
+    assert_eq!(revoked["clientId"], id.as_str());
+    assert!(revoked["revokedBefore"].is_string());
+    let rotated =
+        run(&["app", "rotate-secret", "--tenant", &t, "--client-id", &id, "--grace-seconds", "0", "--revoke-tokens"]);
+    assert!(rotated["secret"].is_string());
+    let keys = run(&["keys", "rotate", "--tenant", &t]);
+    let kid = keys["kid"].as_str().unwrap().to_owned();
+    let revoked = run(&["keys", "revoke", "--tenant", &t, "--kid", &kid]);
+    assert_eq!(revoked["revokedKid"], kid.as_str());
+    assert_ne!(revoked["activeKid"], kid.as_str());
+    let twice = clavis(&dir).args(["keys", "revoke", "--tenant", &t, "--kid", &kid]).output().unwrap();
+    assert!(one_line_error(&twice).contains("already revoked"));
+    std::fs::remove_dir_all(&dir).ok();
+}

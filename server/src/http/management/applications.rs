@@ -10,8 +10,8 @@ use domain::services::{ApplicationUpdate, ListQuery, MAX_APPLICATION_PAGE, NewAp
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson, Reader, Writer};
 use super::model::{
-    Application, ApplicationList, CreateApplication, ListApplicationsParams, RenameApplication, RotateSecret,
-    RotatedSecret, SetManagementAccess,
+    Application, ApplicationList, CreateApplication, ListApplicationsParams, RenameApplication, RevokedKey,
+    RevokedTokens, RotateSecret, RotatedSecret, SetManagementAccess,
 };
 use crate::http::AppState;
 
@@ -184,9 +184,64 @@ pub(super) async fn rotate_secret(
     ApiPath((_, client_id)): ClientPath,
     OptionalJson(body): OptionalJson<RotateSecret>,
 ) -> Result<Json<RotatedSecret>, ApiError> {
-    let grace = body.and_then(|body| body.grace_seconds).unwrap_or(DEFAULT_GRACE_SECS);
-    let rotated = state.services.rotate_secret(&scope, &client_id, grace, state.services.now()).await?;
+    let now = state.services.now();
+    let grace = body.as_ref().and_then(|body| body.grace_seconds).unwrap_or(DEFAULT_GRACE_SECS);
+    let rotated = state.services.rotate_secret(&scope, &client_id, grace, now).await?;
+    if body.is_some_and(|body| body.revoke_tokens) {
+        state.services.revoke_application_tokens(&scope, &client_id, now).await?;
+    }
     Ok(Json(rotated.into()))
+}
+
+/// Revoke every token of an application
+///
+/// The kill switch: every token issued to it so far fails introspection and
+/// this API at once. Resource servers that validate offline accept them
+/// until they expire.
+#[utoipa::path(
+    post,
+    path = "/applications/{clientId}/tokens/revoke",
+    operation_id = "revokeApplicationTokens",
+    tag = TAG,
+    params(
+        ("tenantId" = String, Path, description = "Tenant ID"),
+        ("clientId" = String, Path, description = "Client ID"),
+    ),
+    responses((status = 200, description = "The moment of the revocation", body = RevokedTokens)),
+    security(("bearer" = ["clavis:management:write"]))
+)]
+pub(super) async fn revoke_tokens(
+    State(state): State<AppState>,
+    Writer(scope): Writer,
+    ApiPath((_, client_id)): ClientPath,
+) -> Result<Json<RevokedTokens>, ApiError> {
+    let before = state.services.revoke_application_tokens(&scope, &client_id, state.services.now()).await?;
+    Ok(Json(RevokedTokens { client_id, revoked_before: crate::wire::rfc3339(before) }))
+}
+
+/// Revoke a signing key
+///
+/// The key leaves the JWKS at once and no token it signed verifies here; if
+/// it was the active key, a new one takes over.
+#[utoipa::path(
+    post,
+    path = "/keys/{kid}/revoke",
+    operation_id = "revokeSigningKey",
+    tag = "keys",
+    params(("tenantId" = String, Path, description = "Tenant ID"), ("kid" = String, Path, description = "Key ID")),
+    responses(
+        (status = 200, description = "Revoked, and the key that signs now", body = RevokedKey),
+        (status = 409, description = "Already revoked", body = ErrorBody),
+    ),
+    security(("bearer" = ["clavis:management:write"]))
+)]
+pub(super) async fn revoke_key(
+    State(state): State<AppState>,
+    Writer(scope): Writer,
+    ApiPath((_, kid)): ApiPath<(String, String)>,
+) -> Result<Json<RevokedKey>, ApiError> {
+    let active_kid = state.services.revoke_signing_key(&scope, &kid, state.services.now()).await?;
+    Ok(Json(RevokedKey { revoked_kid: kid, active_kid }))
 }
 
 /// Revoke the previous client secret

@@ -71,6 +71,8 @@ fn api() -> OpenApiRouter<AppState> {
             applications::delete_application
         ))
         .routes(routes!(applications::rotate_secret))
+        .routes(routes!(applications::revoke_tokens))
+        .routes(routes!(applications::revoke_key))
         .routes(routes!(applications::revoke_previous_secret))
         .routes(routes!(applications::set_management_access))
         .routes(routes!(scopes::get_scopes, scopes::set_scopes))

@@ -28,6 +28,7 @@ fn every_route(tenant_id: &str, client_id: &str) -> Vec<(Method, String, Option<
         (Method::POST, format!("{app}/secret"), Some(json!({"graceSeconds": 0}))),
         (Method::DELETE, format!("{app}/secret/previous"), None),
         (Method::PUT, format!("{app}/management"), Some(json!({"access": "write"}))),
+        (Method::POST, format!("{app}/tokens/revoke"), None),
         (Method::GET, format!("{app}/scopes"), None),
         (Method::PUT, format!("{app}/scopes"), Some(json!({"scopes": ["read"]}))),
         (Method::GET, format!("{app}/roles"), None),

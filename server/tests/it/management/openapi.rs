@@ -31,6 +31,8 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET", "/management/v4/{tenantId}/roles/{roleId}"),
     ("PUT", "/management/v4/{tenantId}/roles/{roleId}"),
     ("DELETE", "/management/v4/{tenantId}/roles/{roleId}"),
+    ("POST", "/management/v4/{tenantId}/applications/{clientId}/tokens/revoke"),
+    ("POST", "/management/v4/{tenantId}/keys/{kid}/revoke"),
     ("GET", "/management/v4/{tenantId}/config/tokens"),
     ("PUT", "/management/v4/{tenantId}/config/tokens"),
     ("GET", "/management/v4/{tenantId}/audit"),
@@ -93,7 +95,8 @@ async fn the_document_parses_and_lists_every_served_route() {
             let uri = path
                 .replace("{tenantId}", &f.tenant.tenant_id)
                 .replace("{clientId}", &app.client_id)
-                .replace("{roleId}", &app.client_id);
+                .replace("{roleId}", &app.client_id)
+                .replace("{kid}", &app.client_id);
             let probe = call(&s, method.parse().unwrap(), &uri, None, None).await;
             if path.contains("{tenantId}") {
                 assert_eq!(probe.status, StatusCode::UNAUTHORIZED, "{method} {uri}: {}", probe.text());

@@ -146,3 +146,57 @@ async fn token_settings_and_cross_tenant_ids() {
         );
     }
 }
+
+#[tokio::test]
+async fn kill_switches_for_an_applications_tokens_and_for_a_signing_key() {
+    for s in servers().await {
+        let f = Fixture::new(&s, "Acme").await;
+        let t = f.tenant.tenant_id.clone();
+        let app = call(&s, Method::POST, &f.path("/applications"), Some(&f.token), Some(json!({"name": "leaky"})))
+            .await
+            .json();
+        let (id, secret) = (app["clientId"].as_str().unwrap().to_owned(), app["secret"].as_str().unwrap().to_owned());
+        let (_, token) = try_token(&s, &t, &id, &secret, "").await;
+        let introspect = async |token: &str| {
+            let reply = s
+                .post_form(&format!("/oauth/v4/{t}/introspect"), Some((&id, &secret)), &format!("token={token}"))
+                .await;
+            reply.json()["active"].as_bool().unwrap()
+        };
+        assert!(introspect(&token).await);
+        let revoked = call(&s, Method::POST, &f.app_path(&id, "/tokens/revoke"), Some(&f.token), None).await;
+        assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.text());
+        assert_eq!(revoked.json()["clientId"], id.as_str());
+        assert!(!introspect(&token).await, "{}", s.backend);
+
+        // Rotating with revokeTokens ends the secret and its tokens at once.
+        s.clock.advance(chrono::Duration::seconds(1));
+        let (_, fresh) = try_token(&s, &t, &id, &secret, "").await;
+        assert!(introspect(&fresh).await);
+        let body = json!({"graceSeconds": 0, "revokeTokens": true});
+        let rotated = call(&s, Method::POST, &f.app_path(&id, "/secret"), Some(&f.token), Some(body)).await.json();
+        let new_secret = rotated["secret"].as_str().unwrap();
+        let reply =
+            s.post_form(&format!("/oauth/v4/{t}/introspect"), Some((&id, new_secret)), &format!("token={fresh}")).await;
+        assert_eq!(reply.json()["active"], false);
+
+        // A compromised signing key: its tokens fail, even the caller's own management token.
+        let header = fresh.split('.').next().unwrap();
+        use base64::Engine;
+        let header: serde_json::Value =
+            serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+        let kid = header["kid"].as_str().unwrap();
+        let reply = call(&s, Method::POST, &f.path(&format!("/keys/{kid}/revoke")), Some(&f.token), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+        assert_eq!(reply.json()["revokedKid"], kid);
+        let jwks = s.get(&format!("/oauth/v4/{t}/publickeys")).await.text();
+        assert!(!jwks.contains(kid));
+        let again = call(&s, Method::POST, &f.path(&format!("/keys/{kid}/revoke")), Some(&f.token), None).await;
+        assert_eq!(again.status, StatusCode::UNAUTHORIZED, "the admin's token was signed by the revoked key");
+        let actions = audit_actions(&s, &t).await;
+        assert!(
+            actions.contains(&"application.revoke_tokens".to_owned())
+                && actions.contains(&"signing_key.revoke".to_owned())
+        );
+    }
+}

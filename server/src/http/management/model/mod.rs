@@ -187,6 +187,29 @@ pub(crate) struct RotateSecret {
     /// 2592000 seconds (30 days). Default 86400.
     #[schema(minimum = 0, maximum = 2592000, example = 3600)]
     pub grace_seconds: Option<i64>,
+    /// Also revoke every token issued to the application so far (for a
+    /// leaked secret: pair it with `graceSeconds: 0`).
+    #[serde(default)]
+    pub revoke_tokens: bool,
+}
+
+/// The moment before which an application's tokens were revoked.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RevokedTokens {
+    pub client_id: String,
+    /// RFC 3339; tokens issued up to this second fail introspection and
+    /// this API.
+    pub revoked_before: String,
+}
+
+/// The outcome of a signing key's revocation.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RevokedKey {
+    pub revoked_kid: String,
+    /// The key that signs from now on.
+    pub active_kid: String,
 }
 
 /// A new client secret.
