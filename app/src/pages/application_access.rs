@@ -115,8 +115,8 @@ pub fn check_new_scope(current: &[String], typed: &str) -> Result<String, String
 pub fn AccessPanel(app: RwSignal<Application>, state: TabState, access: RowAccess) -> impl IntoView {
     view! {
         <section aria-labelledby=format!("access-{}", app.with_untracked(|a| a.client_id.clone()))>
-            <h3 id=format!("access-{}", app.with_untracked(|a| a.client_id.clone()))
-                class="text-sm font-semibold text-slate-800">"Access control"</h3>
+            <h2 id=format!("access-{}", app.with_untracked(|a| a.client_id.clone()))
+                class="text-sm font-semibold text-slate-800">"Access control"</h2>
             {move || access.load_error.get().map(|message| view! {
                 <p class="mt-2 text-sm text-red-700" role="alert">{message}</p>
             })}
@@ -204,7 +204,7 @@ fn ScopesCard(app: RwSignal<Application>, state: TabState, access: RowAccess) ->
     };
     view! {
         <div class=CARD data-testid="scopes-card">
-            <h4 class="font-semibold text-slate-800">"Scopes"</h4>
+            <h3 class="font-semibold text-slate-800">"Scopes"</h3>
             <p class="mt-1 text-slate-600">"What callers may be granted on this application through roles."</p>
             {move || access.scopes.with(Option::is_none).then(|| view! { <p class="mt-2 text-slate-500">"Loading…"</p> })}
             {list}
@@ -276,7 +276,7 @@ fn IdentifierCard(app: RwSignal<Application>, state: TabState) -> impl IntoView 
     };
     view! {
         <div class=CARD data-testid="identifier-card">
-            <h4 class="font-semibold text-slate-800">"Identifier"</h4>
+            <h3 class="font-semibold text-slate-800">"Identifier"</h3>
             <p class="mt-1 text-slate-600">"A URI callers may name as the audience instead of the client ID."</p>
             {if state.can_write {
                 view! {
@@ -397,7 +397,7 @@ fn RolesCard(app: RwSignal<Application>, state: TabState, access: RowAccess) -> 
     });
     view! {
         <div class=CARD data-testid="roles-card">
-            <h4 class="font-semibold text-slate-800">"Roles"</h4>
+            <h3 class="font-semibold text-slate-800">"Roles"</h3>
             <p class="mt-1 text-slate-600">"What this application may be granted on protected applications."</p>
             {move || loading.get().then(|| view! { <p class="mt-2 text-slate-500">"Loading…"</p> })}
             {move || if loading.get() {

@@ -216,7 +216,7 @@ fn AppDetails(app: RwSignal<Application>, state: TabState, now: i64) -> impl Int
 
             <section aria-labelledby=format!("curl-{}", client_id.get_value())>
                 <div class="flex items-center justify-between">
-                    <h3 id=format!("curl-{}", client_id.get_value()) class="text-sm font-semibold text-slate-800">"Request a token"</h3>
+                    <h2 id=format!("curl-{}", client_id.get_value()) class="text-sm font-semibold text-slate-800">"Request a token"</h2>
                     <CopyButton label="Copy curl command" text=curl test_id="copy-curl"/>
                 </div>
                 <pre class="mt-2 overflow-x-auto rounded-lg bg-slate-900 p-4 text-xs leading-relaxed text-slate-100" data-testid="curl">{curl}</pre>
@@ -242,7 +242,7 @@ fn AppDetails(app: RwSignal<Application>, state: TabState, now: i64) -> impl Int
 
             <section class="grid gap-4 sm:grid-cols-2">
                 <div class="rounded-lg bg-white p-4 text-sm ring-1 ring-slate-200">
-                    <h3 class="font-semibold text-slate-800">"Secret"</h3>
+                    <h2 class="font-semibold text-slate-800">"Secret"</h2>
                     <p class="mt-1 text-slate-600">
                         {move || app.with(|a| format!("Current secret ends in {}, issued {}.", a.secret_last_four, ago(a.secret_created_unix, now)))}
                     </p>

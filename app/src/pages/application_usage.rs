@@ -25,7 +25,7 @@ pub fn UsageChart(tenant_id: String, client_id: String) -> impl IntoView {
     view! {
         <div class="rounded-lg bg-white p-4 text-sm ring-1 ring-slate-200" data-testid="usage">
             <div class="flex items-center justify-between">
-                <h3 class="font-semibold text-slate-800">"Tokens issued, last hour"</h3>
+                <h2 class="font-semibold text-slate-800">"Tokens issued, last hour"</h2>
                 <button type="button" class=SMALL_BUTTON on:click=move |_| load()>"Refresh"</button>
             </div>
             {move || match usage.get() {

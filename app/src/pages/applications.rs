@@ -110,7 +110,7 @@ fn ApplicationsTab(context: TenantContext) -> impl IntoView {
     view! {
         <div class="mt-4 flex flex-wrap items-end justify-between gap-4">
             <div>
-                <h2 class="text-2xl font-bold tracking-tight">"Applications"</h2>
+                <h1 class="text-2xl font-bold tracking-tight">"Applications"</h1>
                 <p class="mt-1 text-sm text-slate-600">
                     "Services that get access tokens from this tenant with their client ID and secret."
                 </p>
@@ -187,7 +187,7 @@ fn AppTable(list: ApplicationList, state: TabState, filter: String) -> impl Into
             Some(if filter.get_value().trim().is_empty() {
                 view! {
                     <div class="mt-6 rounded-xl border border-dashed border-slate-300 bg-white p-12 text-center" data-testid="empty-state">
-                        <h3 class="text-base font-semibold">"No applications yet"</h3>
+                        <h2 class="text-base font-semibold">"No applications yet"</h2>
                         <p class="mt-1 text-sm text-slate-600">
                             {if state.can_write {
                                 "Add an application to give a service its own client ID and secret."

@@ -58,7 +58,7 @@ fn AuditTab(context: TenantContext) -> impl IntoView {
     let base = format!("/t/{}/audit", context.tenant_id);
     view! {
         <div class="mt-4">
-            <h2 class="text-2xl font-bold tracking-tight">"Audit log"</h2>
+            <h1 class="text-2xl font-bold tracking-tight">"Audit log"</h1>
             <p class="mt-1 text-sm text-slate-600">"Every change in this tenant, and every reveal of a secret: who, what, when, from where."</p>
         </div>
         <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading the audit log…"</p> }>

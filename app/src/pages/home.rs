@@ -4,12 +4,13 @@ use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
 use crate::api::auth::current_user;
+use crate::components::feedback::ErrorMessage;
 
 #[component]
 pub fn Home() -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
     view! {
-        <Suspense fallback=|| view! { <p class="p-8 text-slate-500">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <main><p class="p-8 text-slate-500">"Loading…"</p></main> }>
             {move || Suspend::new(async move {
                 match user.await {
                     Ok(Some(user)) => match user.tenants.first() {
@@ -19,11 +20,19 @@ pub fn Home() -> impl IntoView {
                         }
                         None if user.is_operator => view! { <Redirect path="/tenants"/> }.into_any(),
                         None => view! {
-                            <p class="p-8">"Your account is not a member of any tenant yet. Ask an admin to add you."</p>
+                            <main class="mx-auto mt-24 max-w-md space-y-2 px-6" data-testid="no-tenant">
+                                <h1 class="text-2xl font-bold">"No tenant yet"</h1>
+                                <p>"Your account is not a member of any tenant yet. Ask an admin to add you."</p>
+                            </main>
                         }.into_any(),
                     },
                     Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
-                    Err(err) => view! { <p class="p-8 text-red-700" role="alert">{err.message}</p> }.into_any(),
+                    Err(err) => view! {
+                        <main class="mx-auto mt-24 max-w-md space-y-4 px-6">
+                            <h1 class="text-2xl font-bold">"Something went wrong"</h1>
+                            <ErrorMessage message=err.message/>
+                        </main>
+                    }.into_any(),
                 }
             })}
         </Suspense>

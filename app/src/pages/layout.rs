@@ -134,7 +134,7 @@ pub fn Chrome(
 }
 
 fn loading() -> impl IntoView {
-    view! { <p class="p-8 text-slate-500">"Loading…"</p> }
+    view! { <main><p class="p-8 text-slate-500">"Loading…"</p></main> }
 }
 
 /// What a gate shows when it cannot show the page.
@@ -143,10 +143,11 @@ fn refusal(err: AppError) -> AnyView {
         ErrorKind::Unauthenticated => view! { <Redirect path="/login"/> }.into_any(),
         ErrorKind::NotFound | ErrorKind::Forbidden => view! { <NotFound/> }.into_any(),
         _ => view! {
-            <div class="mx-auto mt-24 max-w-md space-y-4">
+            <main class="mx-auto mt-24 max-w-md space-y-4 px-6">
+                <h1 class="text-2xl font-bold">"Something went wrong"</h1>
                 <ErrorMessage message=err.message/>
                 <a href="" class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"Try again"</a>
-            </div>
+            </main>
         }
         .into_any(),
     }

@@ -11,7 +11,7 @@ pub fn LoginPage() -> impl IntoView {
     let error = move || login.value().get().and_then(Result::err).map(|err| err.message);
     view! {
         <Title text="Sign in · Clavis"/>
-        <div class="flex min-h-screen items-center justify-center px-4">
+        <main class="flex min-h-screen items-center justify-center px-4">
             <div class="w-full max-w-sm">
                 <div class="mb-8 text-center">
                     <div class="mx-auto flex h-12 w-12 items-center justify-center rounded-xl bg-indigo-600 text-xl font-bold text-white">"C"</div>
@@ -38,6 +38,6 @@ pub fn LoginPage() -> impl IntoView {
                     </button>
                 </ActionForm>
             </div>
-        </div>
+        </main>
     }
 }

@@ -67,7 +67,7 @@ fn MembersTab(context: TenantContext) -> impl IntoView {
 
     view! {
         <div class="mt-4">
-            <h2 class="text-2xl font-bold tracking-tight">"Members"</h2>
+            <h1 class="text-2xl font-bold tracking-tight">"Members"</h1>
             <p class="mt-1 text-sm text-slate-600">
                 "Admins manage applications and members; viewers see applications but not their secrets."
             </p>
@@ -169,7 +169,7 @@ fn AddMemberForm(
     view! {
         <form class="mt-6 rounded-xl bg-white p-5 shadow-sm ring-1 ring-slate-200" on:submit=on_submit novalidate=true
             aria-labelledby="add-member-title">
-            <h3 id="add-member-title" class="text-base font-semibold">"Add a member"</h3>
+            <h2 id="add-member-title" class="text-base font-semibold">"Add a member"</h2>
             <div class="mt-3 grid gap-4 sm:grid-cols-[2fr_1fr_2fr_auto] sm:items-end">
                 <div>
                     <label for="member-email" class="block text-sm font-medium text-slate-700">"Email"</label>

@@ -268,7 +268,7 @@ fn RolesTable(rows: Vec<RoleRow>, state: RolesState) -> impl IntoView {
                                     {move || {
                                         let lines = grants_text(state, &for_grants);
                                         if lines.is_empty() {
-                                            view! { <span class="text-slate-400">"Nothing yet"</span> }.into_any()
+                                            view! { <span class="text-slate-500">"Nothing yet"</span> }.into_any()
                                         } else {
                                             view! { <ul>{lines.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul> }.into_any()
                                         }

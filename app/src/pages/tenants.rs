@@ -39,7 +39,7 @@ fn TenantsTab() -> impl IntoView {
     };
     view! {
         <div class="mt-4">
-            <h2 class="text-2xl font-bold tracking-tight">"Tenants"</h2>
+            <h1 class="text-2xl font-bold tracking-tight">"Tenants"</h1>
             <p class="mt-1 text-sm text-slate-600">
                 "Each tenant has its own applications, signing keys, members and token endpoint."
             </p>

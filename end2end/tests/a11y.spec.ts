@@ -1,0 +1,376 @@
+// Accessibility: axe-core (injected from node_modules, nothing fetched)
+// finds no WCAG 2.1 A or AA violation on any page of the dashboard, in each
+// of its states and with each dialog open. Every page must also have one
+// `h1`, a `main` landmark, all content inside landmarks, and named dialogs
+// (axe files these under best practices; they are enabled explicitly).
+// With a modal dialog open axe skips the page-level rules (h1, main,
+// regions) but still checks the dialog and everything behind it.
+import { Browser, Page } from "@playwright/test";
+import { expect, test, watchErrors } from "./fixtures";
+import { appRow, hydrated, open, serverFn, signInToTenant, state } from "./helpers";
+
+const axePath = require.resolve("axe-core/axe.min.js");
+
+const AXE_OPTIONS = {
+  runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+  rules: {
+    "page-has-heading-one": { enabled: true },
+    "landmark-one-main": { enabled: true },
+    "landmark-no-duplicate-main": { enabled: true },
+    region: { enabled: true },
+    "aria-dialog-name": { enabled: true },
+    "heading-order": { enabled: true },
+  },
+  resultTypes: ["violations"],
+};
+
+interface AxeNode {
+  target: unknown[];
+  html: string;
+  failureSummary?: string;
+}
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  helpUrl: string;
+  nodes: AxeNode[];
+}
+
+/** The violations as a person reads them: rule, what to do, and each element with why. */
+function describe(violations: AxeViolation[]): string {
+  return violations
+    .map((v) => {
+      const nodes = v.nodes
+        .map((n) => {
+          const why = (n.failureSummary ?? "").replace(/\n/g, "\n        ");
+          return `    - ${n.target.join(" ")}\n      ${n.html}\n        ${why}`;
+        })
+        .join("\n");
+      return `[${v.impact ?? "?"}] ${v.id}: ${v.help} (${v.helpUrl})\n${nodes}`;
+    })
+    .join("\n\n");
+}
+
+/** Runs axe on the whole page as it is now and expects no violation. */
+async function expectAccessible(page: Page, what: string) {
+  if (!(await page.evaluate(() => "axe" in window))) {
+    await page.addScriptTag({ path: axePath });
+  }
+  const violations: AxeViolation[] = await page.evaluate(
+    async (options) => (await (window as any).axe.run(document, options)).violations,
+    AXE_OPTIONS,
+  );
+  const summary = violations.map((v) => `${v.id} (${v.nodes.length})`);
+  // Soft: the test goes on, so one run reports every page's violations.
+  expect.soft(summary, `axe found accessibility violations on ${what}:\n\n${describe(violations)}\n`).toEqual([]);
+}
+
+/** A tenant of its own for a test, so its data meets no other spec's; opens its Applications page. */
+async function freshTenant(page: Page, label: string): Promise<string> {
+  const tenant = await serverFn(page.request, "create_tenant", { name: `A11y ${label} ${Date.now() % 100000}` });
+  expect(tenant.status).toBe(200);
+  const tenantId: string = tenant.body.tenant_id;
+  await open(page, `/t/${tenantId}/applications`);
+  return tenantId;
+}
+
+async function createApplication(page: Page, tenantId: string, name: string, scopes: string[] = []) {
+  const app = await serverFn(page.request, "create_application", { tenant_id: tenantId, name });
+  expect(app.status).toBe(200);
+  const clientId: string = app.body.client_id;
+  if (scopes.length > 0) {
+    const form: Record<string, string> = { tenant_id: tenantId, client_id: clientId };
+    scopes.forEach((scope, i) => (form[`scopes[${i}]`] = scope));
+    expect((await serverFn(page.request, "set_application_scopes", form)).status).toBe(200);
+  }
+  return clientId;
+}
+
+async function newSession(browser: Browser, email: string, password: string) {
+  const context = await browser.newContext({ baseURL: state().baseURL });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  return { context, page, errors, tenantId: await signInToTenant(page, email, password) };
+}
+
+test("the sign-in page, and its refusal", async ({ page }) => {
+  await page.goto("/login");
+  await hydrated(page);
+  await expectAccessible(page, "the sign-in page");
+
+  await page.getByLabel("Email").fill("nobody@example.com");
+  await page.getByLabel("Password").fill("not-the-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("login-error")).toBeVisible();
+  await expectAccessible(page, "the sign-in page with its error");
+});
+
+test("the Applications page: empty, listed, expanded, and every dialog", async ({ page }) => {
+  test.setTimeout(180_000);
+  const { email, password } = state();
+  await signInToTenant(page, email, password);
+  const tenantId = await freshTenant(page, "applications");
+  await expect(page.getByTestId("empty-state")).toBeVisible();
+  await expectAccessible(page, "the Applications page with no application");
+
+  // Add application, with the name refused and then accepted.
+  await page.getByTestId("add-application").first().click();
+  const add = page.getByRole("dialog", { name: "Add application" });
+  await expect(add.getByLabel("Name")).toBeFocused();
+  await expectAccessible(page, "the Add application dialog");
+  await add.getByLabel("Name").fill("   ");
+  await add.getByRole("button", { name: "Save" }).click();
+  await expect(add.getByTestId("name-error")).toHaveText("Enter a name.");
+  await expectAccessible(page, "the Add application dialog with a refused name");
+  await add.getByLabel("Name").fill("a11y-inventory");
+  await add.getByRole("button", { name: "Save" }).click();
+  await expect(add).toBeHidden();
+
+  // The new row is open, its secret shown; let its cards load.
+  const row = appRow(page, "a11y-inventory");
+  const details = row.getByTestId("app-details");
+  await expect(details.getByTestId("secret-value")).toHaveAttribute("data-revealed", "true");
+  await expect(details.getByTestId("no-scopes")).toBeVisible();
+  await expect(details.getByTestId("roles-card").getByTestId("no-roles")).toBeVisible();
+  await expect(details.getByTestId("usage-summary")).toBeVisible();
+  await expectAccessible(page, "an expanded application with its new secret, no scopes and no roles");
+
+  // Access control: a refused scope, then scopes, an identifier refused.
+  const scopes = details.getByTestId("scopes-card");
+  await scopes.getByLabel("New scope").fill("Read");
+  await scopes.getByRole("button", { name: "Add scope" }).click();
+  await expect(scopes.getByTestId("scope-error")).not.toBeEmpty();
+  await expectAccessible(page, "the scopes card with a refused scope");
+  for (const scope of ["read", "write"]) {
+    await scopes.getByLabel("New scope").fill(scope);
+    await scopes.getByRole("button", { name: "Add scope" }).click();
+    await expect(scopes.getByTestId("scope-item").filter({ hasText: scope })).toHaveCount(1);
+  }
+  const identifier = details.getByTestId("identifier-card");
+  await identifier.getByLabel("Identifier").fill("http://inventory.example");
+  await identifier.getByRole("button", { name: "Save identifier" }).click();
+  await expect(identifier.getByTestId("identifier-error")).not.toBeEmpty();
+  await expectAccessible(page, "the access-control section with scopes and a refused identifier");
+
+  // A caller holding a role: the roles card shows checkboxes, the snippet its target.
+  const callerId = await createApplication(page, tenantId, "a11y-caller");
+  const role = await serverFn(page.request, "create_role", {
+    tenant_id: tenantId,
+    name: "a11y-reader",
+    description: "Reads the inventory",
+  });
+  expect(role.status).toBe(200);
+  await createApplication(page, tenantId, "a11y-other");
+  await open(page, `/t/${tenantId}/applications`);
+  await expect(page.getByTestId("app-row")).toHaveCount(3);
+  await expectAccessible(page, "the Applications page, every row collapsed");
+
+  await page.getByTestId("app-filter").fill("no-such-application");
+  await expect(page.getByTestId("no-match")).toBeVisible();
+  await expectAccessible(page, "the Applications page with a filter matching nothing");
+  await page.getByTestId("app-filter").fill("");
+  await expect(page.getByTestId("app-row")).toHaveCount(3);
+
+  const caller = appRow(page, "a11y-caller");
+  await caller.getByTestId("app-toggle").click();
+  const callerDetails = caller.getByTestId("app-details");
+  const roleBox = callerDetails.getByTestId("roles-card").getByLabel("a11y-reader");
+  await roleBox.check();
+  await expect(roleBox).toBeChecked();
+  await expect(callerDetails.getByTestId("usage-summary")).toBeVisible();
+  await expect(callerDetails.getByTestId("no-scopes")).toBeVisible();
+  expect((await serverFn(page.request, "application_roles", { tenant_id: tenantId, client_id: callerId })).body).toHaveLength(1);
+  await expectAccessible(page, "an expanded application, secret hidden, holding a role");
+
+  // Rotate (keeping the old secret an hour), rename and delete dialogs.
+  await callerDetails.getByTestId("rotate-secret").click();
+  const rotate = page.getByRole("dialog", { name: /Rotate the secret/ });
+  await expect(rotate).toBeVisible();
+  await expectAccessible(page, "the Rotate secret dialog");
+  await rotate.getByLabel("After 1 hour").check();
+  await rotate.getByTestId("confirm-rotate").click();
+  await expect(rotate).toBeHidden();
+  await expect(callerDetails.getByTestId("previous-secret")).toBeVisible();
+  await expectAccessible(page, "an expanded application in its grace period, with a notice");
+
+  await callerDetails.getByTestId("rename-application").click();
+  const rename = page.getByRole("dialog", { name: "Rename application" });
+  await expect(rename.getByLabel("Name")).toBeFocused();
+  await expectAccessible(page, "the Rename dialog");
+  await rename.getByLabel("Name").fill("x".repeat(51));
+  await rename.getByRole("button", { name: "Save" }).click();
+  await expect(rename.getByTestId("name-error")).not.toBeEmpty();
+  await expectAccessible(page, "the Rename dialog with a name too long");
+  await page.keyboard.press("Escape");
+  await expect(rename).toBeHidden();
+
+  await callerDetails.getByTestId("delete-application").click();
+  const remove = page.getByRole("dialog", { name: "Delete a11y-caller?" });
+  await expect(remove).toBeVisible();
+  await expectAccessible(page, "the Delete application dialog");
+  await remove.getByLabel(/to confirm/).fill("a11y-caller");
+  await expect(remove.getByTestId("confirm-delete")).toBeEnabled();
+  await expectAccessible(page, "the Delete application dialog, confirmed");
+  await page.keyboard.press("Escape");
+  await expect(remove).toBeHidden();
+});
+
+test("the Roles page and its dialogs", async ({ page }) => {
+  test.setTimeout(120_000);
+  const { email, password } = state();
+  await signInToTenant(page, email, password);
+  const tenantId = await freshTenant(page, "roles");
+  await createApplication(page, tenantId, "a11y-api", ["read", "write"]);
+  const callerId = await createApplication(page, tenantId, "a11y-client");
+
+  await open(page, `/t/${tenantId}/roles`);
+  await expect(page.getByTestId("no-roles")).toBeVisible();
+  await expectAccessible(page, "the Roles page with no role");
+
+  await page.getByTestId("create-role").click();
+  const create = page.getByRole("dialog", { name: "Create role" });
+  await expect(create.getByTestId("grant-application")).toHaveCount(1);
+  await expectAccessible(page, "the Create role dialog");
+  await create.getByLabel("Name").fill("a11y-reader");
+  await create.getByLabel("Description").fill("Reads the API");
+  await create.getByRole("group", { name: "a11y-api" }).getByLabel("read", { exact: true }).check();
+  await create.getByTestId("save-role").click();
+  await expect(create).toBeHidden();
+  await expect(page.getByTestId("notice")).toContainText("Created the role a11y-reader.");
+
+  // A role that grants nothing, and one application holding the first.
+  expect((await serverFn(page.request, "create_role", { tenant_id: tenantId, name: "a11y-empty" })).status).toBe(200);
+  const roles = await serverFn(page.request, "list_roles", { tenant_id: tenantId });
+  const reader = roles.body.find((r: any) => r.name === "a11y-reader");
+  const held = await serverFn(page.request, "set_application_roles", {
+    tenant_id: tenantId,
+    client_id: callerId,
+    "role_ids[0]": reader.id,
+  });
+  expect(held.status).toBe(200);
+  await open(page, `/t/${tenantId}/roles`);
+  const readerRow = page.locator('[data-testid=role-row][data-name="a11y-reader"]');
+  await expect(readerRow.getByTestId("role-grants")).toHaveText("a11y-api: read");
+  await expectAccessible(page, "the Roles page with roles");
+
+  await readerRow.getByRole("button", { name: "Edit a11y-reader" }).click();
+  const edit = page.getByRole("dialog", { name: "Edit role" });
+  await expect(edit.getByRole("group", { name: "a11y-api" }).getByLabel("read", { exact: true })).toBeChecked();
+  await expectAccessible(page, "the Edit role dialog");
+  await edit.getByLabel("Description").fill("x".repeat(1001));
+  await edit.getByTestId("save-role").click();
+  await expect(edit.locator("#role-description-error")).not.toBeEmpty();
+  await expectAccessible(page, "the Edit role dialog with a description too long");
+  await page.keyboard.press("Escape");
+  await expect(edit).toBeHidden();
+
+  await readerRow.getByRole("button", { name: "Delete a11y-reader" }).click();
+  const remove = page.getByRole("dialog", { name: "Delete the role a11y-reader?" });
+  await expect(remove.getByTestId("role-holders")).toContainText("a11y-client");
+  await expectAccessible(page, "the Delete role dialog naming its holders");
+  await page.keyboard.press("Escape");
+  await expect(remove).toBeHidden();
+
+  const emptyRow = page.locator('[data-testid=role-row][data-name="a11y-empty"]');
+  await emptyRow.getByRole("button", { name: "Delete a11y-empty" }).click();
+  const removeEmpty = page.getByRole("dialog", { name: "Delete the role a11y-empty?" });
+  await expect(removeEmpty.getByTestId("role-holders")).toHaveText("No application holds this role.");
+  await expectAccessible(page, "the Delete role dialog of a role nobody holds");
+  await page.keyboard.press("Escape");
+  await expect(removeEmpty).toBeHidden();
+});
+
+test("the Members, Audit, Tenants, not-found and home pages, and what a viewer sees", async ({ page, browser }) => {
+  test.setTimeout(180_000);
+  const { email, password } = state();
+  await signInToTenant(page, email, password);
+  const tenantId = await freshTenant(page, "members");
+  const clientId = await createApplication(page, tenantId, "a11y-reports", ["read"]);
+  expect((await serverFn(page.request, "create_role", { tenant_id: tenantId, name: "a11y-role" })).status).toBe(200);
+
+  // Members: the add form (refused, then accepted) and the remove dialog.
+  await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Members" }).click();
+  await expect(page).toHaveURL(`/t/${tenantId}/members`);
+  await hydrated(page);
+  await expect(page.getByTestId("members-table")).toBeVisible();
+  await expectAccessible(page, "the Members page");
+  const viewer = { email: `a11y-viewer-${Date.now()}@example.com`, password: "a11y-viewer-password-1" };
+  await page.getByLabel("Email", { exact: true }).fill(viewer.email);
+  await page.getByLabel("Role", { exact: true }).selectOption("viewer");
+  await page.getByLabel("Initial password").fill("too-short");
+  await page.getByRole("button", { name: "Add member" }).click();
+  await expect(page.getByTestId("error")).toBeVisible();
+  await expectAccessible(page, "the Members page with the add form's error");
+  await page.getByLabel("Initial password").fill(viewer.password);
+  await page.getByRole("button", { name: "Add member" }).click();
+  await expect(page.getByTestId("notice")).toContainText(`Added ${viewer.email} as viewer.`);
+  const viewerRow = page.locator(`[data-testid=member-row][data-email="${viewer.email}"]`);
+  await expect(viewerRow).toHaveCount(1);
+  await expectAccessible(page, "the Members page with a member added");
+  await viewerRow.getByTestId("remove-member").click();
+  const remove = page.getByRole("dialog", { name: `Remove ${viewer.email}?` });
+  await expect(remove).toBeVisible();
+  await expectAccessible(page, "the Remove member dialog");
+  await page.keyboard.press("Escape");
+  await expect(remove).toBeHidden();
+
+  // Audit: the log of what was done above.
+  await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Audit log" }).click();
+  await expect(page).toHaveURL(`/t/${tenantId}/audit`);
+  await expect(page.getByTestId("audit-row").first()).toBeVisible();
+  await expectAccessible(page, "the Audit log page");
+
+  // Tenants (operators only): the list, and the create form's refusal.
+  await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Tenants" }).click();
+  await expect(page).toHaveURL("/tenants");
+  await hydrated(page);
+  await expect(page.getByTestId("tenants-table")).toBeVisible();
+  await expectAccessible(page, "the Tenants page");
+  await page.getByRole("button", { name: "Create tenant" }).click();
+  await expect(page.getByTestId("name-error")).toHaveText("Enter a name.");
+  await expectAccessible(page, "the Tenants page with the create form's error");
+
+  // Not found: a URL that leads nowhere, and a tenant that does not exist.
+  const nowhere = await open(page, "/no-such-page");
+  expect(nowhere!.status()).toBe(404);
+  await expect(page.getByTestId("not-found")).toBeVisible();
+  await expectAccessible(page, "the not-found page");
+  const noTenant = await open(page, "/t/00000000-0000-4000-8000-000000000000/applications");
+  expect(noTenant!.status()).toBe(404);
+  await expect(page.getByTestId("not-found")).toBeVisible();
+  await expectAccessible(page, "the not-found page of an unknown tenant");
+
+  // A viewer: read-only Applications (expanded), Roles and Members.
+  const session = await newSession(browser, viewer.email, viewer.password);
+  const viewerPage = session.page;
+  expect(session.tenantId).toBe(tenantId);
+  await expect(viewerPage.getByTestId("user-role")).toHaveText("viewer");
+  await expectAccessible(viewerPage, "the Applications page of a viewer");
+  const row = appRow(viewerPage, "a11y-reports");
+  await row.getByTestId("app-toggle").click();
+  const details = row.getByTestId("app-details");
+  await expect(details.getByTestId("scope-name")).toHaveText(["read"]);
+  await expect(details.getByTestId("no-held-roles")).toBeVisible();
+  await expect(details.getByTestId("usage-summary")).toBeVisible();
+  await expect(details.getByTestId("cred-client-id")).toHaveText(clientId);
+  await expectAccessible(viewerPage, "an expanded application, as a viewer");
+  await open(viewerPage, `/t/${tenantId}/roles`);
+  await expect(viewerPage.getByTestId("role-row")).toHaveCount(1);
+  await expectAccessible(viewerPage, "the Roles page of a viewer");
+  await open(viewerPage, `/t/${tenantId}/members`);
+  await expect(viewerPage.getByTestId("members-table")).toContainText(viewer.email);
+  await expectAccessible(viewerPage, "the Members page of a viewer");
+
+  // Removed from the tenant, the viewer belongs to none: the home page says so.
+  await open(page, `/t/${tenantId}/members`);
+  await viewerRow.getByTestId("remove-member").click();
+  await remove.getByTestId("confirm-remove").click();
+  await expect(remove).toBeHidden();
+  await expect(viewerRow).toHaveCount(0);
+  await open(viewerPage, "/");
+  await expect(viewerPage.getByTestId("no-tenant")).toBeVisible();
+  await expectAccessible(viewerPage, "the home page of a user in no tenant");
+  expect(session.errors).toEqual([]);
+  await session.context.close();
+});
