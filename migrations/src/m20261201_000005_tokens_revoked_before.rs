@@ -32,7 +32,9 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .alter_table(Table::alter().table(Applications::Table).drop_column(Applications::TokensRevokedBefore).to_owned())
+            .alter_table(
+                Table::alter().table(Applications::Table).drop_column(Applications::TokensRevokedBefore).to_owned(),
+            )
             .await
     }
 }
