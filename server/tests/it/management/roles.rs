@@ -77,7 +77,7 @@ async fn the_app_id_flow_from_scopes_to_a_scoped_token() {
         let role_path = f.path(&format!("/roles/{role_id}"));
         let updated = call(&s, Method::PUT, &role_path, Some(&f.token), Some(replaced)).await;
         assert_eq!(updated.json()["access"][0]["scopes"], json!(["write"]), "{}", updated.text());
-        let (_, token) = try_token(&s, &t, caller_id, secret, &format!("&audience=https://inventory.example")).await;
+        let (_, token) = try_token(&s, &t, caller_id, secret, "&audience=https://inventory.example").await;
         assert_eq!(token.split('.').count(), 3);
         assert_eq!(call(&s, Method::GET, &role_path, Some(&f.token), None).await.json()["name"], "inventory-writer");
         assert_eq!(call(&s, Method::DELETE, &role_path, Some(&f.token), None).await.status, StatusCode::NO_CONTENT);
