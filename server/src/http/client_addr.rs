@@ -35,6 +35,11 @@ impl TrustedProxies {
         Ok(Self(Arc::new(nets)))
     }
 
+    /// Whether no proxy is trusted (the default): the peer is the client.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     fn trusts(&self, addr: IpAddr) -> bool {
         let addr = canonical(addr);
         self.0.iter().any(|net| net.contains(&addr))

@@ -94,19 +94,27 @@ pub fn router(services: Services, config: &RouterConfig) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), origin::require_same_origin))
         .layer(sessions);
 
+    // Browser security headers on what browsers load (the dashboard, the
+    // probes, the management API); the OAuth endpoints, the hot path, set
+    // their own `no-store` and serve machines.
     let https = services.public_url().starts_with("https://");
-    Router::new()
+    let headers = axum::middleware::from_fn(move |request, next| security_headers::add(https, request, next));
+    let browsed = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .merge(oauth::routes())
         .merge(management::routes())
         .merge(dashboard)
-        .layer(axum::middleware::from_fn(move |request, next| security_headers::add(https, request, next)))
-        .layer(axum::middleware::from_fn({
-            let trusted = config.trusted_proxies.clone();
-            move |request, next| client_addr::resolve(trusted.clone(), request, next)
-        }))
-        .with_state(state)
+        .layer(headers);
+    let router = Router::new().merge(oauth::routes()).merge(browsed);
+    // Without trusted proxies the peer is the client: no layer, no cost.
+    let router = if config.trusted_proxies.is_empty() {
+        router
+    } else {
+        let trusted = config.trusted_proxies.clone();
+        router
+            .layer(axum::middleware::from_fn(move |request, next| client_addr::resolve(trusted.clone(), request, next)))
+    };
+    router.with_state(state)
 }
 
 async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
