@@ -12,6 +12,7 @@ mod members;
 mod paging;
 mod protected;
 mod roles;
+mod secrets;
 mod sessions;
 mod tenants;
 mod throttle;
@@ -33,7 +34,7 @@ use crate::crypto::MasterKey;
 
 pub use applications::{
     ApplicationPage, ApplicationUpdate, ApplicationView, ListQuery, MAX_PAGE as MAX_APPLICATION_PAGE, NewApplication,
-    PreviousSecret, RotatedSecret,
+    PreviousSecret,
 };
 pub use audit::{AuditEntry, AuditPage, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE};
 pub use auth::{CliAuthority, OperatorScope};
@@ -41,6 +42,7 @@ pub use client_credentials::TokenResponse;
 pub use clients::CLIENT_CACHE_TTL_SECS;
 pub use members::Member;
 pub use roles::{Role, RoleAccess, RoleInput, RoleRef};
+pub use secrets::RotatedSecret;
 pub use sessions::{SESSION_MAX_LIFETIME_SECS, SessionRecord};
 pub use tenants::{NewTenant, TenantInfo};
 pub use token_config::TokenConfig;
