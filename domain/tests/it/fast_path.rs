@@ -8,7 +8,7 @@ use clavis_oauth::ErrorCode;
 use clavis_types::ManagementAccess;
 use domain::services::CLIENT_CACHE_TTL_SECS;
 
-use super::support::{SharedDb, TestEnv, is_write, kid_of, token};
+use super::support::{SharedDb, TestEnv, introspect, is_write, kid_of, token, token_with};
 
 async fn accepted(env: &TestEnv, tenant_id: &str, client_id: &str, secret: &str) -> bool {
     match token(env, tenant_id, client_id, secret).await {
@@ -214,5 +214,36 @@ async fn a_new_signing_key_is_used_here_at_once_and_elsewhere_within_the_bound()
         assert_eq!(kid(&pair.there).await, new, "{}: the old key still signs elsewhere", db.backend);
         let jwks = pair.there.services.jwks_json(t, pair.there.now()).await.unwrap();
         assert!(jwks.contains(&old) && jwks.contains(&new), "{}", db.backend);
+    }
+}
+
+#[tokio::test]
+async fn a_removed_role_and_revoked_tokens_are_honoured_elsewhere_within_the_bound() {
+    for db in SharedDb::all().await {
+        let pair = Pair::on(&db).await;
+        let (tenant, scope) = pair.here.tenant("Acme").await;
+        let t = tenant.tenant_id.as_str();
+        let api = super::access::protected_api(&pair.here, &scope, "https://inventory.example", &["read"]).await;
+        let caller = pair
+            .here
+            .services
+            .create_application(&scope, "caller", ManagementAccess::None, pair.here.now())
+            .await
+            .unwrap();
+        let (id, secret) = (caller.client_id.as_str(), caller.secret.as_deref().unwrap());
+        let role = super::access::grant(&pair.here, &scope, id, &api, &["read"]).await;
+        let body = format!("grant_type=client_credentials&audience={api}");
+        // The other process has the caller, with its grants, cached.
+        let token = token_with(&pair.there, t, id, secret, &body).await.unwrap();
+        assert_eq!(token.scope, "appid_default read", "{}", db.backend);
+
+        pair.here.services.delete_role(&scope, &role, pair.here.now()).await.unwrap();
+        pair.here.services.revoke_application_tokens(&scope, id, pair.here.now()).await.unwrap();
+        assert!(token_with(&pair.here, t, id, secret, &body).await.is_err(), "at once here");
+        pair.wait_out_the_cache();
+        let refused = token_with(&pair.there, t, id, secret, &body).await.unwrap_err();
+        assert_eq!(refused.code, ErrorCode::InvalidTarget, "{}: the role still grants elsewhere", db.backend);
+        let seen = introspect(&pair.there, t, id, secret, &token.access_token).await.unwrap();
+        assert!(!seen.active, "{}: the revoked token is still active elsewhere", db.backend);
     }
 }
