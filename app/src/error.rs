@@ -98,22 +98,9 @@ impl ErrorKind {
 }
 
 #[cfg(feature = "ssr")]
+/// Every branch builds with [`AppError::new`], which sets the answer's status.
 impl From<domain::Error> for AppError {
     fn from(err: domain::Error) -> Self {
-        let app_error = Self::from_domain(err);
-        crate::ssr::set_error_status(app_error.kind);
-        app_error
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl AppError {
-    /// An argument that names none of an enum's values (a role, an access).
-    pub fn from_parse(err: clavis_types::ParseEnumError) -> Self {
-        Self::from(domain::Error::from(err))
-    }
-
-    fn from_domain(err: domain::Error) -> Self {
         use domain::Error as E;
         match err {
             E::NotFound(what) => {
@@ -136,6 +123,14 @@ impl AppError {
                 Self::internal()
             }
         }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// An argument that names none of an enum's values (a role, an access).
+    pub fn from_parse(err: clavis_types::ParseEnumError) -> Self {
+        Self::from(domain::Error::from(err))
     }
 }
 

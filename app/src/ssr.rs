@@ -49,15 +49,14 @@ pub fn set_error_status(kind: ErrorKind) {
     }
 }
 
-fn unauthenticated() -> AppError {
-    set_error_status(ErrorKind::Unauthenticated);
-    AppError::unauthenticated()
-}
-
 /// The signed-in user's ID, or `Unauthenticated`.
 pub async fn user_id() -> Result<String, AppError> {
     let session = session().await?;
-    session.get::<String>(SESSION_USER_ID).await.map_err(|_| AppError::internal())?.ok_or_else(unauthenticated)
+    session
+        .get::<String>(SESSION_USER_ID)
+        .await
+        .map_err(|_| AppError::internal())?
+        .ok_or_else(AppError::unauthenticated)
 }
 
 /// The signed-in user's scope at level `A` (`Read` or `Write`) in
