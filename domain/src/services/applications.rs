@@ -13,7 +13,7 @@ use super::audit::AuditRecord;
 use super::paging::{fetch_count, keyset_page};
 use super::protected::validate_identifier;
 use super::tenants::{at, validate_display_name};
-use crate::crypto::{generate_client_secret, secret_digest_hex};
+use crate::crypto::{SealContext, generate_client_secret, secret_digest_hex};
 use crate::entities::{application, application_role, client_secret, role_scope};
 use crate::scope::{AccessLevel, Actor, TenantScope, Write};
 use crate::{Error, Result};
@@ -104,12 +104,6 @@ pub(crate) fn validate_application_name(name: &str) -> Result<String> {
     validate_display_name(name, "name", MAX_APPLICATION_NAME_CHARS)
 }
 
-/// What a client secret's seal is bound to: a sealed value copied into
-/// another row fails to open.
-pub(super) fn secret_context(secret_id: &str) -> String {
-    format!("client_secret:{secret_id}")
-}
-
 /// Cursor: `created_at:client_id` of the last row seen, newest first.
 fn parse_cursor(cursor: &str) -> Result<(i64, String)> {
     let (created, id) = cursor.split_once(':').ok_or_else(|| Error::validation("invalid cursor"))?;
@@ -127,7 +121,7 @@ impl Services {
     ) -> Result<(client_secret::Model, String)> {
         let secret = generate_client_secret();
         let id = uuid::Uuid::new_v4().to_string();
-        let sealed = self.master_key().seal(&secret_context(&id), secret.as_bytes())?;
+        let sealed = self.master_key().seal(&SealContext::client_secret(tenant_id, &id), secret.as_bytes())?;
         let last_four = clavis_types::last_four(&secret);
         let model = client_secret::ActiveModel {
             id: Set(id),

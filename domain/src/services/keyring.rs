@@ -21,6 +21,7 @@ use sea_orm::{
 
 use super::Services;
 use super::audit::AuditRecord;
+use crate::crypto::SealContext;
 use crate::entities::{application, signing_key, tenant};
 use crate::scope::{TenantScope, Write};
 use crate::{Error, Result};
@@ -161,7 +162,8 @@ impl Services {
         {
             return Ok(signer.clone());
         }
-        let der = self.master_key().open(&signing_key_context(&key.kid), &key.sealed_private_key)?;
+        let der =
+            self.master_key().open(&SealContext::signing_key(&key.tenant_id, &key.kid), &key.sealed_private_key)?;
         let signer =
             Arc::new(Signer::from_pkcs8(&key.kid, parse_signing_alg(&key.alg)?, &der).map_err(Error::internal)?);
         if let Ok(mut signers) = self.inner.keyrings.signers.lock() {
@@ -182,7 +184,8 @@ impl Services {
             .await
             .map_err(Error::internal)?
             .map_err(Error::internal)?;
-        let sealed = self.master_key().seal(&signing_key_context(&generated.kid), &generated.pkcs8_der)?;
+        let sealed =
+            self.master_key().seal(&SealContext::signing_key(tenant_id, &generated.kid), &generated.pkcs8_der)?;
         signing_key::ActiveModel {
             kid: Set(generated.kid.clone()),
             tenant_id: Set(tenant_id.to_owned()),
@@ -290,8 +293,4 @@ impl Services {
         }
         Ok(active.kid)
     }
-}
-
-fn signing_key_context(kid: &str) -> String {
-    format!("signing_key:{kid}")
 }

@@ -6,8 +6,8 @@ use clavis_types::MAX_GRACE_SECS;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use super::Services;
-use super::applications::secret_context;
 use super::audit::AuditRecord;
+use crate::crypto::SealContext;
 use crate::entities::client_secret;
 use crate::scope::{TenantScope, Write};
 use crate::{Error, Result};
@@ -119,7 +119,8 @@ impl Services {
             .one(&txn)
             .await?
             .ok_or(Error::NotFound("secret"))?;
-        let secret = self.master_key().open(&secret_context(&row.id), &row.sealed_secret)?;
+        let secret =
+            self.master_key().open(&SealContext::client_secret(&row.tenant_id, &row.id), &row.sealed_secret)?;
         let secret = String::from_utf8(secret).map_err(Error::internal)?;
         AuditRecord::in_scope(scope, "secret.reveal", client_id).write(&txn, now).await?;
         txn.commit().await?;
