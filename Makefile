@@ -1,5 +1,6 @@
-# The two commands of the README, the lint gate CI runs first, and the benchmarks.
-.PHONY: run test check screenshots bench bench-dashboard
+# The two commands of the README, the lint gate CI runs first, the benchmarks
+# and the fuzzer.
+.PHONY: run test check screenshots bench bench-dashboard fuzz
 
 run:
 	scripts/run.sh
@@ -20,3 +21,7 @@ bench:
 
 bench-dashboard:
 	bench/dashboard.sh
+
+# Fuzzes the token-request parsers, FUZZ_SECONDS per target (default 60); not in CI.
+fuzz:
+	scripts/fuzz.sh

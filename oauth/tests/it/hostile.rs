@@ -1,0 +1,144 @@
+//! Arbitrary headers and bodies: the parsers never panic, and every refusal
+//! is a 4xx with an RFC 6749 `error_description`.
+
+use clavis_oauth::client_auth::parse_basic;
+use clavis_oauth::media_type::body_kind;
+use clavis_oauth::params::Params;
+use clavis_oauth::request::{OAuthRequest, RawRequest};
+use clavis_oauth::token_request;
+use proptest::prelude::*;
+
+use crate::strategies::{assert_client_error, authorization, body, config, content_type, json_body};
+
+/// The whole token-request path the token endpoint runs before it looks
+/// anything up: the raw request, then the grant's parameters.
+fn parse_token_request(raw: &RawRequest<'_>) -> Result<(), TestCaseError> {
+    match OAuthRequest::parse(raw) {
+        Err(err) => assert_client_error(&err),
+        Ok(request) => match token_request::parse(&request.params, request.basic) {
+            Err(err) => assert_client_error(&err),
+            Ok(parsed) => {
+                // What was accepted is usable: an authenticated client and
+                // scope tokens in RFC 6749 §3.3's syntax.
+                prop_assert!(!parsed.credentials.client_id.is_empty());
+                prop_assert!(!parsed.credentials.client_secret.is_empty());
+                for token in parsed.scope.iter().flatten() {
+                    prop_assert!(!token.is_empty() && !token.contains(' '));
+                }
+                Ok(())
+            }
+        },
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn any_token_request_is_parsed_or_refused_with_a_4xx(
+        authorization in proptest::option::of(authorization()),
+        several_authorizations in proptest::bool::weighted(0.1),
+        content_type in proptest::option::weighted(0.9, content_type()),
+        body in proptest::option::weighted(0.95, body()),
+    ) {
+        let raw = RawRequest {
+            authorization: authorization.as_deref(),
+            several_authorizations: several_authorizations && authorization.is_some(),
+            content_type: content_type.as_deref(),
+            body: body.as_deref(),
+        };
+        parse_token_request(&raw)?;
+    }
+
+    #[test]
+    fn any_form_body_is_parsed_or_refused_with_a_4xx(body in body()) {
+        let raw = RawRequest {
+            authorization: None,
+            several_authorizations: false,
+            content_type: Some(b"application/x-www-form-urlencoded"),
+            body: Some(&body),
+        };
+        parse_token_request(&raw)?;
+    }
+
+    #[test]
+    fn any_json_body_is_parsed_or_refused_with_a_4xx(body in json_body()) {
+        match Params::from_json(&body) {
+            Err(err) => assert_client_error(&err)?,
+            // Accepted JSON is an object of string parameters: no value is
+            // empty (an empty one counts as omitted).
+            Ok(params) => {
+                let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                prop_assert!(parsed.is_object(), "accepted a non-object: {parsed}");
+                for name in ["grant_type", "client_id", "client_secret", "scope", "audience"] {
+                    prop_assert_ne!(params.get(name), Some(""));
+                }
+            }
+        }
+        let raw = RawRequest {
+            authorization: None,
+            several_authorizations: false,
+            content_type: Some(b"application/json"),
+            body: Some(&body),
+        };
+        parse_token_request(&raw)?;
+    }
+
+    #[test]
+    fn any_authorization_header_is_parsed_or_refused_with_a_4xx(header in authorization()) {
+        match parse_basic(&header) {
+            Err(err) => {
+                assert_client_error(&err)?;
+                // A refused Basic header is a 400 (malformed) or a 401 with
+                // the challenge (wrong scheme, empty credentials).
+                prop_assert!(err.status == 400 || (err.status == 401 && err.basic_challenge), "{err:?}");
+            }
+            Ok(credentials) => {
+                prop_assert!(!credentials.client_id.is_empty() && !credentials.client_secret.is_empty());
+                // Debug output does not depend on the secret at all.
+                let mut other = credentials.clone();
+                other.client_secret.push('x');
+                prop_assert_eq!(format!("{credentials:?}"), format!("{other:?}"));
+            }
+        }
+    }
+
+    #[test]
+    fn any_content_type_names_at_most_one_body_kind(value in content_type()) {
+        if body_kind(&value).is_some() {
+            let text = std::str::from_utf8(&value).unwrap().to_ascii_lowercase();
+            let essence = text.split(';').next().unwrap().trim();
+            prop_assert!(essence == "application/json" || essence == "application/x-www-form-urlencoded", "{text}");
+        }
+    }
+
+    /// An empty body needs no media type; any other body without one is 415.
+    #[test]
+    fn a_body_without_content_type_is_415(body in body()) {
+        let raw = RawRequest { authorization: None, several_authorizations: false, content_type: None, body: Some(&body) };
+        match OAuthRequest::parse(&raw) {
+            Ok(request) => prop_assert!(body.is_empty() && request.params == Params::default()),
+            Err(err) => prop_assert_eq!(err.status, 415),
+        }
+    }
+
+    /// An oversized body (the adapter passes `None`) is 413 whatever else
+    /// the request carries, once the `Authorization` header has been read.
+    #[test]
+    fn an_oversized_body_is_413(content_type in proptest::option::of(content_type())) {
+        let raw = RawRequest { authorization: None, several_authorizations: false, content_type: content_type.as_deref(), body: None };
+        prop_assert_eq!(OAuthRequest::parse(&raw).unwrap_err().status, 413);
+    }
+
+    #[test]
+    fn two_authorization_headers_are_refused(header in authorization(), body in body()) {
+        let raw = RawRequest {
+            authorization: Some(&header),
+            several_authorizations: true,
+            content_type: Some(b"application/x-www-form-urlencoded"),
+            body: Some(&body),
+        };
+        let err = OAuthRequest::parse(&raw).unwrap_err();
+        prop_assert_eq!(err.status, 400);
+    }
+}
