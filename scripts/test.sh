@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: unit, database (SQLite, and PostgreSQL in a throwaway cluster),
-# HTTP against the router, and the browser tests in headless Chromium.
+# HTTP against the router, schemathesis against the management API, and the
+# browser tests in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,9 @@ echo "==> cargo test (unit, database, HTTP, SDK against a live server)"
 # frontend is the wasm entry point (no tests); including it would unify the
 # app's hydrate and ssr features into one build.
 scripts/with-postgres.sh cargo test --workspace --exclude frontend --locked
+
+echo "==> schemathesis against the management API's OpenAPI document"
+scripts/schemathesis.sh
 
 echo "==> building the dashboard (wasm, CSS, server)"
 cargo leptos build

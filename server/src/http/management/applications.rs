@@ -43,13 +43,42 @@ pub(super) async fn list_applications(
     if params.limit.is_some_and(|limit| !(1..=MAX_APPLICATION_PAGE).contains(&limit)) {
         return Err(ApiError::invalid_request(format!("limit must be 1 to {MAX_APPLICATION_PAGE}")));
     }
-    let query = ListQuery { limit: params.limit, after: params.cursor, filter: None };
+    let query = ListQuery { limit: params.limit, after: page_cursor(params.cursor)?, filter: None };
     let page = state.services.list_applications(&scope, query, state.services.now()).await?;
     Ok(Json(ApplicationList {
         applications: page.applications.into_iter().map(Application::from).collect(),
         next_cursor: page.next_cursor,
         total: page.total,
     }))
+}
+
+/// The `cursor` of a listing, checked against the pattern the document
+/// gives it: what `nextCursor` holds (`createdAt:clientId`), or nothing.
+///
+/// An empty value is the first page, as a missing one is: the document
+/// allows it, and a form that always sends the field sends it empty. Any
+/// other value outside the pattern is a 400 before it reaches a query (a NUL
+/// byte, for one, is a database error on PostgreSQL).
+fn page_cursor(cursor: Option<String>) -> Result<Option<String>, ApiError> {
+    let Some(cursor) = cursor.filter(|cursor| !cursor.is_empty()) else {
+        return Ok(None);
+    };
+    let well_formed = cursor.split_once(':').is_some_and(|(created, client_id)| {
+        (1..=18).contains(&created.len()) && created.bytes().all(|b| b.is_ascii_digit()) && is_client_id(client_id)
+    });
+    if !well_formed {
+        return Err(ApiError::invalid_request("invalid cursor"));
+    }
+    Ok(Some(cursor))
+}
+
+/// A client ID as Clavis writes it: a hyphenated lowercase UUID.
+fn is_client_id(text: &str) -> bool {
+    text.len() == 36
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+        })
 }
 
 /// Register an application

@@ -2,7 +2,7 @@
 //! answers every tenant route shares, added in one place so that a new
 //! route cannot forget to document them.
 
-use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDocument, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi, ToSchema};
@@ -51,8 +51,9 @@ impl Modify for BearerAuth {
 }
 
 /// Adds the answers that every tenant route can give to each operation
-/// under `{tenantId}`: 401, 403, 404 and 503, and 413 and 415 where the
-/// operation takes a body. An operation's own description of a status wins.
+/// under `{tenantId}`: 401, 403, 404 and 503; 400, 413 and 415 where the
+/// operation takes a body; 400 where it takes query parameters. An
+/// operation's own description of a status wins.
 pub(super) fn add_shared_errors(document: &mut OpenApiDocument) {
     for (path, item) in document.paths.paths.iter_mut() {
         if !path.contains("{tenantId}") {
@@ -66,6 +67,16 @@ pub(super) fn add_shared_errors(document: &mut OpenApiDocument) {
                 ("404", not_found.to_owned()),
                 ("503", "Database unavailable; retry later".to_owned()),
             ];
+            let has_query = operation
+                .parameters
+                .iter()
+                .flatten()
+                .any(|parameter| matches!(parameter.parameter_in, ParameterIn::Query));
+            if operation.request_body.is_some() {
+                shared.push(("400", "Missing or malformed JSON body".to_owned()));
+            } else if has_query {
+                shared.push(("400", "Invalid query parameters".to_owned()));
+            }
             if operation.request_body.is_some() {
                 shared.push(("413", format!("Body over {} KiB", MAX_BODY_BYTES / 1024)));
                 shared.push(("415", "Body is not application/json".to_owned()));

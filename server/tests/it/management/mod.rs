@@ -10,6 +10,7 @@ mod applications;
 mod audit;
 mod openapi;
 mod roles;
+mod schema_findings;
 mod usage;
 
 use std::net::SocketAddr;

@@ -126,6 +126,7 @@ pub(crate) struct SetApplicationRoles {
 pub(crate) struct AccessTokenConfig {
     /// Lifetime of new access tokens in seconds: 300 to 86400.
     #[schema(minimum = 300, maximum = 86400, example = 3600)]
+    #[serde(deserialize_with = "super::integral")]
     pub expires_in: i64,
 }
 

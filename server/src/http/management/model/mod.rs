@@ -141,7 +141,8 @@ pub(crate) struct ListApplicationsParams {
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u64>,
-    /// The `nextCursor` of the previous page.
+    /// The `nextCursor` of the previous page; empty or absent for the first.
+    #[param(pattern = r"^([0-9]{1,18}:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?$")]
     pub cursor: Option<String>,
 }
 
@@ -179,6 +180,27 @@ fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<O
     Option::<String>::deserialize(deserializer).map(Some)
 }
 
+/// An integer the way JSON Schema counts one, as the document's `integer`
+/// promises: `3600.0` is 3600 (JSON libraries may write whole numbers with
+/// a fraction part), `3600.5` is not an integer.
+fn integral<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    whole(serde_json::Number::deserialize(deserializer)?)
+}
+
+/// [`integral`] for an optional field (`null` or absent is `None`).
+fn optional_integral<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    Option::<serde_json::Number>::deserialize(deserializer)?.map(whole).transpose()
+}
+
+fn whole<E: serde::de::Error>(number: serde_json::Number) -> Result<i64, E> {
+    // Within ±2^53 every whole f64 is exact and converts without loss.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    number
+        .as_i64()
+        .or_else(|| number.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= EXACT).map(|f| f as i64))
+        .ok_or_else(|| E::custom(format!("{number} is not an integer within range")))
+}
+
 /// Options of a secret rotation.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -186,6 +208,7 @@ pub(crate) struct RotateSecret {
     /// How long the previous secret keeps working: 0 (ends it at once) to
     /// 2592000 seconds (30 days). Default 86400.
     #[schema(minimum = 0, maximum = 2592000, example = 3600)]
+    #[serde(default, deserialize_with = "optional_integral")]
     pub grace_seconds: Option<i64>,
     /// Also revoke every token issued to the application so far (for a
     /// leaked secret: pair it with `graceSeconds: 0`).
