@@ -32,7 +32,9 @@ pub struct ConfigArgs {
     /// sqlite://… or postgres://…; default: a SQLite file in the data directory.
     #[arg(long, env = "CLAVIS_DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
-    /// Base64 of 32 bytes; default: a key file generated in the data directory.
+    /// Base64 of 32 bytes (key version 1), or `VERSION:BASE64` entries
+    /// separated by commas, the current key first (e.g. `2:…,1:…`); default:
+    /// the key file `master.key` in the data directory, generated on first start.
     #[arg(long, env = "CLAVIS_MASTER_KEY", global = true, hide_env_values = true)]
     pub master_key: Option<String>,
     /// Email of the operator created on first start.
@@ -68,6 +70,9 @@ pub enum Command {
     /// Manage roles: named sets of scopes on protected applications.
     #[command(subcommand)]
     Role(crate::cli::RoleCommand),
+    /// Master key versions: status, rotation (re-seals every secret), retiring old versions.
+    #[command(subcommand)]
+    MasterKey(crate::cli::MasterKeyCommand),
 }
 
 impl std::fmt::Debug for ConfigArgs {

@@ -60,11 +60,16 @@ async fn run(cli: Cli) -> Result<(), String> {
             let (services, authority) = startup::open_for_cli(&config).await.map_err(|err| err.to_string())?;
             cli::run_keys(&services, &authority, command).await.map_err(|err| err.to_string())
         }
+        Command::MasterKey(command) => {
+            let (services, authority) = startup::open_for_cli(&config).await.map_err(|err| err.to_string())?;
+            cli::run_master_key(&services, &authority, command).await.map_err(|err| err.to_string())
+        }
     }
 }
 
 async fn serve(config: Config) -> Result<(), StartupError> {
     let (services, key_source) = startup::open(&config).await?;
+    services.check_master_key_versions().await?;
     if key_source == domain::crypto::MasterKeySource::NewFile {
         tracing::info!(dir = %config.data_dir.display(), "generated a new master key file (master.key) in the data directory");
     }

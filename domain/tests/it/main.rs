@@ -9,6 +9,7 @@
 mod access;
 mod applications;
 mod fast_path;
+mod sealing;
 mod support;
 mod tokens;
 mod users;

@@ -3,8 +3,10 @@
 //! host; nothing else in the server holds one.
 
 mod json;
+mod master_key;
 mod roles;
 
+pub use master_key::{MasterKeyCommand, run_master_key};
 pub use roles::{AppAccessCommand, RoleCommand, run_role};
 
 use clap::Subcommand;

@@ -303,3 +303,181 @@ fn kill_switches_from_the_command_line() {
     assert!(one_line_error(&twice).contains("already revoked"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `clavis serve` left running on a free port, with extra environment.
+fn serve_running(data_dir: &Path, env: &[(&str, &str)]) -> (Child, u16) {
+    let port = free_port();
+    let mut command = clavis(data_dir);
+    command.env("CLAVIS_ADDR", format!("127.0.0.1:{port}")).arg("serve").stdout(Stdio::null()).stderr(Stdio::null());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !healthy(port) {
+        assert!(Instant::now() < deadline, "clavis did not start");
+        assert!(child.try_wait().unwrap().is_none(), "clavis exited early");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (child, port)
+}
+
+fn stop(mut child: Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// A client credentials token from a running server: (status, JSON body).
+fn token_over_http(port: u16, tenant_id: &str, client_id: &str, secret: &str) -> (u16, serde_json::Value) {
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{secret}"));
+    let body = "grant_type=client_credentials";
+    let request = format!(
+        "POST /oauth/v4/{tenant_id}/token HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+         Authorization: Basic {basic}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let (_, json) = answer.split_once("\r\n\r\n").unwrap();
+    (status, serde_json::from_str(json).unwrap_or(serde_json::Value::Null))
+}
+
+fn kid_of(token: &serde_json::Value) -> String {
+    use base64::Engine;
+    let header = token["access_token"].as_str().unwrap().split('.').next().unwrap();
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap();
+    serde_json::from_slice::<serde_json::Value>(&header).unwrap()["kid"].as_str().unwrap().to_owned()
+}
+
+/// The data directories to rotate in: SQLite, and one on PostgreSQL when the
+/// test command provides a cluster (the key file stays in the directory).
+fn rotation_backends() -> Vec<(std::path::PathBuf, Vec<(&'static str, String)>)> {
+    let mut out = vec![(temp_dir(), Vec::new())];
+    let postgres = tokio::runtime::Runtime::new().unwrap().block_on(clavis_test_support::postgres_url());
+    if let Some(url) = postgres {
+        out.push((temp_dir(), vec![("CLAVIS_DATABASE_URL", url)]));
+    }
+    out
+}
+
+#[test]
+fn master_key_rotation_reseals_everything_while_a_server_runs() {
+    for (dir, extra) in rotation_backends() {
+        let env: Vec<(&str, &str)> = extra.iter().map(|(name, value)| (*name, value.as_str())).collect();
+        let cmd = |args: &[&str]| {
+            let mut command = clavis(&dir);
+            command.args(args).envs(env.iter().copied());
+            command
+        };
+        let run = |args: &[&str]| run_json(cmd(args).output().unwrap());
+        let t = run(&["tenant", "create", "--name", "Acme", "--signing-alg", "ES256"])["tenantId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let app = run(&["app", "create", "--tenant", &t, "--name", "svc"]);
+        let (id, secret) = (app["clientId"].as_str().unwrap().to_owned(), app["secret"].as_str().unwrap().to_owned());
+        let old_key = std::fs::read_to_string(dir.join("master.key")).unwrap();
+        let old_key = old_key.trim().strip_prefix("1:").unwrap().to_owned();
+
+        let status = run(&["master-key", "status"]);
+        assert_eq!(status["currentVersion"], 1, "{status}");
+        assert_eq!(status["keySource"], "file");
+        assert_eq!(status["sealed"]["byVersion"]["1"]["clientSecrets"], 1, "{status}");
+        assert!(!status.to_string().contains(&old_key), "status shows no key material");
+
+        let (server, port) = serve_running(&dir, &env);
+        let (code, before) = token_over_http(port, &t, &id, &secret);
+        assert_eq!(code, 200, "{before}");
+        let kid = kid_of(&before);
+
+        let rotated = run(&["master-key", "rotate", "--batch-size", "1"]);
+        assert_eq!(rotated["addedVersion"], 2, "{rotated}");
+        assert_eq!(rotated["currentVersion"], 2);
+        assert_eq!(rotated["notUnderCurrent"], 0, "{rotated}");
+        assert!(rotated["resealed"].as_u64().unwrap() >= 3, "two signing keys and a secret: {rotated}");
+        assert!(!rotated.to_string().contains(&old_key));
+        let file = std::fs::read_to_string(dir.join("master.key")).unwrap();
+        assert!(file.starts_with("2:") && file.contains(&format!("1:{old_key}")), "old key kept for opening");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(dir.join("master.key")).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+
+        // The running server keeps issuing, and seals what it creates now under version 2.
+        let (code, during) = token_over_http(port, &t, &id, &secret);
+        assert_eq!(code, 200, "{during}");
+        let second = run(&["app", "create", "--tenant", &t, "--name", "later"]);
+        stop(server);
+        let status = run(&["master-key", "status"]);
+        assert_eq!(status["notUnderCurrent"], 0, "{status}");
+        assert_eq!(status["sealed"]["byVersion"].as_object().unwrap().len(), 1, "only version 2: {status}");
+
+        // A restarted server: same secret, same signing key.
+        let (server, port) = serve_running(&dir, &env);
+        let (code, after) = token_over_http(port, &t, &id, &secret);
+        assert_eq!(code, 200, "{after}");
+        assert_eq!(kid_of(&after), kid, "signed by the same key");
+        let (code, _) =
+            token_over_http(port, &t, second["clientId"].as_str().unwrap(), second["secret"].as_str().unwrap());
+        assert_eq!(code, 200);
+        stop(server);
+
+        // A second rotation, then the old versions leave the key file.
+        let again = run(&["master-key", "rotate"]);
+        assert_eq!((again["addedVersion"].as_u64(), again["notUnderCurrent"].as_u64()), (Some(3), Some(0)), "{again}");
+        let retired = run(&["master-key", "retire"]);
+        assert_eq!(retired, serde_json::json!({"retiredVersions": [2, 1], "keyVersions": [3]}));
+
+        // A server given only the first key refuses to start, in one clear line.
+        let stale =
+            cmd(&["serve"]).env("CLAVIS_MASTER_KEY", &old_key).env("CLAVIS_ADDR", "127.0.0.1:0").output().unwrap();
+        let message = one_line_error(&stale);
+        assert!(message.contains("master key version 3") && message.contains("not configured"), "{message}");
+        assert!(!message.contains(&old_key), "{message}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
+#[test]
+fn master_keys_from_the_environment_roll_without_the_file() {
+    use base64::Engine;
+    let dir = temp_dir();
+    let key = |byte: u8| base64::engine::general_purpose::STANDARD.encode([byte; 32]);
+    let (old, new) = (format!("1:{}", key(1)), format!("2:{}", key(2)));
+    let run = |master_key: &str, args: &[&str]| {
+        run_json(clavis(&dir).env("CLAVIS_MASTER_KEY", master_key).args(args).output().unwrap())
+    };
+    // The plain single key of before still works, as version 1.
+    let t = run(&key(1), &["tenant", "create", "--name", "Acme", "--signing-alg", "ES256"])["tenantId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let app = run(&old, &["app", "create", "--tenant", &t, "--name", "svc"]);
+    assert!(!dir.join("master.key").exists(), "no key file when the environment holds the keys");
+
+    let both = format!("{new},{old}");
+    let rotated = run(&both, &["master-key", "rotate"]);
+    assert_eq!(rotated["addedVersion"], serde_json::Value::Null, "{rotated}");
+    assert_eq!((rotated["currentVersion"].as_u64(), rotated["notUnderCurrent"].as_u64()), (Some(2), Some(0)));
+    let refused = clavis(&dir).env("CLAVIS_MASTER_KEY", &both).args(["master-key", "retire"]).output().unwrap();
+    assert!(one_line_error(&refused).contains("CLAVIS_MASTER_KEY"));
+
+    // The old key can go: a server with only the new one issues with the same secret.
+    let (server, port) = serve_running(&dir, &[("CLAVIS_MASTER_KEY", &new)]);
+    let (code, token) = token_over_http(port, &t, app["clientId"].as_str().unwrap(), app["secret"].as_str().unwrap());
+    assert_eq!(code, 200, "{token}");
+    stop(server);
+    let stale = clavis(&dir).env("CLAVIS_MASTER_KEY", &old).env("CLAVIS_ADDR", "127.0.0.1:0").arg("serve").output();
+    let message = one_line_error(&stale.unwrap());
+    assert!(message.contains("version 2"), "{message}");
+    let bad = clavis(&dir).env("CLAVIS_MASTER_KEY", format!("2:{},2:{}", key(2), key(3))).arg("migrate").output();
+    let message = one_line_error(&bad.unwrap());
+    assert!(message.contains("appears twice") && !message.contains(&key(3)), "{message}");
+    std::fs::remove_dir_all(&dir).ok();
+}
