@@ -247,3 +247,15 @@ pub async fn application_usage(tenant_id: String, client_id: String) -> Result<U
     let usage = services.token_usage(&scope, &client_id, minutes, services.now()).await?;
     Ok(Usage { per_minute: usage.per_minute, from_unix: usage.from.timestamp() })
 }
+
+/// The kill switch of an application's tokens: every token issued to it
+/// before now stops being accepted by introspection and the management
+/// API. Returns that moment (RFC 3339).
+#[server(endpoint = "revoke_application_tokens")]
+pub async fn revoke_application_tokens(tenant_id: String, client_id: String) -> Result<String, AppError> {
+    use crate::ssr;
+    let scope = ssr::tenant_scope::<domain::Write>(&tenant_id).await?;
+    let services = ssr::services()?;
+    let before = services.revoke_application_tokens(&scope, &client_id, services.now()).await?;
+    Ok(ssr::rfc3339(before))
+}

@@ -5,6 +5,7 @@
 pub mod applications;
 pub mod audit;
 pub mod auth;
+pub mod keys;
 pub mod members;
 pub mod roles;
 pub mod tenants;

@@ -1,11 +1,14 @@
 //! The dialogs a row opens: rotate the secret (with the old one's grace
-//! period), rename, and delete (confirmed by typing the name).
+//! period), rename, revoke every token issued so far (the kill switch),
+//! and delete (confirmed by typing the name).
 
 use leptos::prelude::*;
 
 use super::application_row::RowDialog;
 use super::applications::TabState;
-use crate::api::applications::{Application, delete_application, get_application, rename_application, rotate_secret};
+use crate::api::applications::{
+    Application, delete_application, get_application, rename_application, revoke_application_tokens, rotate_secret,
+};
 use crate::components::buttons::DialogActions;
 use crate::components::dialog::Modal;
 use crate::components::feedback::ErrorMessage;
@@ -127,6 +130,66 @@ pub fn RenameDialog(app: RwSignal<Application>, state: TabState, dialog: RwSigna
     }
 }
 
+/// "2026-12-01T11:45:12Z" → "2026-12-01 11:45:12 UTC": a revocation's
+/// moment to the second, since tokens are cut off by the second.
+fn to_the_second(rfc3339: &str) -> String {
+    match rfc3339.strip_suffix('Z') {
+        Some(time) => format!("{} UTC", time.replacen('T', " ", 1)),
+        None => rfc3339.to_owned(),
+    }
+}
+
+#[component]
+pub fn RevokeTokensDialog(
+    app: RwSignal<Application>,
+    state: TabState,
+    dialog: RwSignal<Option<RowDialog>>,
+) -> impl IntoView {
+    let error = RwSignal::new(None::<String>);
+    let saving = RwSignal::new(false);
+    let close = Callback::new(move |()| dialog.set(None));
+    let name = StoredValue::new(app.with_untracked(|a| a.name.clone()));
+    let client_id = StoredValue::new(app.with_untracked(|a| a.client_id.clone()));
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if saving.get_untracked() {
+            return;
+        }
+        saving.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match revoke_application_tokens(state.tenant(), client_id.get_value()).await {
+                Ok(before) => {
+                    dialog.set(None);
+                    state.notice.set(Some(format!(
+                        "Revoked every token issued to {} up to {}.",
+                        name.get_value(),
+                        to_the_second(&before)
+                    )));
+                }
+                Err(err) => error.set(Some(err.message)),
+            }
+            saving.set(false);
+        });
+    };
+    view! {
+        <Modal id="revoke-tokens" title=format!("Revoke every token of {}?", name.get_value()) on_close=close>
+            <form class="mt-4 space-y-4" on:submit=on_submit>
+                <p class="text-sm text-slate-600">
+                    "Every token issued to this application before now stops being accepted by introspection and the management API."
+                </p>
+                <p class="text-sm text-slate-600">
+                    "APIs that validate tokens offline cannot see a revocation: they honour it only when each token's lifetime ends. "
+                    "The application's secrets keep working, so it can get new tokens at once; rotate the secret too if it leaked."
+                </p>
+                {move || error.get().map(|message| view! { <ErrorMessage message=message/> })}
+                <DialogActions on_cancel=close label="Revoke all tokens" busy_label="Revoking…" busy=saving danger=true
+                    test_id="confirm-revoke-tokens"/>
+            </form>
+        </Modal>
+    }
+}
+
 #[component]
 pub fn DeleteDialog(app: RwSignal<Application>, state: TabState, dialog: RwSignal<Option<RowDialog>>) -> impl IntoView {
     let typed = RwSignal::new(String::new());
@@ -188,5 +251,11 @@ mod tests {
     fn the_default_grace_is_one_of_the_choices() {
         assert!(GRACE_CHOICES.iter().any(|&(secs, _)| secs == DEFAULT_GRACE_SECS));
         assert_eq!(GRACE_CHOICES.map(|(secs, _)| secs), [0, 3_600, 86_400, 604_800]);
+    }
+
+    #[test]
+    fn revocation_times_read_to_the_second() {
+        assert_eq!(to_the_second("2026-12-01T11:45:12Z"), "2026-12-01 11:45:12 UTC");
+        assert_eq!(to_the_second("2026-12-01T11:45:12+01:00"), "2026-12-01T11:45:12+01:00");
     }
 }

@@ -3,12 +3,12 @@
 //! ready-to-run `curl` (for the protected application its roles grant
 //! scopes on, if any), the previous secret's grace period, management
 //! access, access control (see `application_access`), the last hour's
-//! usage, and the Rotate, Rename and Delete actions.
+//! usage, and the Rotate, Rename, Revoke all tokens and Delete actions.
 
 use leptos::prelude::*;
 
 use super::application_access::{AccessPanel, RowAccess};
-use super::application_dialogs::{DeleteDialog, RenameDialog, RotateDialog};
+use super::application_dialogs::{DeleteDialog, RenameDialog, RevokeTokensDialog, RotateDialog};
 use super::application_usage::UsageChart;
 use super::applications::TabState;
 use crate::api::applications::{Application, reveal_secret, revoke_previous_secret, set_management_access};
@@ -23,6 +23,7 @@ pub enum RowDialog {
     Rotate,
     Rename,
     Delete,
+    RevokeTokens,
 }
 
 #[component]
@@ -297,6 +298,8 @@ fn AppDetails(app: RwSignal<Application>, state: TabState, now: i64) -> impl Int
                         on:click=move |_| dialog.set(Some(RowDialog::Rotate))>"Rotate secret"</button>
                     <button type="button" class=SECONDARY_BUTTON data-testid="rename-application"
                         on:click=move |_| dialog.set(Some(RowDialog::Rename))>"Rename"</button>
+                    <button type="button" class=SECONDARY_BUTTON data-testid="revoke-tokens"
+                        on:click=move |_| dialog.set(Some(RowDialog::RevokeTokens))>"Revoke all tokens"</button>
                     <button type="button" class=format!("ml-auto {DANGER_BUTTON}") data-testid="delete-application"
                         on:click=move |_| dialog.set(Some(RowDialog::Delete))>"Delete"</button>
                 </div>
@@ -305,6 +308,7 @@ fn AppDetails(app: RwSignal<Application>, state: TabState, now: i64) -> impl Int
                 RowDialog::Rotate => view! { <RotateDialog app=app state=state dialog=dialog/> }.into_any(),
                 RowDialog::Rename => view! { <RenameDialog app=app state=state dialog=dialog/> }.into_any(),
                 RowDialog::Delete => view! { <DeleteDialog app=app state=state dialog=dialog/> }.into_any(),
+                RowDialog::RevokeTokens => view! { <RevokeTokensDialog app=app state=state dialog=dialog/> }.into_any(),
             })}
         </div>
     }

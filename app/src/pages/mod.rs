@@ -7,6 +7,7 @@ pub mod application_usage;
 pub mod applications;
 pub mod audit;
 pub mod home;
+pub mod keys;
 pub mod layout;
 pub mod login;
 pub mod members;

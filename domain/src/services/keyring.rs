@@ -293,4 +293,70 @@ impl Services {
         }
         Ok(active.kid)
     }
+
+    /// The tenant's signing keys, newest first, with what each one does now
+    /// (signs, is still published for tokens it signed, or no longer counts).
+    pub async fn list_signing_keys(
+        &self,
+        scope: &TenantScope<impl crate::scope::AccessLevel>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SigningKeyInfo>> {
+        let mut rows = signing_key::Entity::find()
+            .filter(signing_key::Column::TenantId.eq(scope.tenant_id()))
+            .order_by_desc(signing_key::Column::CreatedAt)
+            .order_by_asc(signing_key::Column::Kid)
+            .all(self.db())
+            .await?;
+        // Times are whole seconds: of keys made in the same second, the active one is the newest.
+        rows.sort_by_key(|row| (std::cmp::Reverse(row.created_at), row.status != "active"));
+        let at = |secs: i64| {
+            DateTime::<Utc>::from_timestamp(secs, 0).ok_or_else(|| Error::internal("key time out of range"))
+        };
+        rows.into_iter()
+            .map(|row| {
+                let state = match (row.status.as_str(), row.publish_until) {
+                    ("active", _) => SigningKeyState::Active,
+                    ("revoked", _) => SigningKeyState::Revoked,
+                    (_, Some(until)) if until > now.timestamp() => SigningKeyState::Previous,
+                    _ => SigningKeyState::Expired,
+                };
+                Ok(SigningKeyInfo {
+                    algorithm: parse_signing_alg(&row.alg)?,
+                    state,
+                    created_at: at(row.created_at)?,
+                    retired_at: row.retired_at.map(at).transpose()?,
+                    published_until: match state {
+                        SigningKeyState::Previous => row.publish_until.map(at).transpose()?,
+                        _ => None,
+                    },
+                    kid: row.kid,
+                })
+            })
+            .collect()
+    }
+}
+
+/// What a signing key does now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigningKeyState {
+    /// Signs new tokens.
+    Active,
+    /// Replaced, still in the JWKS until every token it signed has expired.
+    Previous,
+    /// Replaced long enough ago that no token it signed is still valid.
+    Expired,
+    /// Revoked: out of the JWKS, its tokens fail.
+    Revoked,
+}
+
+/// One signing key as the adapters list it (the public facts only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKeyInfo {
+    pub kid: String,
+    pub algorithm: Algorithm,
+    pub state: SigningKeyState,
+    pub created_at: DateTime<Utc>,
+    pub retired_at: Option<DateTime<Utc>>,
+    /// Until when a previous key stays in the JWKS.
+    pub published_until: Option<DateTime<Utc>>,
 }

@@ -41,6 +41,7 @@ pub use audit::{AuditEntry, AuditPage, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE};
 pub use auth::{CliAuthority, OperatorScope};
 pub use client_credentials::TokenResponse;
 pub use clients::CLIENT_CACHE_TTL_SECS;
+pub use keyring::{SigningKeyInfo, SigningKeyState};
 pub use members::Member;
 pub use reseal::{DEFAULT_RESEAL_BATCH, MasterKeyInfo, ResealReport, SealedCounts};
 pub use roles::{Role, RoleAccess, RoleInput, RoleRef};

@@ -10,6 +10,7 @@ mod access;
 mod applications;
 mod fast_path;
 mod sealing;
+mod signing_keys;
 mod support;
 mod tokens;
 mod users;
