@@ -60,6 +60,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/t/:tenant/members") view=pages::members::MembersPage ssr=SsrMode::Async/>
                 <Route path=path!("/t/:tenant/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/tenants") view=pages::tenants::TenantsPage ssr=SsrMode::Async/>
+                <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/invite/:token") view=pages::invite::InvitePage ssr=SsrMode::Async/>
+                <Route path=path!("/reset/:token") view=pages::reset::ResetPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -7,6 +7,7 @@ mod m20261122_000002_application_usage;
 mod m20261201_000003_access_control;
 mod m20261201_000004_session_created_at;
 mod m20261201_000005_tokens_revoked_before;
+mod m20261201_000006_invitations;
 mod m20261201_000007_totp;
 
 /// Every migration, in order. Applied at start-up and by `clavis migrate`.
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_access_control::Migration),
             Box::new(m20261201_000004_session_created_at::Migration),
             Box::new(m20261201_000005_tokens_revoked_before::Migration),
+            Box::new(m20261201_000006_invitations::Migration),
             Box::new(m20261201_000007_totp::Migration),
         ]
     }

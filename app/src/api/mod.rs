@@ -2,9 +2,11 @@
 //! session, builds the caller's scope through the domain's auth, and makes
 //! one domain call, so the dashboard and the REST API share every rule.
 
+pub mod account;
 pub mod applications;
 pub mod audit;
 pub mod auth;
+pub mod invitations;
 pub mod keys;
 pub mod members;
 pub mod roles;

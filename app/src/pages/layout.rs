@@ -20,6 +20,7 @@ pub enum Section {
     Members,
     Audit,
     Tenants,
+    Account,
 }
 
 impl Section {
@@ -29,7 +30,7 @@ impl Section {
             Section::Keys => "keys",
             Section::Members => "members",
             Section::Audit => "audit",
-            Section::Applications | Section::Tenants => "applications",
+            Section::Applications | Section::Tenants | Section::Account => "applications",
         }
     }
 }
@@ -115,7 +116,7 @@ pub fn Chrome(
                         {tenants_link}
                     </nav>
                     <div class="ml-auto flex items-center gap-3 text-sm">
-                        <span class="text-slate-600" data-testid="user-email">{user.email.clone()}</span>
+                        <a href="/account" class="text-slate-600 hover:text-indigo-600" data-testid="user-email" aria-current=(section == Section::Account).then_some("page")>{user.email.clone()}</a>
                         {(!role.is_empty()).then(|| view! {
                             <span class="rounded bg-slate-100 px-2 py-0.5 text-xs text-slate-600" data-testid="user-role">{role}</span>
                         })}

@@ -1,5 +1,6 @@
 //! One module per page, plus the chrome they share.
 
+pub mod account;
 pub mod application_access;
 pub mod application_dialogs;
 pub mod application_row;
@@ -7,11 +8,14 @@ pub mod application_usage;
 pub mod applications;
 pub mod audit;
 pub mod home;
+pub mod invite;
 pub mod keys;
 pub mod layout;
 pub mod login;
+pub mod member_invites;
 pub mod members;
 pub mod not_found;
+pub mod reset;
 pub mod role_dialogs;
 pub mod roles;
 pub mod tenants;

@@ -7,14 +7,19 @@ mod client_credentials;
 mod clients;
 mod discovery;
 mod ids;
+mod invitations;
 mod keyring;
 mod members;
+mod one_time;
 mod paging;
+mod password_policy;
+mod passwords;
 mod protected;
 mod reseal;
 mod roles;
 mod secrets;
 mod sessions;
+mod sign_in_throttle;
 mod tenants;
 mod throttle;
 mod token_calls;
@@ -41,12 +46,17 @@ pub use audit::{AuditEntry, AuditPage, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE};
 pub use auth::{CliAuthority, OperatorScope};
 pub use client_credentials::TokenResponse;
 pub use clients::CLIENT_CACHE_TTL_SECS;
+pub use invitations::{INVITATION_LIFETIME_HOURS, Invitation, InvitationDetails, NewInvitation};
 pub use keyring::{SigningKeyInfo, SigningKeyState};
 pub use members::Member;
+pub use one_time::OneTimeLink;
+pub use password_policy::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, check_new_password, is_common_password};
+pub use passwords::PASSWORD_RESET_LIFETIME_MINUTES;
 pub use reseal::{DEFAULT_RESEAL_BATCH, MasterKeyInfo, ResealReport, SealedCounts};
 pub use roles::{Role, RoleAccess, RoleInput, RoleRef};
 pub use secrets::RotatedSecret;
 pub use sessions::{SESSION_MAX_LIFETIME_SECS, SessionRecord};
+pub use sign_in_throttle::MAX_SIGN_IN_DELAY;
 pub use tenants::{NewTenant, TenantInfo};
 pub use token_config::TokenConfig;
 pub use usage::TokenUsage;
@@ -68,7 +78,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     master_key: MasterKey,
     public_url: String,
-    login_throttle: throttle::FailureThrottle,
+    login_throttle: sign_in_throttle::SignInThrottle,
     client_auth_throttle: throttle::FailureThrottle,
     keyrings: keyring::KeyringCache,
     clients: clients::ClientCache,
@@ -85,7 +95,7 @@ impl Services {
                 clock,
                 master_key,
                 public_url: public_url.trim_end_matches('/').to_owned(),
-                login_throttle: throttle::FailureThrottle::new(5),
+                login_throttle: sign_in_throttle::SignInThrottle::new(),
                 client_auth_throttle: throttle::FailureThrottle::new(CLIENT_FREE_FAILURES),
                 keyrings: keyring::KeyringCache::default(),
                 clients: clients::ClientCache::default(),

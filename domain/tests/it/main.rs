@@ -9,6 +9,8 @@
 mod access;
 mod applications;
 mod fast_path;
+mod invitations;
+mod passwords;
 mod sealing;
 mod signing_keys;
 mod support;
