@@ -55,15 +55,19 @@ pub enum MasterKeySource {
     NewFile,
 }
 
-/// Key versions in their configured order: the first one seals.
+type Entry = (u32, [u8; 32]);
+
+/// Key versions in their configured order: the current one seals, the
+/// older ones only open.
 #[derive(Clone)]
 struct KeySet {
-    entries: Vec<(u32, [u8; 32])>,
+    current: Entry,
+    older: Vec<Entry>,
 }
 
 impl KeySet {
     fn single(version: u32, key: [u8; 32]) -> Self {
-        Self { entries: vec![(version, key)] }
+        Self { current: (version, key), older: Vec::new() }
     }
 
     /// Parses the shared syntax; reasons name entries by position, never by content.
@@ -75,7 +79,7 @@ impl KeySet {
             }
             return Ok(Self::single(1, decode_key(text).ok_or("the key is not 32 bytes of base64")?));
         }
-        let mut entries: Vec<(u32, [u8; 32])> = Vec::new();
+        let mut entries: Vec<Entry> = Vec::new();
         let lines = text.split([',', '\n']).map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#'));
         for (index, entry) in lines.enumerate() {
             let position = index + 1;
@@ -92,27 +96,29 @@ impl KeySet {
             }
             entries.push((version, key));
         }
-        if entries.is_empty() {
-            return Err("it lists no key".into());
-        }
-        Ok(Self { entries })
+        let mut entries = entries.into_iter();
+        let current = entries.next().ok_or("it lists no key")?;
+        Ok(Self { current, older: entries.collect() })
+    }
+
+    fn entries(&self) -> impl Iterator<Item = &Entry> {
+        std::iter::once(&self.current).chain(&self.older)
     }
 
     fn encode(&self) -> String {
-        self.entries.iter().map(|(version, key)| format!("{version}:{}\n", STANDARD.encode(key))).collect()
+        self.entries().map(|(version, key)| format!("{version}:{}\n", STANDARD.encode(key))).collect()
     }
 
     fn current(&self) -> (u32, &[u8; 32]) {
-        let (version, key) = &self.entries[0];
-        (*version, key)
+        (self.current.0, &self.current.1)
     }
 
     fn get(&self, version: u32) -> Option<&[u8; 32]> {
-        self.entries.iter().find(|(held, _)| *held == version).map(|(_, key)| key)
+        self.entries().find(|(held, _)| *held == version).map(|(_, key)| key)
     }
 
     fn versions(&self) -> Vec<u32> {
-        self.entries.iter().map(|(version, _)| *version).collect()
+        self.entries().map(|(version, _)| *version).collect()
     }
 }
 
@@ -331,9 +337,7 @@ impl MasterKey {
     pub fn add_version(&self) -> Result<u32, MasterKeyError> {
         let keys = self.rewrite_file(|held| {
             let next = held.versions().into_iter().max().unwrap_or(0).checked_add(1).ok_or("no version is left")?;
-            let mut entries = vec![(next, random_key())];
-            entries.extend(held.entries.iter().copied());
-            Ok(KeySet { entries })
+            Ok(KeySet { current: (next, random_key()), older: held.entries().copied().collect() })
         })?;
         Ok(keys.current().0)
     }
@@ -341,19 +345,14 @@ impl MasterKey {
     /// Removes from the key file every version but the current one and those
     /// in `in_use`; returns the versions removed.
     pub fn retire_versions(&self, in_use: &BTreeSet<u32>) -> Result<Vec<u32>, MasterKeyError> {
-        let before = self.snapshot().versions();
-        let keys = self.rewrite_file(|held| {
-            let current = held.current().0;
-            let entries = held
-                .entries
-                .iter()
-                .copied()
-                .filter(|(version, _)| *version == current || in_use.contains(version))
-                .collect();
-            Ok(KeySet { entries })
+        let mut retired = Vec::new();
+        self.rewrite_file(|held| {
+            let (older, gone): (Vec<Entry>, Vec<Entry>) =
+                held.older.iter().copied().partition(|(version, _)| in_use.contains(version));
+            retired = gone.into_iter().map(|(version, _)| version).collect();
+            Ok(KeySet { current: held.current, older })
         })?;
-        let kept = keys.versions();
-        Ok(before.into_iter().filter(|version| !kept.contains(version)).collect())
+        Ok(retired)
     }
 
     /// Replaces the key file with `change` of what it holds now (not of what
