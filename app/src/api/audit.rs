@@ -34,7 +34,22 @@ pub async fn list_audit(tenant_id: String, before: Option<i64>) -> Result<AuditL
     use crate::ssr;
     let scope = ssr::tenant_scope::<domain::Read>(&tenant_id).await?;
     let page = ssr::services()?.list_audit(&scope, Some(AUDIT_PAGE_SIZE), before).await?;
-    Ok(AuditList {
+    Ok(audit_list(page))
+}
+
+/// For operators: the audit of acts about accounts (no tenant).
+#[server(endpoint = "list_operator_audit")]
+pub async fn list_operator_audit(before: Option<i64>) -> Result<AuditList, AppError> {
+    use crate::ssr;
+    let operator = ssr::operator_scope().await?;
+    let page = ssr::services()?.list_operator_audit(&operator, Some(AUDIT_PAGE_SIZE), before).await?;
+    Ok(audit_list(page))
+}
+
+#[cfg(feature = "ssr")]
+fn audit_list(page: domain::services::AuditPage) -> AuditList {
+    use crate::ssr;
+    AuditList {
         entries: page
             .entries
             .into_iter()
@@ -49,5 +64,5 @@ pub async fn list_audit(tenant_id: String, before: Option<i64>) -> Result<AuditL
             })
             .collect(),
         older_before: page.next_before,
-    })
+    }
 }

@@ -23,6 +23,9 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     use crate::ssr;
     let services = ssr::services()?;
     let source = ssr::source_addr().await;
+    // An account under attack from elsewhere is slowed, never locked: wait
+    // here, holding no connection or permit, then check.
+    tokio::time::sleep(services.sign_in_delay(&email, services.now())).await;
     let user =
         services.authenticate(&email, &password, source.as_deref(), services.now()).await.map_err(|err| match err {
             domain::Error::Unauthenticated => {

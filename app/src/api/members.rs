@@ -35,23 +35,6 @@ pub async fn list_members(tenant_id: String) -> Result<Vec<MemberRow>, AppError>
     Ok(members.into_iter().map(MemberRow::from).collect())
 }
 
-/// Adds a user with `role`; a new email creates the user with
-/// `initial_password` (an existing user keeps theirs).
-#[server(endpoint = "add_member")]
-pub async fn add_member(
-    tenant_id: String,
-    email: String,
-    role: String,
-    initial_password: String,
-) -> Result<MemberRow, AppError> {
-    use crate::ssr;
-    let scope = ssr::tenant_scope::<domain::Write>(&tenant_id).await?;
-    let services = ssr::services()?;
-    let role = MemberRole::parse(&role).map_err(AppError::from_parse)?;
-    let password = Some(initial_password.as_str()).filter(|p| !p.is_empty());
-    Ok(services.add_member(&scope, &email, role, password, services.now()).await?.into())
-}
-
 /// Changes a member's role; the last admin cannot be demoted.
 #[server(endpoint = "change_member_role")]
 pub async fn change_member_role(tenant_id: String, user_id: String, role: String) -> Result<(), AppError> {

@@ -6,7 +6,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::layout::{Section, TenantGate};
-use crate::api::audit::list_audit;
+use crate::api::audit::{AuditRow, list_audit, list_operator_audit};
+use crate::api::auth::current_user;
 use crate::api::tenants::TenantContext;
 use crate::components::feedback::ErrorMessage;
 use crate::components::format::timestamp;
@@ -40,6 +41,23 @@ pub fn action_label(action: &str) -> &str {
         "member.add" => "Added a member",
         "member.role" => "Changed a member's role",
         "member.remove" => "Removed a member",
+        "member.invite" => "Invited a member",
+        "member.invite_accepted" => "Accepted an invitation",
+        "member.invite_revoked" => "Revoked an invitation",
+        "login.success" => "Signed in",
+        "login.failure" => "Failed to sign in",
+        "login.password_verified" => "Entered the right password",
+        "login.second_factor_failure" => "Entered a wrong sign-in code",
+        "second_factor.enabled" => "Turned on two-factor sign-in",
+        "second_factor.enable_failure" => "Entered a wrong code setting up two-factor sign-in",
+        "second_factor.disabled" => "Turned off two-factor sign-in",
+        "second_factor.disable_failure" => "Failed to turn off two-factor sign-in",
+        "second_factor.recovery_codes_regenerated" => "Made new recovery codes",
+        "second_factor.recovery_codes_failure" => "Failed to make new recovery codes",
+        "config.security" => "Changed the sign-in security settings",
+        "password.change" => "Changed their password",
+        "password.reset_link" => "Issued a password reset link",
+        "password.reset" => "Reset their password",
         "tenant.create" => "Created the tenant",
         other => other,
     }
@@ -77,21 +95,7 @@ fn AuditTab(context: TenantContext) -> impl IntoView {
                                     <table class=TABLE data-testid="audit-table">
                                         <TableHead columns=&["When", "Who", "What", "Target", "From", "Details"]/>
                                         <tbody>
-                                            {list.entries.into_iter().map(|entry| view! {
-                                                <tr class="border-t border-slate-100 align-top" data-testid="audit-row" data-id=entry.id data-action=entry.action.clone()>
-                                                    <td class="whitespace-nowrap px-4 py-3 text-slate-600">
-                                                        <time datetime=entry.created_at.clone()>{timestamp(&entry.created_at)}</time>
-                                                    </td>
-                                                    <td class="px-4 py-3">{entry.actor.clone()}</td>
-                                                    <td class="px-4 py-3">
-                                                        <span class="font-medium">{action_label(&entry.action).to_owned()}</span>
-                                                        <span class="block font-mono text-xs text-slate-500">{entry.action.clone()}</span>
-                                                    </td>
-                                                    <td class="px-4 py-3 font-mono text-xs text-slate-600">{entry.target.clone()}</td>
-                                                    <td class="px-4 py-3 text-slate-600">{entry.source_addr.clone().unwrap_or_else(|| "—".to_owned())}</td>
-                                                    <td class="max-w-xs break-all px-4 py-3 font-mono text-xs text-slate-600">{entry.details.clone().unwrap_or_default()}</td>
-                                                </tr>
-                                            }).collect_view()}
+                                            {list.entries.into_iter().map(entry_row).collect_view()}
                                         </tbody>
                                     </table>
                                     {empty.then(|| view! { <p class="p-8 text-center text-sm text-slate-600">"Nothing recorded yet."</p> })}
@@ -106,6 +110,58 @@ fn AuditTab(context: TenantContext) -> impl IntoView {
                     }
                 })
             }}
+        </Transition>
+        <OperatorAudit/>
+    }
+}
+
+/// One entry as a table row.
+fn entry_row(entry: AuditRow) -> impl IntoView {
+    view! {
+        <tr class="border-t border-slate-100 align-top" data-testid="audit-row" data-id=entry.id data-action=entry.action.clone()>
+            <td class="whitespace-nowrap px-4 py-3 text-slate-600">
+                <time datetime=entry.created_at.clone()>{timestamp(&entry.created_at)}</time>
+            </td>
+            <td class="px-4 py-3">{entry.actor.clone()}</td>
+            <td class="px-4 py-3">
+                <span class="font-medium">{action_label(&entry.action).to_owned()}</span>
+                <span class="block font-mono text-xs text-slate-500">{entry.action.clone()}</span>
+            </td>
+            <td class="px-4 py-3 font-mono text-xs text-slate-600">{entry.target.clone()}</td>
+            <td class="px-4 py-3 text-slate-600">{entry.source_addr.clone().unwrap_or_else(|| "—".to_owned())}</td>
+            <td class="max-w-xs break-all px-4 py-3 font-mono text-xs text-slate-600">{entry.details.clone().unwrap_or_default()}</td>
+        </tr>
+    }
+}
+
+/// For operators: the newest acts about accounts rather than this tenant
+/// (sign-ins, also of unknown emails; password changes and resets).
+#[component]
+fn OperatorAudit() -> impl IntoView {
+    let me = Resource::new(|| (), |_| current_user());
+    let page = Resource::new(|| (), |_| list_operator_audit(None));
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                if !me.await.ok().flatten().is_some_and(|user| user.is_operator) {
+                    return ().into_any();
+                }
+                match page.await {
+                    Ok(list) => view! {
+                        <section class="mt-10" aria-labelledby="operator-audit-title">
+                            <h2 id="operator-audit-title" class="text-lg font-semibold">"Account activity (operators only)"</h2>
+                            <p class="mt-1 text-sm text-slate-600">"Sign-ins, password changes and resets of every account; no tenant sees these."</p>
+                            <div class=format!("mt-3 {TABLE_FRAME}")>
+                                <table class=TABLE data-testid="operator-audit-table">
+                                    <TableHead columns=&["When", "Who", "What", "Target", "From", "Details"]/>
+                                    <tbody>{list.entries.into_iter().map(entry_row).collect_view()}</tbody>
+                                </table>
+                            </div>
+                        </section>
+                    }.into_any(),
+                    Err(err) => view! { <div class="mt-6"><ErrorMessage message=err.message/></div> }.into_any(),
+                }
+            })}
         </Transition>
     }
 }

@@ -1,24 +1,24 @@
-//! `/t/{tenant}/members`: who may use the tenant's dashboard. Admins add
-//! members with a role and an initial password, change roles and remove
-//! members; the server keeps the last admin from being removed or demoted.
+//! `/t/{tenant}/members`: who may use the tenant's dashboard. Admins invite
+//! members with a role (nobody chooses another person's password), revoke
+//! pending invitations, change roles and remove members; the server keeps
+//! the last admin from being removed or demoted. Operators can also issue a
+//! member's password-reset link.
 
 use clavis_types::MemberRole;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::layout::{Section, TenantGate};
-use crate::api::members::{MemberRow, add_member, change_member_role, list_members, remove_member};
+use super::member_invites::{InviteForm, OnceLink, PendingInvitations, ResetLinkButton};
+use crate::api::account::LinkView;
+use crate::api::auth::current_user;
+use crate::api::members::{MemberRow, change_member_role, list_members, remove_member};
 use crate::api::tenants::TenantContext;
-use crate::components::buttons::{DialogActions, PRIMARY_BUTTON, SECONDARY_BUTTON};
+use crate::components::buttons::{DialogActions, SECONDARY_BUTTON};
 use crate::components::dialog::Modal;
 use crate::components::feedback::{ErrorMessage, Notice};
 use crate::components::format::day;
 use crate::components::table::{TABLE, TABLE_FRAME, TableHead};
-
-/// The shortest initial password the server accepts.
-const MIN_PASSWORD_CHARS: usize = 12;
-
-const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-1 focus:ring-indigo-500";
 
 #[component]
 pub fn MembersPage() -> impl IntoView {
@@ -26,17 +26,6 @@ pub fn MembersPage() -> impl IntoView {
         <Title text="Members · Clavis"/>
         <TenantGate section=Section::Members page=|context| view! { <MembersTab context=context/> }/>
     }
-}
-
-/// The client-side check of the add form; the server checks again.
-fn check_new_member(email: &str, password: &str) -> Result<(), String> {
-    if !email.trim().contains('@') {
-        return Err("Enter the new member's email address.".to_owned());
-    }
-    if !password.is_empty() && password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(format!("The initial password needs at least {MIN_PASSWORD_CHARS} characters."));
-    }
-    Ok(())
 }
 
 #[component]
@@ -48,6 +37,8 @@ fn MembersTab(context: TenantContext) -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let removing = RwSignal::new(None::<MemberRow>);
+    let me = Resource::new(|| (), |_| current_user());
+    let reset_link = RwSignal::new(None::<(String, LinkView)>);
 
     let change_role = move |member: MemberRow, role: String| {
         error.set(None);
@@ -73,10 +64,18 @@ fn MembersTab(context: TenantContext) -> impl IntoView {
             </p>
         </div>
         <Notice notice=notice/>
-        {can_write.then(|| view! { <AddMemberForm tenant=tenant reload=reload notice=notice/> })}
+        {can_write.then(|| view! {
+            <InviteForm tenant=tenant reload=reload/>
+            <PendingInvitations tenant=tenant reload=reload/>
+        })}
         <div class="mt-6">{move || error.get().map(|message| view! { <ErrorMessage message=message/> })}</div>
+        {move || reset_link.get().map(|(email, link)| view! {
+            <OnceLink link=link what=format!("Password reset link for {email} created.") test_id="reset-link"/>
+        })}
         <Transition fallback=|| view! { <p class="mt-6 text-slate-500">"Loading members…"</p> }>
             {move || Suspend::new(async move {
+                // Only operators reset passwords: an account may be in other tenants too.
+                let is_operator = me.await.ok().flatten().is_some_and(|user| user.is_operator);
                 match members.await {
                     Ok(rows) => view! {
                         <div class=format!("mt-4 {TABLE_FRAME}")>
@@ -87,6 +86,7 @@ fn MembersTab(context: TenantContext) -> impl IntoView {
                                         let select_id = format!("role-{}", member.user_id);
                                         let for_change = member.clone();
                                         let for_remove = member.clone();
+                                        let email = member.email.clone();
                                         view! {
                                             <tr class="border-t border-slate-100" data-testid="member-row" data-email=member.email.clone()>
                                                 <td class="px-4 py-3 font-medium">{member.email.clone()}</td>
@@ -106,7 +106,8 @@ fn MembersTab(context: TenantContext) -> impl IntoView {
                                                     }}
                                                 </td>
                                                 <td class="px-4 py-3 text-slate-600">{day(&member.added_at)}</td>
-                                                <td class="px-4 py-3 text-right">
+                                                <td class="px-4 py-3 text-right space-x-2">
+                                                    {is_operator.then(|| view! { <ResetLinkButton email=email shown=reset_link error=error/> })}
                                                     {can_write.then(|| view! {
                                                         <button type="button" class=SECONDARY_BUTTON data-testid="remove-member"
                                                             on:click=move |_| removing.set(Some(for_remove.clone()))>"Remove"</button>
@@ -126,79 +127,6 @@ fn MembersTab(context: TenantContext) -> impl IntoView {
         {move || removing.get().map(|member| view! {
             <RemoveMemberDialog member=member tenant=tenant removing=removing reload=reload notice=notice/>
         })}
-    }
-}
-
-#[component]
-fn AddMemberForm(
-    tenant: StoredValue<String>,
-    reload: RwSignal<u32>,
-    notice: RwSignal<Option<String>>,
-) -> impl IntoView {
-    let email = RwSignal::new(String::new());
-    let role = RwSignal::new("viewer".to_owned());
-    let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let saving = RwSignal::new(false);
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if saving.get_untracked() {
-            return;
-        }
-        if let Err(message) = check_new_member(&email.get_untracked(), &password.get_untracked()) {
-            error.set(Some(message));
-            return;
-        }
-        saving.set(true);
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            match add_member(tenant.get_value(), email.get_untracked(), role.get_untracked(), password.get_untracked())
-                .await
-            {
-                Ok(member) => {
-                    notice.set(Some(format!("Added {} as {}.", member.email, member.role.as_str())));
-                    email.set(String::new());
-                    password.set(String::new());
-                    reload.update(|n| *n += 1);
-                }
-                Err(err) => error.set(Some(err.message)),
-            }
-            saving.set(false);
-        });
-    };
-    view! {
-        <form class="mt-6 rounded-xl bg-white p-5 shadow-sm ring-1 ring-slate-200" on:submit=on_submit novalidate=true
-            aria-labelledby="add-member-title">
-            <h2 id="add-member-title" class="text-base font-semibold">"Add a member"</h2>
-            <div class="mt-3 grid gap-4 sm:grid-cols-[2fr_1fr_2fr_auto] sm:items-end">
-                <div>
-                    <label for="member-email" class="block text-sm font-medium text-slate-700">"Email"</label>
-                    <input id="member-email" type="email" autocomplete="off" class=INPUT
-                        prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev))/>
-                </div>
-                <div>
-                    <label for="member-role" class="block text-sm font-medium text-slate-700">"Role"</label>
-                    <select id="member-role" class=INPUT prop:value=move || role.get()
-                        on:change=move |ev| role.set(event_target_value(&ev))>
-                        <option value="viewer" selected=true>"Viewer"</option>
-                        <option value="admin">"Admin"</option>
-                    </select>
-                </div>
-                <div>
-                    <label for="member-password" class="block text-sm font-medium text-slate-700">"Initial password"</label>
-                    <input id="member-password" type="password" autocomplete="new-password" class=INPUT
-                        aria-describedby="member-password-hint"
-                        prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
-                </div>
-                <button type="submit" class=PRIMARY_BUTTON disabled=move || saving.get()>
-                    {move || if saving.get() { "Adding…" } else { "Add member" }}
-                </button>
-            </div>
-            <p id="member-password-hint" class="mt-2 text-xs text-slate-500">
-                "For a new user: at least 12 characters; give it to them privately. Existing users keep their password."
-            </p>
-            {move || error.get().map(|message| view! { <div class="mt-3"><ErrorMessage message=message/></div> })}
-        </form>
     }
 }
 
@@ -240,18 +168,5 @@ fn RemoveMemberDialog(
                     test_id="confirm-remove"/>
             </form>
         </Modal>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::check_new_member;
-
-    #[test]
-    fn the_add_form_checks_email_and_password_length() {
-        assert!(check_new_member("", "long-enough-password").is_err());
-        assert!(check_new_member("ops@example.com", "short").is_err());
-        assert!(check_new_member("ops@example.com", "").is_ok());
-        assert!(check_new_member("ops@example.com", "ümlaut-passwort").is_ok());
     }
 }

@@ -11,6 +11,8 @@ pub struct Model {
     pub expires_at: i64,
     /// When the session began; it ends [`crate::services::SESSION_MAX_LIFETIME_SECS`] later.
     pub created_at: i64,
+    /// The signed-in user, so that a password change or reset can end their sessions.
+    pub user_id: Option<String>,
 }
 
 impl std::fmt::Debug for Model {

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::Services;
+use super::auth::OperatorScope;
 use super::paging::{fetch_count, keyset_page};
 use crate::entities::audit_event;
 use crate::scope::{AccessLevel, Actor, TenantScope};
@@ -40,6 +41,18 @@ impl<'a> AuditRecord<'a> {
             source_addr: scope.source_addr(),
             details: None,
         }
+    }
+
+    /// An act about an account rather than a tenant (sign-ins, password
+    /// changes and resets): it goes to the operator audit (no tenant),
+    /// since the account may belong to several tenants.
+    pub(super) fn operator(
+        actor: &'a Actor,
+        action: &'static str,
+        target: &'a str,
+        source_addr: Option<&'a str>,
+    ) -> Self {
+        Self { tenant_id: None, actor, action, target, source_addr, details: None }
     }
 
     pub(super) fn with_details(mut self, details: serde_json::Value) -> Self {
@@ -119,6 +132,28 @@ impl Services {
             return Err(Error::validation(format!("limit must be 1 to {MAX_AUDIT_PAGE}")));
         }
         let mut select = audit_event::Entity::find().filter(audit_event::Column::TenantId.eq(scope.tenant_id()));
+        if let Some(before) = before_id {
+            select = select.filter(audit_event::Column::Id.lt(before));
+        }
+        let rows = select.order_by_desc(audit_event::Column::Id).limit(fetch_count(limit)).all(self.db()).await?;
+        let (rows, next_before) = keyset_page(rows, limit, |row| row.id);
+        Ok(AuditPage { entries: rows.into_iter().map(AuditEntry::from).collect(), next_before })
+    }
+
+    /// The operator audit: acts about accounts rather than one tenant
+    /// (sign-ins, also of unknown emails; password changes and resets),
+    /// newest first, paged like [`Services::list_audit`]. Operators only.
+    pub async fn list_operator_audit(
+        &self,
+        _operator: &OperatorScope,
+        limit: Option<u64>,
+        before_id: Option<i64>,
+    ) -> Result<AuditPage> {
+        let limit = limit.unwrap_or(DEFAULT_AUDIT_PAGE);
+        if !(1..=MAX_AUDIT_PAGE).contains(&limit) {
+            return Err(Error::validation(format!("limit must be 1 to {MAX_AUDIT_PAGE}")));
+        }
+        let mut select = audit_event::Entity::find().filter(audit_event::Column::TenantId.is_null());
         if let Some(before) = before_id {
             select = select.filter(audit_event::Column::Id.lt(before));
         }

@@ -1,5 +1,6 @@
-//! Tenant members: add a user with a role, change it, remove them. The last
-//! admin of a tenant can be neither removed nor demoted.
+//! Tenant members: list them, change a role, remove them, and the
+//! operator's direct add. The last admin of a tenant can be neither removed
+//! nor demoted. Admins add members by invitation (`invitations.rs`).
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -9,8 +10,10 @@ use sea_orm::{
 
 use super::Services;
 use super::audit::AuditRecord;
+use super::auth::CliAuthority;
+use super::password_policy::check_new_password;
 use super::tenants::at;
-use super::users::{hash_password, validate_email, validate_new_password};
+use super::users::{hash_password, validate_email};
 use crate::entities::{membership, user};
 use crate::scope::{AccessLevel, Role, TenantScope, Write};
 use crate::{Error, Result};
@@ -47,55 +50,37 @@ impl Services {
         Ok(members)
     }
 
-    /// Adds a user to the tenant. A new email creates the user with
-    /// `initial_password`; an existing user keeps their password.
-    pub async fn add_member(
+    /// The operator's way to add a member, for automation (`clavis member
+    /// add`): a new email creates the account with `password` (checked by
+    /// the password policy); an existing account only gains the membership,
+    /// and its password is neither changed nor checked. Tenant admins invite
+    /// instead ([`Services::invite_member`]).
+    pub async fn add_member_by_operator(
         &self,
+        _operator: &CliAuthority,
         scope: &TenantScope<Write>,
         email: &str,
         role: Role,
-        initial_password: Option<&str>,
+        password: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Member> {
         let email = validate_email(email)?;
         let existing = user::Entity::find().filter(user::Column::Email.eq(&email)).one(self.db()).await?;
-        let new_hash = match (&existing, initial_password) {
+        let new_hash = match (&existing, password) {
             (Some(_), _) => None,
             (None, Some(password)) => {
-                validate_new_password(password)?;
+                check_new_password(password, &email)?;
                 Some(hash_password(password.to_owned()).await?)
             }
-            (None, None) => return Err(Error::validation("a new user needs an initial password")),
+            (None, None) => return Err(Error::validation("a new account needs an initial password")),
         };
         let txn = self.db().begin().await?;
         let user_id = match (existing, new_hash) {
             (Some(found), _) => found.id,
-            (None, Some(hash)) => {
-                let id = uuid::Uuid::new_v4().to_string();
-                user::ActiveModel {
-                    id: Set(id.clone()),
-                    email: Set(email.clone()),
-                    password_hash: Set(hash),
-                    is_operator: Set(false),
-                    created_at: Set(now.timestamp()),
-                }
-                .insert(&txn)
-                .await?;
-                id
-            }
-            (None, None) => return Err(Error::validation("a new user needs an initial password")),
+            (None, Some(hash)) => insert_user(&txn, &email, hash, now).await?,
+            (None, None) => return Err(Error::validation("a new account needs an initial password")),
         };
-        if membership::Entity::find_by_id((user_id.clone(), scope.tenant_id().to_owned())).one(&txn).await?.is_some() {
-            return Err(Error::Conflict(format!("{email} is already a member of this tenant")));
-        }
-        membership::ActiveModel {
-            user_id: Set(user_id.clone()),
-            tenant_id: Set(scope.tenant_id().to_owned()),
-            role: Set(role.as_str().to_owned()),
-            created_at: Set(now.timestamp()),
-        }
-        .insert(&txn)
-        .await?;
+        insert_membership(&txn, &user_id, scope.tenant_id(), role, now).await?;
         AuditRecord::in_scope(scope, "member.add", &email)
             .with_details(serde_json::json!({"role": role.as_str()}))
             .write(&txn, now)
@@ -155,4 +140,46 @@ impl Services {
         txn.commit().await?;
         Ok(())
     }
+}
+
+/// Creates a non-operator account; returns its ID.
+pub(super) async fn insert_user<C: ConnectionTrait>(
+    conn: &C,
+    email: &str,
+    password_hash: String,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let id = uuid::Uuid::new_v4().to_string();
+    user::ActiveModel {
+        id: Set(id.clone()),
+        email: Set(email.to_owned()),
+        password_hash: Set(password_hash),
+        is_operator: Set(false),
+        created_at: Set(now.timestamp()),
+    }
+    .insert(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Gives `user_id` `role` in `tenant_id`; `Conflict` when they already have one.
+pub(super) async fn insert_membership<C: ConnectionTrait>(
+    conn: &C,
+    user_id: &str,
+    tenant_id: &str,
+    role: Role,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if membership::Entity::find_by_id((user_id.to_owned(), tenant_id.to_owned())).one(conn).await?.is_some() {
+        return Err(Error::Conflict("that account is already a member of this tenant".into()));
+    }
+    membership::ActiveModel {
+        user_id: Set(user_id.to_owned()),
+        tenant_id: Set(tenant_id.to_owned()),
+        role: Set(role.as_str().to_owned()),
+        created_at: Set(now.timestamp()),
+    }
+    .insert(conn)
+    .await?;
+    Ok(())
 }

@@ -31,6 +31,9 @@ pub struct SessionRecord {
     /// The session layer's encoding of the session's values.
     pub data: String,
     pub expires_at: DateTime<Utc>,
+    /// Who is signed in, if anyone: lets a password change or reset end
+    /// that user's sessions.
+    pub user_id: Option<String>,
 }
 
 impl std::fmt::Debug for SessionRecord {
@@ -53,11 +56,12 @@ impl Services {
             data: Set(record.data.clone()),
             expires_at: Set(record.expires_at.timestamp()),
             created_at: Set(now.timestamp()),
+            user_id: Set(record.user_id.clone()),
         };
         session::Entity::insert(model)
             .on_conflict(
                 OnConflict::column(session::Column::Id)
-                    .update_columns([session::Column::Data, session::Column::ExpiresAt])
+                    .update_columns([session::Column::Data, session::Column::ExpiresAt, session::Column::UserId])
                     .to_owned(),
             )
             .exec(self.db())
@@ -75,7 +79,21 @@ impl Services {
         if expires_at <= now || model.created_at + SESSION_MAX_LIFETIME_SECS <= now.timestamp() {
             return Ok(None);
         }
-        Ok(Some(SessionRecord { data: model.data, expires_at }))
+        Ok(Some(SessionRecord { data: model.data, expires_at, user_id: model.user_id }))
+    }
+
+    /// Ends every session of `user_id` on `conn` except the one with ID
+    /// `keep` (the caller's own, after a password change).
+    pub(super) async fn delete_sessions_of_user<C: sea_orm::ConnectionTrait>(
+        conn: &C,
+        user_id: &str,
+        keep: Option<&str>,
+    ) -> Result<u64> {
+        let mut delete = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+        if let Some(keep) = keep {
+            delete = delete.filter(session::Column::Id.ne(key(keep)));
+        }
+        Ok(delete.exec(conn).await?.rows_affected)
     }
 
     pub async fn delete_session(&self, id: &str) -> Result<()> {

@@ -58,6 +58,17 @@ impl FailureThrottle {
         (ready_at > now).then(|| u64::try_from((ready_at - now).num_seconds().max(1)).unwrap_or(1))
     }
 
+    /// Failures of `key` still remembered at `now`.
+    pub(super) fn recent_failures(&self, key: &str, now: DateTime<Utc>) -> u32 {
+        if self.tracked.load(Ordering::Relaxed) == 0 {
+            return 0;
+        }
+        self.failures
+            .get(key)
+            .filter(|entry| now - entry.last <= Duration::minutes(FORGET_AFTER_MINUTES))
+            .map_or(0, |entry| entry.count)
+    }
+
     pub(super) fn record_failure(&self, key: &str, now: DateTime<Utc>) {
         let mut entry = self.failures.get(key).unwrap_or(Failures { count: 0, last: now });
         if now - entry.last > Duration::minutes(FORGET_AFTER_MINUTES) {

@@ -66,14 +66,6 @@ pub(crate) fn validate_email(email: &str) -> Result<String> {
     if valid { Ok(email) } else { Err(Error::validation("enter a valid email address")) }
 }
 
-pub(crate) fn validate_new_password(password: &str) -> Result<()> {
-    let count = password.chars().count();
-    if !(12..=256).contains(&count) {
-        return Err(Error::validation("passwords must be 12 to 256 characters"));
-    }
-    Ok(())
-}
-
 /// How many argon2id computations run at once, process-wide: each takes
 /// ~19 MiB and ~20 ms of a core, so a flood of sign-ins queues here instead
 /// of exhausting memory or the blocking pool.
@@ -97,7 +89,7 @@ pub(crate) async fn hash_password(password: String) -> Result<String> {
     .map_err(Error::internal)?
 }
 
-async fn verify_password(password: String, stored_hash: Option<String>) -> Result<bool> {
+pub(super) async fn verify_password(password: String, stored_hash: Option<String>) -> Result<bool> {
     let _permit = PASSWORD_WORK.acquire().await.map_err(Error::internal)?;
     tokio::task::spawn_blocking(move || {
         // An unknown account still costs one verification, so response time
@@ -155,7 +147,9 @@ impl Services {
     }
 
     /// Checks an email and password. Failures get one generic error, are
-    /// audited, and slow down further attempts for the account and address.
+    /// audited in the operator audit, and refuse further attempts from the
+    /// same address for a while; failures of the account from elsewhere only
+    /// lengthen [`Services::sign_in_delay`], which the adapter awaits first.
     pub async fn authenticate(
         &self,
         email: &str,
@@ -173,29 +167,18 @@ impl Services {
                 return Err(Error::Unauthenticated);
             }
         };
-        let account_key = format!("account:{email}");
-        let address_key = source_addr.map(|addr| format!("address:{addr}"));
         let throttle = &self.inner.login_throttle;
-        let wait = [Some(account_key.as_str()), address_key.as_deref()]
-            .into_iter()
-            .flatten()
-            .filter_map(|key| throttle.wait_required(key, now))
-            .max();
-        if let Some(retry_after_secs) = wait {
-            return Err(Error::RateLimited { retry_after_secs });
-        }
+        throttle.check(&email, source_addr, now)?;
         let found = user::Entity::find().filter(user::Column::Email.eq(&email)).one(self.db()).await?;
         let verified = verify_password(password.to_owned(), found.as_ref().map(|u| u.password_hash.clone())).await?;
-        let home_tenant = match &found {
-            Some(found) => self.first_tenant_of(&found.id).await?,
-            None => None,
-        };
         let actor = Actor::User { id: found.as_ref().map(|u| u.id.clone()).unwrap_or_default(), email: email.clone() };
         match (found, verified) {
             (Some(found), true) => {
-                throttle.record_success(&account_key);
+                throttle.record_success(&email, source_addr);
+                // Sign-ins belong to the account, which may be in several
+                // tenants: they go to the operator audit, not to a tenant's.
                 AuditRecord {
-                    tenant_id: home_tenant.as_deref(),
+                    tenant_id: None,
                     actor: &actor,
                     action: "login.success",
                     target: &email,
@@ -207,12 +190,9 @@ impl Services {
                 self.session_user(&found.id).await?.ok_or(Error::Unauthenticated)
             }
             _ => {
-                throttle.record_failure(&account_key, now);
-                if let Some(key) = &address_key {
-                    throttle.record_failure(key, now);
-                }
+                throttle.record_failure(&email, source_addr, now);
                 AuditRecord {
-                    tenant_id: home_tenant.as_deref(),
+                    tenant_id: None,
                     actor: &actor,
                     action: "login.failure",
                     target: &email,
@@ -224,15 +204,6 @@ impl Services {
                 Err(Error::Unauthenticated)
             }
         }
-    }
-
-    async fn first_tenant_of(&self, user_id: &str) -> Result<Option<String>> {
-        Ok(membership::Entity::find()
-            .filter(membership::Column::UserId.eq(user_id))
-            .order_by_asc(membership::Column::CreatedAt)
-            .one(self.db())
-            .await?
-            .map(|m| m.tenant_id))
     }
 
     /// The user behind a session and the tenants they can open; `None` when

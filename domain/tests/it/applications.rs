@@ -120,7 +120,14 @@ async fn viewers_read_but_cannot_change_or_reveal() {
         let s = &env.services;
         s.create_application(&admin, "svc", ManagementAccess::None, env.now()).await.unwrap();
         let member = s
-            .add_member(&admin, "viewer@example.test", Role::Viewer, Some("a-long-password-1"), env.now())
+            .add_member_by_operator(
+                &env.cli,
+                &admin,
+                "viewer@example.test",
+                Role::Viewer,
+                Some("a-long-password-1"),
+                env.now(),
+            )
             .await
             .unwrap();
         let granted = s.granted_scope_for_user(&member.user_id, admin.tenant_id(), None).await.unwrap();
@@ -149,24 +156,42 @@ async fn the_last_admin_stays() {
     for env in envs().await {
         let (_, scope) = env.tenant("Acme").await;
         let s = &env.services;
-        let admin =
-            s.add_member(&scope, "a@example.test", Role::Admin, Some("a-long-password-1"), env.now()).await.unwrap();
+        let admin = s
+            .add_member_by_operator(
+                &env.cli,
+                &scope,
+                "a@example.test",
+                Role::Admin,
+                Some("a-long-password-1"),
+                env.now(),
+            )
+            .await
+            .unwrap();
         assert!(matches!(s.remove_member(&scope, &admin.user_id, env.now()).await, Err(Error::Conflict(_))));
         assert!(matches!(
             s.change_member_role(&scope, &admin.user_id, Role::Viewer, env.now()).await,
             Err(Error::Conflict(_))
         ));
-        let second =
-            s.add_member(&scope, "b@example.test", Role::Admin, Some("a-long-password-2"), env.now()).await.unwrap();
+        let second = s
+            .add_member_by_operator(
+                &env.cli,
+                &scope,
+                "b@example.test",
+                Role::Admin,
+                Some("a-long-password-2"),
+                env.now(),
+            )
+            .await
+            .unwrap();
         s.change_member_role(&scope, &admin.user_id, Role::Viewer, env.now()).await.unwrap();
         assert!(matches!(s.remove_member(&scope, &second.user_id, env.now()).await, Err(Error::Conflict(_))));
         assert_eq!(s.list_members(&scope).await.unwrap().len(), 2, "{}", env.backend);
         assert!(matches!(
-            s.add_member(&scope, "b@example.test", Role::Viewer, None, env.now()).await,
+            s.add_member_by_operator(&env.cli, &scope, "b@example.test", Role::Viewer, None, env.now()).await,
             Err(Error::Conflict(_))
         ));
         assert!(matches!(
-            s.add_member(&scope, "c@example.test", Role::Viewer, Some("short"), env.now()).await,
+            s.add_member_by_operator(&env.cli, &scope, "c@example.test", Role::Viewer, Some("short"), env.now()).await,
             Err(Error::Validation(_))
         ));
     }

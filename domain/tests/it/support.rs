@@ -151,6 +151,24 @@ impl TestEnv {
     }
 }
 
+impl TestEnv {
+    /// The operator audit's actions (acts about accounts), oldest first.
+    pub async fn operator_audit_actions(&self) -> Vec<String> {
+        let operator = self.cli.operator_scope();
+        let page = self
+            .services
+            .list_operator_audit(&operator, Some(domain::services::MAX_AUDIT_PAGE), None)
+            .await
+            .expect("operator audit");
+        page.entries.into_iter().rev().map(|entry| entry.action).collect()
+    }
+
+    /// The token at the end of a one-time link.
+    pub fn token_of(link: &str) -> String {
+        link.rsplit('/').next().expect("token").to_owned()
+    }
+}
+
 fn basic(client_id: &str, secret: &str) -> String {
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{secret}")))
 }

@@ -148,7 +148,10 @@ pub enum AppCommand {
 
 #[derive(Subcommand)]
 pub enum MemberCommand {
-    /// Add a user to a tenant; a new email creates the user with the given password.
+    /// Add an account to a tenant (operators, for automation). A new email
+    /// creates the account with the given password (by the password
+    /// policy); an existing account only gains the membership and keeps its
+    /// own password, whatever is given here.
     Add {
         #[arg(long)]
         tenant: String,
@@ -167,6 +170,12 @@ pub enum MemberCommand {
         #[arg(long)]
         tenant: String,
     },
+    /// Print a one-time link (valid 1 h) through which the account sets a
+    /// new password; using it ends all the account's sessions.
+    ResetLink {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 impl std::fmt::Debug for MemberCommand {
@@ -180,6 +189,7 @@ impl std::fmt::Debug for MemberCommand {
                 .field("password", &password.as_ref().map(|_| "<redacted>"))
                 .finish(),
             MemberCommand::List { tenant } => f.debug_struct("List").field("tenant", tenant).finish(),
+            MemberCommand::ResetLink { email } => f.debug_struct("ResetLink").field("email", email).finish(),
         }
     }
 }
@@ -211,7 +221,9 @@ pub async fn run_member(services: &Services, authority: &CliAuthority, command: 
         MemberCommand::Add { tenant, email, role, password } => {
             let scope = authority.tenant_scope(services, &tenant).await?;
             let role = domain::Role::parse(&role)?;
-            let member = services.add_member(&scope, &email, role, password.as_deref(), services.now()).await?;
+            let member = services
+                .add_member_by_operator(authority, &scope, &email, role, password.as_deref(), services.now())
+                .await?;
             print_json(&json::Member::from(member))
         }
         MemberCommand::List { tenant } => {
@@ -219,6 +231,12 @@ pub async fn run_member(services: &Services, authority: &CliAuthority, command: 
             let members: Vec<json::Member> =
                 services.list_members(&scope).await?.into_iter().map(json::Member::from).collect();
             print_json(&serde_json::json!({ "members": members }))
+        }
+        MemberCommand::ResetLink { email } => {
+            let link = services.create_password_reset(&authority.operator_scope(), &email, services.now()).await?;
+            print_json(
+                &serde_json::json!({ "resetLink": link.url, "expiresAt": crate::wire::rfc3339(link.expires_at) }),
+            )
         }
     }
 }

@@ -50,7 +50,8 @@ impl SessionStore for DbSessionStore {
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|err| session_store::Error::Encode(err.to_string()))?;
-        let stored = SessionRecord { data, expires_at: expiry(record)? };
+        let user_id = record.data.get(app::ssr::SESSION_USER_ID).and_then(|id| id.as_str()).map(str::to_owned);
+        let stored = SessionRecord { data, expires_at: expiry(record)?, user_id };
         let now = self.services.now();
         self.services.save_session(&record.id.to_string(), &stored, now).await.map_err(backend)
     }

@@ -1,0 +1,128 @@
+//! Sign-in throttling that slows an attacker without locking the real admin
+//! out. Failures per (account, address) and per address are refused for a
+//! growing time (429), as a guess from one place should be. Failures of an
+//! account from anywhere only delay that account's next attempts, by a short
+//! bounded wait the adapter sleeps before calling `authenticate`: spraying
+//! one admin's email from many addresses costs the attacker time on every
+//! try, and the admin's right password from their own address still works.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::Services;
+use super::throttle::FailureThrottle;
+use super::users::validate_email;
+use crate::{Error, Result};
+
+/// Failures allowed before a key is refused or an account is slowed down.
+const FREE_FAILURES: u32 = 5;
+/// The first delay of an account under attack; it doubles per failure.
+const BASE_DELAY: Duration = Duration::from_millis(250);
+/// The longest an account's sign-in is ever delayed.
+pub const MAX_SIGN_IN_DELAY: Duration = Duration::from_secs(4);
+
+/// The three failure counters of sign-ins, each bounded (quick_cache).
+#[derive(Debug)]
+pub(super) struct SignInThrottle {
+    pairs: FailureThrottle,
+    addresses: FailureThrottle,
+    accounts: FailureThrottle,
+}
+
+fn pair_key(email: &str, source_addr: Option<&str>) -> String {
+    format!("{email}|{}", source_addr.unwrap_or_default())
+}
+
+impl SignInThrottle {
+    pub(super) fn new() -> Self {
+        Self {
+            pairs: FailureThrottle::new(FREE_FAILURES),
+            addresses: FailureThrottle::new(FREE_FAILURES),
+            accounts: FailureThrottle::new(FREE_FAILURES),
+        }
+    }
+
+    /// `RateLimited` when this account from this address, or this address
+    /// at all, failed too often lately. An account's failures from other
+    /// addresses never refuse.
+    pub(super) fn check(&self, email: &str, source_addr: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+        let pair = self.pairs.wait_required(&pair_key(email, source_addr), now);
+        let address = source_addr.and_then(|addr| self.addresses.wait_required(addr, now));
+        match pair.max(address) {
+            Some(retry_after_secs) => Err(Error::RateLimited { retry_after_secs }),
+            None => Ok(()),
+        }
+    }
+
+    /// How long a sign-in of `email` should wait before it is checked.
+    pub(super) fn delay(&self, email: &str, now: DateTime<Utc>) -> Duration {
+        let failures = self.accounts.recent_failures(email, now);
+        let Some(extra) = failures.checked_sub(FREE_FAILURES) else {
+            return Duration::ZERO;
+        };
+        BASE_DELAY.saturating_mul(1 << extra.min(8)).min(MAX_SIGN_IN_DELAY)
+    }
+
+    pub(super) fn record_failure(&self, email: &str, source_addr: Option<&str>, now: DateTime<Utc>) {
+        self.pairs.record_failure(&pair_key(email, source_addr), now);
+        if let Some(addr) = source_addr {
+            self.addresses.record_failure(addr, now);
+        }
+        self.accounts.record_failure(email, now);
+    }
+
+    /// A success clears this account's count from this address only: the
+    /// account-wide count keeps slowing an attacker who goes on guessing.
+    pub(super) fn record_success(&self, email: &str, source_addr: Option<&str>) {
+        self.pairs.record_success(&pair_key(email, source_addr));
+    }
+}
+
+impl Services {
+    /// How long the adapter should wait (without holding anything) before
+    /// it calls [`Services::authenticate`] for `email`: zero normally, up to
+    /// [`MAX_SIGN_IN_DELAY`] while the account is being guessed at.
+    pub fn sign_in_delay(&self, email: &str, now: DateTime<Utc>) -> Duration {
+        match validate_email(email) {
+            Ok(email) => self.inner.login_throttle.delay(&email, now),
+            Err(_) => Duration::ZERO,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_failures_from_many_addresses_delay_but_never_refuse() {
+        let throttle = SignInThrottle::new();
+        let t0 = Utc::now();
+        for i in 0..50 {
+            let addr = format!("198.51.100.{}", i / 5);
+            throttle.record_failure("admin@example.com", Some(&addr), t0);
+        }
+        assert!(throttle.check("admin@example.com", Some("203.0.113.9"), t0).is_ok());
+        assert!(matches!(
+            throttle.check("admin@example.com", Some("198.51.100.0"), t0),
+            Err(Error::RateLimited { .. })
+        ));
+        assert_eq!(throttle.delay("admin@example.com", t0), MAX_SIGN_IN_DELAY);
+        assert_eq!(throttle.delay("other@example.com", t0), Duration::ZERO);
+    }
+
+    #[test]
+    fn the_delay_grows_from_the_free_failures_and_is_forgotten() {
+        let throttle = SignInThrottle::new();
+        let t0 = Utc::now();
+        for _ in 0..FREE_FAILURES {
+            assert_eq!(throttle.delay("a@example.com", t0), Duration::ZERO);
+            throttle.record_failure("a@example.com", None, t0);
+        }
+        assert_eq!(throttle.delay("a@example.com", t0), BASE_DELAY);
+        throttle.record_failure("a@example.com", None, t0);
+        assert_eq!(throttle.delay("a@example.com", t0), BASE_DELAY * 2);
+        assert_eq!(throttle.delay("a@example.com", t0 + chrono::Duration::minutes(16)), Duration::ZERO);
+    }
+}
