@@ -83,14 +83,20 @@ pub fn router(services: Services, config: &RouterConfig) -> Router {
             routes,
             {
                 let services = services.clone();
-                move || provide_context(services.clone())
+                move || {
+                    provide_context(services.clone());
+                    security_headers::provide_page_policy();
+                }
             },
             {
                 let options = leptos_options.clone();
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            security_headers::provide_page_policy,
+            shell,
+        ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), origin::require_same_origin))
         .layer(sessions);
 

@@ -6,6 +6,7 @@
 #![allow(unreachable_pub)]
 
 mod cli;
+mod csp;
 mod dashboard;
 mod management;
 mod oauth;
