@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, 
 use super::Services;
 use super::auth::OperatorScope;
 use crate::crypto::{MasterKeyError, SealContext, sealed_key_version};
-use crate::entities::{client_secret, signing_key};
+use crate::entities::{client_secret, signing_key, user_totp};
 use crate::{Error, Result};
 
 /// Rows read per query while counting or re-sealing.
@@ -73,15 +73,18 @@ pub struct ResealReport {
 enum SealedTable {
     ClientSecrets,
     SigningKeys,
+    TotpSecrets,
 }
 
-const SEALED_TABLES: [SealedTable; 2] = [SealedTable::ClientSecrets, SealedTable::SigningKeys];
+const SEALED_TABLES: [SealedTable; 3] =
+    [SealedTable::ClientSecrets, SealedTable::SigningKeys, SealedTable::TotpSecrets];
 
 impl SealedTable {
     fn context<'a>(self, row: &'a SealedRow) -> SealContext<'a> {
         match self {
             SealedTable::ClientSecrets => SealContext::client_secret(&row.tenant_id, &row.id),
             SealedTable::SigningKeys => SealContext::signing_key(&row.tenant_id, &row.id),
+            SealedTable::TotpSecrets => SealContext::totp_secret(&row.id),
         }
     }
 }
@@ -171,6 +174,7 @@ impl Services {
                             let per_kind = match table {
                                 SealedTable::ClientSecrets => &mut counts.client_secrets,
                                 SealedTable::SigningKeys => &mut counts.signing_keys,
+                                SealedTable::TotpSecrets => &mut counts.totp_secrets,
                             };
                             *per_kind.entry(version).or_default() += 1;
                         }
@@ -257,6 +261,16 @@ impl Services {
                 .into_iter()
                 .map(|row| SealedRow { id: row.kid, tenant_id: row.tenant_id, sealed: row.sealed_private_key })
                 .collect(),
+            SealedTable::TotpSecrets => user_totp::Entity::find()
+                .filter(user_totp::Column::UserId.gt(after))
+                .filter(which.condition(user_totp::Column::SealedSecret))
+                .order_by_asc(user_totp::Column::UserId)
+                .limit(limit)
+                .all(self.db())
+                .await?
+                .into_iter()
+                .map(|row| SealedRow { id: row.user_id, tenant_id: String::new(), sealed: row.sealed_secret })
+                .collect(),
         })
     }
 
@@ -271,6 +285,12 @@ impl Services {
             SealedTable::SigningKeys => {
                 signing_key::Entity::find()
                     .filter(which.condition(signing_key::Column::SealedPrivateKey))
+                    .count(self.db())
+                    .await?
+            }
+            SealedTable::TotpSecrets => {
+                user_totp::Entity::find()
+                    .filter(which.condition(user_totp::Column::SealedSecret))
                     .count(self.db())
                     .await?
             }
@@ -292,6 +312,14 @@ impl Services {
                     .col_expr(signing_key::Column::SealedPrivateKey, Expr::value(fresh))
                     .filter(signing_key::Column::Kid.eq(&row.id))
                     .filter(signing_key::Column::SealedPrivateKey.eq(&row.sealed))
+                    .exec(self.db())
+                    .await?
+            }
+            SealedTable::TotpSecrets => {
+                user_totp::Entity::update_many()
+                    .col_expr(user_totp::Column::SealedSecret, Expr::value(fresh))
+                    .filter(user_totp::Column::UserId.eq(&row.id))
+                    .filter(user_totp::Column::SealedSecret.eq(&row.sealed))
                     .exec(self.db())
                     .await?
             }

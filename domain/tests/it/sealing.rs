@@ -12,7 +12,7 @@ use clavis_oauth::ErrorCode;
 use clavis_oauth::jose::Algorithm;
 use clavis_oauth::request::RawRequest;
 use clavis_types::ManagementAccess;
-use domain::crypto::MasterKey;
+use domain::crypto::{MasterKey, SealContext};
 use domain::services::{CliAuthority, NewTenant, TokenResponse};
 use domain::{Error, ManualClock, Services, TenantScope, Write};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
@@ -102,8 +102,9 @@ impl Process {
     /// Every sealed column's value, for checking their prefixes.
     async fn sealed_values(&self) -> Vec<String> {
         let backend = self.db.get_database_backend();
-        let sql =
-            "SELECT sealed_secret AS v FROM client_secrets UNION ALL SELECT sealed_private_key AS v FROM signing_keys";
+        let sql = "SELECT sealed_secret AS v FROM client_secrets \
+                   UNION ALL SELECT sealed_private_key AS v FROM signing_keys \
+                   UNION ALL SELECT sealed_secret AS v FROM user_totp";
         let rows = self.db.query_all(Statement::from_string(backend, sql.to_owned())).await.unwrap();
         rows.iter().map(|row| row.try_get::<String>("", "v").unwrap()).collect()
     }
@@ -189,11 +190,26 @@ async fn rotation_reseals_every_value_and_tokens_keep_their_secret_and_key() {
         p.sql(&format!("UPDATE client_secrets SET sealed_secret = '{legacy}' WHERE id = '{row_id}'")).await;
         assert_eq!(p.services.reveal_secret(&u_scope, &c, t0()).await.unwrap(), c_secret, "{name}");
 
+        // A user's TOTP secret, sealed the way the second factor seals it.
+        let user_id = uuid::Uuid::new_v4().to_string();
+        let totp = MasterKey::load_or_create(None, &backend.dir).unwrap().0;
+        let sealed_totp = totp.seal(&SealContext::totp_secret(&user_id), b"totp-secret").unwrap();
+        p.sql(&format!(
+            "INSERT INTO users (id, email, password_hash, is_operator, created_at) \
+             VALUES ('{user_id}', 'ops@example.com', 'x', FALSE, 0)"
+        ))
+        .await;
+        p.sql(&format!(
+            "INSERT INTO user_totp (user_id, sealed_secret, created_at) VALUES ('{user_id}', '{sealed_totp}', 0)"
+        ))
+        .await;
+
         let operator = p.cli.operator_scope();
         let before = p.services.sealed_counts(&operator).await.unwrap();
         assert_eq!(before.versions_in_use(), [1].into(), "{name}");
         assert_eq!(before.client_secrets[&1], 2);
         assert_eq!(before.signing_keys[&1], 2);
+        assert_eq!(before.totp_secrets[&1], 1);
 
         // A serving process that loaded the key file before the rotation.
         let running = backend.process().await;
@@ -201,10 +217,18 @@ async fn rotation_reseals_every_value_and_tokens_keep_their_secret_and_key() {
 
         assert_eq!(p.services.add_master_key_version(&operator).await.unwrap(), 2);
         let report = p.services.reseal_all(&operator, 1).await.unwrap();
-        assert_eq!((report.version, report.resealed), (2, 4), "{name}: {report:?}");
+        assert_eq!((report.version, report.resealed), (2, 5), "{name}: {report:?}");
         assert_eq!(report.counts.not_under(2), 0, "{name}");
         let values = p.sealed_values().await;
+        assert_eq!(values.len(), 5, "{name}: {values:?}");
         assert!(values.iter().all(|value| value.starts_with("v2.")), "{name}: {values:?}");
+        let totp_now: String = {
+            let sql = format!("SELECT sealed_secret FROM user_totp WHERE user_id = '{user_id}'");
+            let row = p.db.query_one(Statement::from_string(p.db.get_database_backend(), sql)).await.unwrap().unwrap();
+            row.try_get("", "sealed_secret").unwrap()
+        };
+        let reread = MasterKey::load_or_create(None, &backend.dir).unwrap().0;
+        assert_eq!(reread.open(&SealContext::totp_secret(&user_id), &totp_now).unwrap(), b"totp-secret", "{name}");
 
         // The running process reads the new version from the file and keeps working.
         let rotated = running.services.rotate_secret(&running_scope, &a, 0, t0()).await.unwrap();
