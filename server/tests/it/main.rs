@@ -5,9 +5,11 @@
 // A test binary exports nothing; `pub` marks what its modules share.
 #![allow(unreachable_pub)]
 
+mod accounts;
 mod cli;
 mod csp;
 mod dashboard;
 mod management;
+mod member_cli;
 mod oauth;
 mod support;
