@@ -132,3 +132,39 @@ async fn whole_numbers_written_with_a_fraction_part_are_integers() {
         assert_eq!(defaults.status, StatusCode::OK, "{}", defaults.text());
     }
 }
+
+/// The scope list's schema states every rule the API applies, so what the
+/// document allows is accepted and what it forbids is refused.
+#[tokio::test]
+async fn the_scope_list_schema_states_the_rules_the_api_applies() {
+    for s in servers().await {
+        let f = Fixture::new(&s, "Acme").await;
+        let document = call(&s, Method::GET, "/management/v4/openapi.json", None, None).await.json();
+        let list = &document["components"]["schemas"]["Scopes"]["properties"]["scopes"];
+        assert_eq!(list["maxItems"], 50, "{list}");
+        assert_eq!(list["uniqueItems"], true, "{list}");
+        assert_eq!(list["items"]["pattern"], "^(?!appid|openid)[a-z0-9._]{1,49}$", "{list}");
+
+        let app = s.app(&f.scope, "inventory", ManagementAccess::None).await;
+        let path = f.app_path(&app.client_id, "/scopes");
+        let allowed =
+            serde_json::json!({"scopes": ["read", "inventory.write", "a_1", "x".repeat(49), "app", "open.id"]});
+        let reply = call(&s, Method::PUT, &path, Some(&f.token), Some(allowed.clone())).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}: {}", s.backend, reply.text());
+        assert_eq!(reply.json(), allowed);
+        let too_many: Vec<String> = (0..51).map(|n| format!("s{n}")).collect();
+        for forbidden in [
+            serde_json::json!([""]),
+            serde_json::json!(["Read"]),
+            serde_json::json!(["appidx"]),
+            serde_json::json!(["openid"]),
+            serde_json::json!(["x".repeat(50)]),
+            serde_json::json!(["read", "read"]),
+            serde_json::json!(too_many),
+        ] {
+            let reply =
+                call(&s, Method::PUT, &path, Some(&f.token), Some(serde_json::json!({"scopes": forbidden}))).await;
+            assert_error(&reply, StatusCode::BAD_REQUEST, "invalid_request");
+        }
+    }
+}

@@ -1,9 +1,11 @@
 //! Wire types of access control, in App ID's shapes: a protected
 //! application's scopes, roles, the roles of a caller, token settings.
 
+use clavis_types::{MAX_SCOPE_CHARS, MAX_SCOPES_PER_APPLICATION};
 use domain::services::{Role as DomainRole, RoleAccess as DomainRoleAccess, RoleInput, RoleRef as DomainRoleRef};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{Array, ArrayBuilder, ObjectBuilder, Type};
 
 /// The scopes a protected application defines.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -11,8 +13,28 @@ use utoipa::ToSchema;
 pub(crate) struct Scopes {
     /// Lowercase letters, digits, `.` and `_`; 1 to 49 characters; not
     /// starting with `appid` or `openid`; at most 50, no duplicates.
-    #[schema(example = json!(["read", "write"]))]
+    #[schema(schema_with = scope_list)]
     pub scopes: Vec<String>,
+}
+
+/// The schema of a scope list: every rule `clavis_types::validate_scope_list`
+/// applies, so that a list the document allows is a list the API accepts.
+fn scope_list() -> Array {
+    let name = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(MAX_SCOPE_CHARS))
+        .pattern(Some(format!("^(?!appid|openid)[a-z0-9._]{{1,{MAX_SCOPE_CHARS}}}$")));
+    ArrayBuilder::new()
+        .items(name)
+        .max_items(Some(MAX_SCOPES_PER_APPLICATION))
+        .unique_items(true)
+        .description(Some(
+            "Lowercase letters, digits, `.` and `_`; 1 to 49 characters; not starting with `appid` or \
+             `openid`; at most 50, no duplicates.",
+        ))
+        .examples([serde_json::json!(["read", "write"])])
+        .build()
 }
 
 /// The scopes a role grants on one protected application.
