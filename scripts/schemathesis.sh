@@ -35,7 +35,8 @@ stop() {
   fi
   rm -rf "$work"
 }
-trap stop EXIT INT TERM
+trap stop EXIT
+trap 'exit 130' INT TERM
 
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
@@ -54,7 +55,8 @@ client_secret=$(json_field secret <<<"$app")
 server_pid=$!
 for _ in $(seq 1 150); do
   curl -fsS "$base/healthz" >/dev/null 2>&1 && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
+  # The first start prints the bootstrap operator's password: keep it out.
+  kill -0 "$server_pid" 2>/dev/null || { grep -v 'password:' "$work/server.log" >&2; exit 1; }
   sleep 0.2
 done
 
