@@ -14,6 +14,8 @@ mod server_fn_error {
 pub enum ErrorKind {
     Unauthenticated,
     Forbidden,
+    /// The tenant requires two-factor sign-in for admins and the user has none.
+    SecondFactorRequired,
     NotFound,
     Validation,
     Conflict,
@@ -86,7 +88,7 @@ impl ErrorKind {
     pub fn http_status(self) -> u16 {
         match self {
             ErrorKind::Unauthenticated => 401,
-            ErrorKind::Forbidden => 403,
+            ErrorKind::Forbidden | ErrorKind::SecondFactorRequired => 403,
             ErrorKind::NotFound => 404,
             ErrorKind::Validation => 400,
             ErrorKind::Conflict => 409,
@@ -110,6 +112,10 @@ impl From<domain::Error> for AppError {
             E::Validation(message) => Self::new(ErrorKind::Validation, sentence(&message)),
             E::Forbidden => Self::new(ErrorKind::Forbidden, "Your role does not allow this."),
             E::Unauthenticated => Self::unauthenticated(),
+            E::SecondFactorRequired => Self::new(
+                ErrorKind::SecondFactorRequired,
+                "This tenant requires two-factor sign-in for admins. Set up two-factor to continue.",
+            ),
             E::RateLimited { retry_after_secs } => Self::new(
                 ErrorKind::RateLimited,
                 format!("Too many attempts. Try again in {retry_after_secs} seconds."),

@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/t/:tenant/keys") view=pages::keys::KeysPage ssr=SsrMode::Async/>
                 <Route path=path!("/t/:tenant/members") view=pages::members::MembersPage ssr=SsrMode::Async/>
                 <Route path=path!("/t/:tenant/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>
+                <Route path=path!("/t/:tenant/security") view=pages::tenant_security::TenantSecurityPage ssr=SsrMode::Async/>
                 <Route path=path!("/tenants") view=pages::tenants::TenantsPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=pages::account::AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/invite/:token") view=pages::invite::InvitePage ssr=SsrMode::Async/>

@@ -18,6 +18,9 @@ pub enum Error {
     Forbidden,
     #[error("authentication required")]
     Unauthenticated,
+    /// An admin of a tenant that requires two-factor sign-in has none yet.
+    #[error("this tenant requires two-factor sign-in for admins; set up two-factor to continue")]
+    SecondFactorRequired,
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: u64 },
     #[error("the database is unavailable")]

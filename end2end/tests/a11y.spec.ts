@@ -377,3 +377,69 @@ test("the Members, Audit, Tenants, not-found and home pages, and what a viewer s
   expect(session.errors).toEqual([]);
   await session.context.close();
 });
+
+test("two-factor sign-in: the account section, the code step and a tenant that requires it", async ({ browser }) => {
+  test.setTimeout(120_000);
+  const { cli } = await import("./helpers");
+  const { totp } = await import("./totp");
+  const password = "saffron-meadow-compass-63";
+  const tenant = cli(["tenant", "create", "--name", `A11y two-factor ${Date.now() % 100000}`]);
+  const email = `a11y-totp-${Date.now() % 1000000}@example.test`;
+  cli(["member", "add", "--tenant", tenant.tenantId, "--email", email, "--role", "admin"], { CLAVIS_MEMBER_PASSWORD: password });
+  const session = await newSession(browser, email, password);
+  const own = session.page;
+
+  await open(own, "/account");
+  await expect(own.getByTestId("totp-begin")).toBeVisible();
+  await expectAccessible(own, "the account page with two-factor sign-in off");
+  await own.getByTestId("totp-begin").click();
+  await expect(own.getByTestId("totp-qr")).toBeVisible();
+  await expectAccessible(own, "the account page setting up two-factor sign-in");
+  const secret = (await own.getByTestId("totp-secret").textContent())!.trim();
+  await own.getByTestId("totp-confirm-code").fill(totp(secret, Math.floor(Date.now() / 1000)));
+  await own.getByTestId("totp-confirm").click();
+  await expect(own.getByTestId("recovery-code-item")).toHaveCount(10);
+  await expectAccessible(own, "the recovery codes");
+  await own.getByTestId("recovery-codes-done").click();
+  await expect(own.getByTestId("totp-disable")).toBeVisible();
+  await expectAccessible(own, "the account page with two-factor sign-in on");
+
+  await open(own, `/t/${tenant.tenantId}/security`);
+  await own.getByTestId("require-2fa").check();
+  await expect(own.getByTestId("notice")).toContainText("Admins now need two-factor sign-in.");
+  await expectAccessible(own, "the Security page");
+
+  await own.getByTestId("logout").click();
+  await expect(own).toHaveURL(/\/login$/);
+  await hydrated(own);
+  await own.getByLabel("Email").fill(email);
+  await own.getByLabel("Password").fill(password);
+  await own.getByRole("button", { name: "Sign in" }).click();
+  await expect(own.getByTestId("second-factor-form")).toBeVisible();
+  await expectAccessible(own, "the sign-in code step");
+  await own.getByTestId("toggle-recovery").click();
+  await expect(own.getByTestId("recovery-code")).toBeVisible();
+  await expectAccessible(own, "the sign-in recovery code step");
+
+  // An admin without a second factor, in the tenant that requires one.
+  const other = `a11y-totp-other-${Date.now() % 1000000}@example.test`;
+  cli(["member", "add", "--tenant", tenant.tenantId, "--email", other, "--role", "admin"], { CLAVIS_MEMBER_PASSWORD: password });
+  const context = await browser.newContext({ baseURL: state().baseURL });
+  const otherPage = await context.newPage();
+  const errors = watchErrors(otherPage);
+  await otherPage.goto("/login");
+  await hydrated(otherPage);
+  await otherPage.getByLabel("Email").fill(other);
+  await otherPage.getByLabel("Password").fill(password);
+  await otherPage.getByRole("button", { name: "Sign in" }).click();
+  await expect(otherPage).toHaveURL(/\/account$/);
+  await expect(otherPage.getByTestId("totp-setup-required")).toBeVisible();
+  await expectAccessible(otherPage, "the account page of an admin who must set up two-factor sign-in");
+  await open(otherPage, `/t/${tenant.tenantId}/applications`);
+  await expect(otherPage.getByTestId("second-factor-required")).toBeVisible();
+  await expectAccessible(otherPage, "the page of a tenant that requires two-factor sign-in");
+  expect(errors).toEqual([]);
+  await context.close();
+  expect(session.errors).toEqual([]);
+  await session.context.close();
+});

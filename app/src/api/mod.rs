@@ -11,3 +11,4 @@ pub mod keys;
 pub mod members;
 pub mod roles;
 pub mod tenants;
+pub mod totp;

@@ -45,6 +45,7 @@ pub fn AccountPage() -> impl IntoView {
                                     <p class="mt-1 text-sm text-slate-600">{format!("Signed in as {email}.")}</p>
                                 </div>
                                 <PasswordChange/>
+                                <super::account_totp::AccountTotp/>
                             </Chrome>
                         }
                         .into_any()

@@ -19,6 +19,7 @@ pub enum Section {
     Keys,
     Members,
     Audit,
+    Security,
     Tenants,
     Account,
 }
@@ -30,6 +31,7 @@ impl Section {
             Section::Keys => "keys",
             Section::Members => "members",
             Section::Audit => "audit",
+            Section::Security => "security",
             Section::Applications | Section::Tenants | Section::Account => "applications",
         }
     }
@@ -92,6 +94,7 @@ pub fn Chrome(
             {nav_link(format!("{base}/keys"), "Signing keys", section == Section::Keys)}
             {t.can_write.then(|| nav_link(format!("{base}/members"), "Members", section == Section::Members))}
             {nav_link(format!("{base}/audit"), "Audit log", section == Section::Audit)}
+            {t.can_write.then(|| nav_link(format!("{base}/security"), "Security", section == Section::Security))}
         }
     });
     let tenants_link =
@@ -146,6 +149,14 @@ fn refusal(err: AppError) -> AnyView {
     match err.kind {
         ErrorKind::Unauthenticated => view! { <Redirect path="/login"/> }.into_any(),
         ErrorKind::NotFound | ErrorKind::Forbidden => view! { <NotFound/> }.into_any(),
+        ErrorKind::SecondFactorRequired => view! {
+            <main class="mx-auto mt-24 max-w-md space-y-4 px-6" data-testid="second-factor-required">
+                <h1 class="text-2xl font-bold">"Set up two-factor to continue"</h1>
+                <p class="text-sm text-slate-600">{err.message}</p>
+                <a href="/account" class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"Set up two-factor sign-in"</a>
+            </main>
+        }
+        .into_any(),
         _ => view! {
             <main class="mx-auto mt-24 max-w-md space-y-4 px-6">
                 <h1 class="text-2xl font-bold">"Something went wrong"</h1>

@@ -1,6 +1,7 @@
 //! One module per page, plus the chrome they share.
 
 pub mod account;
+pub mod account_totp;
 pub mod application_access;
 pub mod application_dialogs;
 pub mod application_row;
@@ -18,4 +19,5 @@ pub mod not_found;
 pub mod reset;
 pub mod role_dialogs;
 pub mod roles;
+pub mod tenant_security;
 pub mod tenants;

@@ -11,6 +11,8 @@ pub struct Model {
     pub signing_alg: String,
     pub token_lifetime_secs: i64,
     pub default_scope: String,
+    /// Whether admins (and operators) must have a second factor to open it.
+    pub require_admin_second_factor: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }

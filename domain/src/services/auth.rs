@@ -95,6 +95,7 @@ impl Services {
             return Err(Error::NotFound("tenant"));
         }
         if user.is_operator {
+            self.check_admin_second_factor(&user.id, tenant_id).await?;
             return Ok(GrantedScope::Write(TenantScope::new(tenant_id.to_owned(), actor, source_addr)));
         }
         let membership = membership::Entity::find_by_id((user.id.clone(), tenant_id.to_owned()))
@@ -103,6 +104,10 @@ impl Services {
             .ok_or(Error::NotFound("tenant"))?;
         let role = Role::parse(&membership.role).map_err(|_| Error::internal("stored member role is unknown"))?;
         let tenant_id = tenant_id.to_owned();
+        if role == Role::Admin {
+            // Viewers are not held to the tenant's second-factor rule.
+            self.check_admin_second_factor(&user.id, &tenant_id).await?;
+        }
         Ok(match role {
             Role::Admin => GrantedScope::Write(TenantScope::new(tenant_id, actor, source_addr)),
             Role::Viewer => GrantedScope::Read(TenantScope::new(tenant_id, actor, source_addr)),

@@ -122,6 +122,7 @@ impl Services {
             signing_alg: Set(new.signing_alg.name().to_owned()),
             token_lifetime_secs: Set(lifetime),
             default_scope: Set(DEFAULT_SCOPE.to_owned()),
+            require_admin_second_factor: Set(false),
             created_at: Set(now.timestamp()),
             updated_at: Set(now.timestamp()),
         }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Services;
 use super::audit::AuditRecord;
+use super::second_factor::SignIn;
 use super::tenants::NewTenant;
 use crate::crypto::generate_password;
 use crate::entities::{membership, tenant, user};
@@ -150,13 +151,15 @@ impl Services {
     /// audited in the operator audit, and refuse further attempts from the
     /// same address for a while; failures of the account from elsewhere only
     /// lengthen [`Services::sign_in_delay`], which the adapter awaits first.
+    /// A right password of an account with a second factor signs nobody in
+    /// yet: it gives a [`SignIn::SecondFactorRequired`].
     pub async fn authenticate(
         &self,
         email: &str,
         password: &str,
         source_addr: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<SessionUser> {
+    ) -> Result<SignIn> {
         // A malformed or oversized email cannot name an account: it gets the
         // same answer after the same work, and never becomes a throttle key
         // or an audit row.
@@ -175,19 +178,18 @@ impl Services {
         match (found, verified) {
             (Some(found), true) => {
                 throttle.record_success(&email, source_addr);
+                let outcome = self.password_verified(&found.id, now).await?;
+                // With a second factor, the sign-in succeeds only at its code.
+                let action = match outcome {
+                    SignIn::Complete(_) => "login.success",
+                    SignIn::SecondFactorRequired(_) => "login.password_verified",
+                };
                 // Sign-ins belong to the account, which may be in several
                 // tenants: they go to the operator audit, not to a tenant's.
-                AuditRecord {
-                    tenant_id: None,
-                    actor: &actor,
-                    action: "login.success",
-                    target: &email,
-                    source_addr,
-                    details: None,
-                }
-                .write(self.db(), now)
-                .await?;
-                self.session_user(&found.id).await?.ok_or(Error::Unauthenticated)
+                AuditRecord { tenant_id: None, actor: &actor, action, target: &email, source_addr, details: None }
+                    .write(self.db(), now)
+                    .await?;
+                Ok(outcome)
             }
             _ => {
                 throttle.record_failure(&email, source_addr, now);

@@ -35,7 +35,12 @@ async fn an_invite_for_a_new_email_lets_the_invitee_choose_their_password_once()
             assert!(matches!(refused, Err(Error::Validation(_))), "{weak}: {refused:?}");
         }
         s.accept_invitation(&token(&invite), "a river of quiet stones", None, env.now()).await.unwrap();
-        let user = s.authenticate("new.person@example.test", "a river of quiet stones", None, env.now()).await.unwrap();
+        let user = s
+            .authenticate("new.person@example.test", "a river of quiet stones", None, env.now())
+            .await
+            .unwrap()
+            .session_user()
+            .unwrap();
         assert_eq!(user.tenants[0].tenant_id, tenant.tenant_id);
         assert_eq!(user.tenants[0].role, Role::Admin);
 
@@ -80,7 +85,12 @@ async fn an_invite_for_an_existing_account_looks_the_same_and_needs_that_account
         assert!(s.authenticate("bob@b.example", "chosen by tenant a", None, env.now()).await.is_err());
         // Bob's own password accepts it; he is one account in both tenants.
         s.accept_invitation(&token(&bob), "my own long secret", Some("192.0.2.10"), env.now()).await.unwrap();
-        let user = s.authenticate("bob@b.example", "my own long secret", None, env.now()).await.unwrap();
+        let user = s
+            .authenticate("bob@b.example", "my own long secret", None, env.now())
+            .await
+            .unwrap()
+            .session_user()
+            .unwrap();
         let role_in = |id: &str| user.tenants.iter().find(|t| t.tenant_id == id).map(|t| t.role);
         assert_eq!(user.tenants.len(), 2, "{}", env.backend);
         assert_eq!((role_in(&a.tenant_id), role_in(&b.tenant_id)), (Some(Role::Admin), Some(Role::Viewer)));

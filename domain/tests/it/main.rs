@@ -15,4 +15,5 @@ mod sealing;
 mod signing_keys;
 mod support;
 mod tokens;
+mod totp;
 mod users;

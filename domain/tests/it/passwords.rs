@@ -49,7 +49,12 @@ async fn the_operator_add_checks_the_policy_and_leaves_an_existing_password_alon
             .unwrap();
         assert_eq!(first.user_id, second.user_id);
         assert!(s.authenticate("bob@b.example", "second password here", None, env.now()).await.is_err());
-        let user = s.authenticate("bob@b.example", "first password here", None, env.now()).await.unwrap();
+        let user = s
+            .authenticate("bob@b.example", "first password here", None, env.now())
+            .await
+            .unwrap()
+            .session_user()
+            .unwrap();
         assert!(user.tenants.iter().any(|t| t.tenant_id == b_info.tenant_id), "{}", env.backend);
     }
 }

@@ -98,6 +98,11 @@ impl SharedDb {
         Self { backend, url, master_key: MasterKey::generate(), dir }
     }
 
+    /// The database's URL, for tests that read rows as stored.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     /// SQLite always; PostgreSQL too when the test command provides a cluster.
     pub async fn all() -> Vec<Self> {
         let mut dbs = vec![Self::sqlite().await];

@@ -15,6 +15,7 @@ async fn bootstrap_creates_an_operator_once() {
 
         let user =
             env.services.authenticate("admin@localhost", &first.password, Some("10.0.0.1"), env.now()).await.unwrap();
+        let user = user.session_user().expect("no second factor");
         assert!(user.is_operator);
         assert_eq!(user.tenants.len(), 1);
         assert_eq!(user.tenants[0].tenant_name, "Default");
@@ -84,6 +85,8 @@ async fn a_password_spray_from_many_addresses_does_not_lock_the_admin_out() {
             .services
             .authenticate("admin@localhost", &admin.password, Some("203.0.113.7"), env.now())
             .await
+            .unwrap()
+            .session_user()
             .unwrap();
         assert!(user.is_operator, "{}", env.backend);
         // Other accounts are not slowed by it.
@@ -97,6 +100,7 @@ async fn users_see_only_their_tenants() {
         let admin = env.services.bootstrap("admin@localhost", env.now()).await.unwrap().unwrap();
         let (other, _) = env.tenant("Other").await;
         let user = env.services.authenticate("admin@localhost", &admin.password, None, env.now()).await.unwrap();
+        let user = user.session_user().expect("no second factor");
         // The operator sees every tenant, its own first.
         assert_eq!(user.tenants.len(), 2);
         assert_eq!(user.tenants[0].tenant_id, admin.tenant_id);

@@ -13,3 +13,4 @@ mod management;
 mod member_cli;
 mod oauth;
 mod support;
+mod second_factor;

@@ -131,6 +131,9 @@ impl From<domain::Error> for ApiError {
             // same way. Either way the token lacks what writing needs.
             Error::Forbidden => Self::insufficient_scope(true),
             Error::Unauthenticated => Self::invalid_token(),
+            Error::SecondFactorRequired => {
+                Self::new(StatusCode::FORBIDDEN, "second_factor_required", Error::SecondFactorRequired.to_string())
+            }
             Error::RateLimited { retry_after_secs } => Self {
                 retry_after_secs: Some(retry_after_secs),
                 ..Self::new(
