@@ -208,6 +208,15 @@ test("the Applications page: empty, listed, expanded, and every dialog", async (
   await page.keyboard.press("Escape");
   await expect(rename).toBeHidden();
 
+  await callerDetails.getByTestId("revoke-tokens").click();
+  const revokeTokens = page.getByRole("dialog", { name: "Revoke every token of a11y-caller?" });
+  await expect(revokeTokens).toBeVisible();
+  await expectAccessible(page, "the Revoke all tokens dialog");
+  await revokeTokens.getByTestId("confirm-revoke-tokens").click();
+  await expect(revokeTokens).toBeHidden();
+  await expect(page.getByTestId("notice")).toContainText("Revoked every token issued to a11y-caller");
+  await expectAccessible(page, "an expanded application after its tokens were revoked, with a notice");
+
   await callerDetails.getByTestId("delete-application").click();
   const remove = page.getByRole("dialog", { name: "Delete a11y-caller?" });
   await expect(remove).toBeVisible();
@@ -282,6 +291,42 @@ test("the Roles page and its dialogs", async ({ page }) => {
   await expectAccessible(page, "the Delete role dialog of a role nobody holds");
   await page.keyboard.press("Escape");
   await expect(removeEmpty).toBeHidden();
+});
+
+test("the Signing keys page and its dialogs", async ({ page }) => {
+  test.setTimeout(120_000);
+  const { email, password } = state();
+  await signInToTenant(page, email, password);
+  const tenantId = await freshTenant(page, "keys");
+
+  await open(page, `/t/${tenantId}/keys`);
+  await expect(page.getByTestId("key-row")).toHaveCount(1);
+  await expectAccessible(page, "the Signing keys page with one key");
+
+  await page.getByTestId("rotate-key").click();
+  const rotate = page.getByRole("dialog", { name: "Rotate the signing key?" });
+  await expect(rotate.getByLabel("Algorithm")).toBeFocused();
+  await expectAccessible(page, "the Rotate key dialog");
+  await rotate.getByTestId("confirm-rotate-key").click();
+  await expect(rotate).toBeHidden();
+  await expect(page.getByTestId("key-row")).toHaveCount(2);
+  await expectAccessible(page, "the Signing keys page with an active and a previous key, and a notice");
+
+  const previous = page.getByTestId("key-row").nth(1);
+  await previous.getByTestId("revoke-key").click();
+  const revoke = page.getByRole("dialog", { name: /^Revoke key / });
+  await expect(revoke).toBeVisible();
+  await expectAccessible(page, "the Revoke key dialog");
+  await revoke.getByTestId("confirm-revoke-key").click();
+  await expect(revoke).toBeHidden();
+  await expect(previous.getByTestId("key-state")).toHaveText("revoked");
+
+  await page.getByTestId("key-row").first().getByTestId("revoke-key").click();
+  await expect(revoke.getByTestId("revoke-active-note")).toBeVisible();
+  await expectAccessible(page, "the Revoke key dialog of the active key");
+  await page.keyboard.press("Escape");
+  await expect(revoke).toBeHidden();
+  await expectAccessible(page, "the Signing keys page with a revoked key");
 });
 
 test("the Members, Audit, Tenants, not-found and home pages, and what a viewer sees", async ({ page, browser }) => {
@@ -361,6 +406,9 @@ test("the Members, Audit, Tenants, not-found and home pages, and what a viewer s
   await open(viewerPage, `/t/${tenantId}/roles`);
   await expect(viewerPage.getByTestId("role-row")).toHaveCount(1);
   await expectAccessible(viewerPage, "the Roles page of a viewer");
+  await open(viewerPage, `/t/${tenantId}/keys`);
+  await expect(viewerPage.getByTestId("key-row")).toHaveCount(1);
+  await expectAccessible(viewerPage, "the Signing keys page of a viewer");
   await open(viewerPage, `/t/${tenantId}/members`);
   await expect(viewerPage.getByTestId("members-table")).toContainText(viewer.email);
   await expectAccessible(viewerPage, "the Members page of a viewer");

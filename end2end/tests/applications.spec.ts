@@ -1,9 +1,10 @@
 // The Applications tab, driven as an admin: add (with the name rules),
 // expand, reveal, copy, use, rotate with a grace period, revoke the
-// previous secret, and delete — checking the credentials against the real
-// token endpoint at each step.
+// previous secret, revoke every token issued so far, and delete — checking
+// the credentials against the real token and introspection endpoints.
 import { expect, test } from "./fixtures";
-import { appRow, hydrated, nameOfLength, serverFn, signInToTenant, state, tokenStatus } from "./helpers";
+import { appRow, hydrated, nameOfLength, open, serverFn, signInToTenant, state, tokenStatus } from "./helpers";
+import { isActive, takeToken } from "./tokens";
 
 test("the Add application dialog traps focus, closes on Esc and counts characters", async ({ page }) => {
   const { email, password } = state();
@@ -194,4 +195,44 @@ test("rename and management access are saved on the server", async ({ page }) =>
     tenant_id: tenantId,
     client_id: created.body.client_id,
   })).body.management_access).toBe("read");
+});
+
+test("revoke all tokens: tokens issued before stop at introspection, later ones work", async ({ page, request }) => {
+  const { email, password } = state();
+  const tenantId = await signInToTenant(page, email, password);
+  const name = `kill-switch-${Date.now() % 100000}`;
+  const created = await serverFn(page.request, "create_application", { tenant_id: tenantId, name });
+  expect(created.status).toBe(200);
+  const { client_id: clientId, secret } = created.body;
+  const earlier = await takeToken(request, tenantId, clientId, secret);
+  expect(await isActive(request, tenantId, clientId, secret, earlier)).toBe(true);
+
+  await open(page, `/t/${tenantId}/applications`);
+  const row = appRow(page, name);
+  await row.getByTestId("app-toggle").click();
+  await row.getByTestId("revoke-tokens").click();
+  const dialog = page.getByRole("dialog", { name: `Revoke every token of ${name}?` });
+  await expect(dialog).toContainText("Every token issued to this application before now stops being accepted by introspection");
+  await expect(dialog).toContainText("only when each token's lifetime ends");
+  // Cancel changes nothing.
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await expect(dialog).toBeHidden();
+  expect(await isActive(request, tenantId, clientId, secret, earlier)).toBe(true);
+
+  await row.getByTestId("revoke-tokens").click();
+  await dialog.getByTestId("confirm-revoke-tokens").click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByTestId("notice")).toHaveText(
+    new RegExp(`Revoked every token issued to ${name} up to \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2} UTC\\.`),
+  );
+  expect(await isActive(request, tenantId, clientId, secret, earlier)).toBe(false);
+
+  // The secret still works: a token issued after that second is accepted.
+  await expect
+    .poll(async () => isActive(request, tenantId, clientId, secret, await takeToken(request, tenantId, clientId, secret)), {
+      timeout: 10_000,
+      intervals: [500],
+    })
+    .toBe(true);
+  expect(await tokenStatus(request, tenantId, clientId, secret)).toBe(200);
 });

@@ -9,6 +9,7 @@ mod accounts;
 mod cli;
 mod csp;
 mod dashboard;
+mod dashboard_kill_switches;
 mod management;
 mod member_cli;
 mod oauth;
