@@ -2,6 +2,10 @@
 //!
 //! Server functions are thin: each checks the session and calls one domain
 //! service (see `ssr`), so the dashboard and the REST API share every rule.
+// The server renders each gated page as one `Suspend` (see
+// `pages::layout::render_once`), whose nested view types go deeper than the
+// default limit allows.
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod components;

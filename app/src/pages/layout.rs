@@ -182,27 +182,38 @@ where
     let tenant_id = move || params.read().get("tenant").unwrap_or_default();
     let user = Resource::new(|| (), |_| current_user());
     let tenant = Resource::new(tenant_id, open_tenant);
-    view! {
-        <Suspense fallback=loading>
-            {move || {
-                let page = page.clone();
-                Suspend::new(async move {
-                    let user = match user.await {
-                        Ok(Some(user)) => user,
-                        Ok(None) => return refusal(AppError::unauthenticated()),
-                        Err(err) => return refusal(err),
-                    };
-                    match tenant.await {
-                        Ok(context) => view! {
-                            <Chrome user=user tenant=Some(context.clone()) section=section>{page(context)}</Chrome>
-                        }
-                        .into_any(),
-                        Err(err) => refusal(err),
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    let gate = move || {
+        let page = page.clone();
+        Suspend::new(async move {
+            let user = match user.await {
+                Ok(Some(user)) => user,
+                Ok(None) => return refusal(AppError::unauthenticated()),
+                Err(err) => return refusal(err),
+            };
+            match tenant.await {
+                Ok(context) => view! {
+                    <Chrome user=user tenant=Some(context.clone()) section=section>{page(context)}</Chrome>
+                }
+                .into_any(),
+                Err(err) => refusal(err),
+            }
+        })
+    };
+    #[cfg(feature = "ssr")]
+    let gate = render_once(gate);
+    view! { <Suspense fallback=loading>{gate}</Suspense> }
+}
+
+/// On the server a closure inside `<Suspense>` is called twice (once to find
+/// the resources it reads, once to render), and each call would build the
+/// page again, with resources of its own: the HTML came from the second
+/// copy while the browser hydrated from the first copy's data, a hydration
+/// mismatch whenever the two reads differed (a flaky Roles page). The server
+/// renders one `Suspend`, whose body runs once; the browser keeps the
+/// closure, so another tenant in the URL renders that tenant's page.
+#[cfg(feature = "ssr")]
+fn render_once<V>(gate: impl Fn() -> Suspend<V>) -> Suspend<V> {
+    gate()
 }
 
 /// A page for operators only; anyone else sees the not-found page.
@@ -213,22 +224,22 @@ where
     V: IntoView + 'static,
 {
     let user = Resource::new(|| (), |_| current_user());
-    view! {
-        <Suspense fallback=loading>
-            {move || {
-                let page = page.clone();
-                Suspend::new(async move {
-                    match user.await {
-                        Ok(Some(user)) if user.is_operator => view! {
-                            <Chrome user=user.clone() tenant=None section=section>{page(user)}</Chrome>
-                        }
-                        .into_any(),
-                        Ok(Some(_)) => view! { <NotFound/> }.into_any(),
-                        Ok(None) => refusal(AppError::unauthenticated()),
-                        Err(err) => refusal(err),
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    let gate = move || {
+        let page = page.clone();
+        Suspend::new(async move {
+            match user.await {
+                Ok(Some(user)) if user.is_operator => view! {
+                    <Chrome user=user.clone() tenant=None section=section>{page(user)}</Chrome>
+                }
+                .into_any(),
+                Ok(Some(_)) => view! { <NotFound/> }.into_any(),
+                Ok(None) => refusal(AppError::unauthenticated()),
+                Err(err) => refusal(err),
+            }
+        })
+    };
+    // See `render_once`.
+    #[cfg(feature = "ssr")]
+    let gate = render_once(gate);
+    view! { <Suspense fallback=loading>{gate}</Suspense> }
 }

@@ -10,6 +10,7 @@ mod cli;
 mod csp;
 mod dashboard;
 mod dashboard_kill_switches;
+mod hydration;
 mod management;
 mod member_cli;
 mod oauth;
