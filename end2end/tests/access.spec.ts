@@ -43,7 +43,7 @@ test("scopes, an identifier and a role give a caller a token for the protected a
 }) => {
   const { email, password, baseURL } = state();
   // Unique per run: the test server's users outlive a test (--repeat-each).
-  const viewer = { email: `access-viewer-${Date.now()}@example.com`, password: "access-viewer-password-1" };
+  const viewer = { email: `access-viewer-${Date.now()}@example.com`, password: "a viewer of the access test" };
   const defaultTenant = await signInToTenant(page, email, password);
   const tenant = await serverFn(page.request, "create_tenant", { name: "Access Co" });
   expect(tenant.status).toBe(200);
@@ -190,13 +190,11 @@ test("scopes, an identifier and a role give a caller a token for the protected a
   expect(both.scope).toBe("appid_default read write");
 
   // A viewer of the tenant sees it all and can change none of it.
-  const added = await serverFn(page.request, "add_member", {
-    tenant_id: tenantId,
-    email: viewer.email,
-    role: "viewer",
-    initial_password: viewer.password,
-  });
-  expect(added.status).toBe(200);
+  const invited = await serverFn(page.request, "invite_member", { tenant_id: tenantId, email: viewer.email, role: "viewer" });
+  expect(invited.status).toBe(200);
+  const token = new URL(invited.body.link.url).pathname.split("/").pop()!;
+  const accepted = await serverFn(page.request, "accept_invitation", { token, password: viewer.password });
+  expect(accepted.status).toBe(200);
   const viewerContext = await browser.newContext({ baseURL });
   const viewerPage = await viewerContext.newPage();
   const viewerErrors = watchErrors(viewerPage);

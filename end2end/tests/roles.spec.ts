@@ -5,7 +5,7 @@
 import { expect, test, watchErrors } from "./fixtures";
 import { appRow, hydrated, open, serverFn, signInToTenant, state } from "./helpers";
 
-const viewer = { email: "viewer@example.com", password: "viewer-password-1234" };
+const viewer = { email: "viewer@example.com", password: "a reader of the reports" };
 
 test("admins manage members; the last admin is protected; a viewer is read-only", async ({ page, browser }) => {
   const { email, password, baseURL } = state();
@@ -21,14 +21,16 @@ test("admins manage members; the last admin is protected; a viewer is read-only"
   await page.getByRole("link", { name: "Members" }).click();
   await expect(page).toHaveURL(`/t/${tenantId}/members`);
   await hydrated(page);
-  await page.getByLabel("Email", { exact: true }).fill(viewer.email);
+  await page.getByLabel("Email", { exact: true }).fill("not-an-email");
   await page.getByLabel("Role", { exact: true }).selectOption("viewer");
-  await page.getByLabel("Initial password").fill("too-short");
-  await page.getByRole("button", { name: "Add member" }).click();
-  await expect(page.getByTestId("error")).toHaveText("The initial password needs at least 12 characters.");
-  await page.getByLabel("Initial password").fill(viewer.password);
-  await page.getByRole("button", { name: "Add member" }).click();
-  await expect(page.getByTestId("notice")).toContainText(`Added ${viewer.email} as viewer.`);
+  await page.getByRole("button", { name: "Invite", exact: true }).click();
+  await expect(page.getByTestId("error")).toHaveText("Enter the email address of the person to invite.");
+  await page.getByLabel("Email", { exact: true }).fill(viewer.email);
+  await page.getByRole("button", { name: "Invite", exact: true }).click();
+  const link = (await page.getByTestId("invite-link").textContent())!.trim();
+  const token = new URL(link).pathname.split("/").pop()!;
+  expect((await serverFn(page.request, "accept_invitation", { token, password: viewer.password })).status).toBe(200);
+  await open(page, `/t/${tenantId}/members`);
   const viewerRow = page.locator(`[data-testid=member-row][data-email="${viewer.email}"]`);
   await expect(viewerRow.getByTestId("member-role")).toHaveValue("viewer");
 
@@ -76,7 +78,7 @@ test("admins manage members; the last admin is protected; a viewer is read-only"
     ["rotate_secret", { tenant_id: tenantId, client_id: clientId, grace_secs: "0" }],
     ["rename_application", { tenant_id: tenantId, client_id: clientId, name: "renamed" }],
     ["delete_application", { tenant_id: tenantId, client_id: clientId }],
-    ["add_member", { tenant_id: tenantId, email: "friend@example.com", role: "admin", initial_password: "friend-password-123" }],
+    ["invite_member", { tenant_id: tenantId, email: "friend@example.com", role: "admin" }],
   ] as const) {
     const refused = await serverFn(viewerPage.request, name, form);
     expect(refused.status, name).toBe(403);
@@ -104,7 +106,7 @@ test("admins manage members; the last admin is protected; a viewer is read-only"
   // The viewer's Members page is a read-only list.
   await open(viewerPage, `/t/${tenantId}/members`);
   await expect(viewerPage.getByTestId("members-table")).toContainText(email);
-  await expect(viewerPage.getByRole("button", { name: "Add member" })).toHaveCount(0);
+  await expect(viewerPage.getByRole("button", { name: "Invite", exact: true })).toHaveCount(0);
   await expect(viewerPage.getByTestId("remove-member")).toHaveCount(0);
   expect(viewerErrors).toEqual([]);
   await viewerContext.close();

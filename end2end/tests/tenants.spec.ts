@@ -4,7 +4,7 @@
 import { expect, test, watchErrors } from "./fixtures";
 import { appRow, cli, hydrated, open, serverFn, signInToTenant, state, tenantIdOf } from "./helpers";
 
-const outsider = { email: "a-member@example.com", password: "a-member-password-123" };
+const outsider = { email: "a-member@example.com", password: "an outsider of tenant b" };
 
 test("an operator creates a tenant that members of other tenants cannot see", async ({ page, browser }) => {
   const { email, password, baseURL } = state();

@@ -93,7 +93,7 @@ fn PasswordChange() -> impl IntoView {
         });
     };
     view! {
-        <section class="mt-6 max-w-lg rounded-xl bg-white p-5 shadow-sm ring-1 ring-slate-200" aria-labelledby="password-title">
+        <section class="mt-6 max-w-lg rounded-xl bg-white p-5 shadow-sm ring-1 ring-slate-200" aria-labelledby="password-title" data-testid="password-section">
             <h2 id="password-title" class="text-base font-semibold">"Change your password"</h2>
             <Notice notice=notice/>
             <form class="mt-3 space-y-4" on:submit=on_submit novalidate=true>

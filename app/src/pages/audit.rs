@@ -95,7 +95,7 @@ fn AuditTab(context: TenantContext) -> impl IntoView {
                                     <table class=TABLE data-testid="audit-table">
                                         <TableHead columns=&["When", "Who", "What", "Target", "From", "Details"]/>
                                         <tbody>
-                                            {list.entries.into_iter().map(entry_row).collect_view()}
+                                            {list.entries.into_iter().map(|entry| entry_row(entry, "audit-row")).collect_view()}
                                         </tbody>
                                     </table>
                                     {empty.then(|| view! { <p class="p-8 text-center text-sm text-slate-600">"Nothing recorded yet."</p> })}
@@ -116,9 +116,9 @@ fn AuditTab(context: TenantContext) -> impl IntoView {
 }
 
 /// One entry as a table row.
-fn entry_row(entry: AuditRow) -> impl IntoView {
+fn entry_row(entry: AuditRow, test_id: &'static str) -> impl IntoView {
     view! {
-        <tr class="border-t border-slate-100 align-top" data-testid="audit-row" data-id=entry.id data-action=entry.action.clone()>
+        <tr class="border-t border-slate-100 align-top" data-testid=test_id data-id=entry.id data-action=entry.action.clone()>
             <td class="whitespace-nowrap px-4 py-3 text-slate-600">
                 <time datetime=entry.created_at.clone()>{timestamp(&entry.created_at)}</time>
             </td>
@@ -154,7 +154,7 @@ fn OperatorAudit() -> impl IntoView {
                             <div class=format!("mt-3 {TABLE_FRAME}")>
                                 <table class=TABLE data-testid="operator-audit-table">
                                     <TableHead columns=&["When", "Who", "What", "Target", "From", "Details"]/>
-                                    <tbody>{list.entries.into_iter().map(entry_row).collect_view()}</tbody>
+                                    <tbody>{list.entries.into_iter().map(|entry| entry_row(entry, "operator-audit-row")).collect_view()}</tbody>
                                 </table>
                             </div>
                         </section>

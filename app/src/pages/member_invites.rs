@@ -175,7 +175,7 @@ pub fn ResetLinkButton(
     };
     view! {
         <button type="button" class=SMALL_BUTTON data-testid="reset-password"
-            aria-label=format!("Reset the password of {}", email.get_value()) on:click=on_click>"Reset password"</button>
+            aria-label=format!("Reset password of {}", email.get_value()) on:click=on_click>"Reset password"</button>
     }
 }
 

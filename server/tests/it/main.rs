@@ -14,5 +14,5 @@ mod hydration;
 mod management;
 mod member_cli;
 mod oauth;
-mod support;
 mod second_factor;
+mod support;
