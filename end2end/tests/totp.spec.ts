@@ -130,14 +130,14 @@ test("a tenant that requires two-factor sign-in of its admins", async ({ page, b
   // Once enrolled, the tenant opens.
   await enableTotp(otherPage);
   await open(otherPage, `/t/${tenantId}/applications`);
-  await expect(otherPage.getByRole("heading", { name: "Applications" })).toBeVisible();
+  await expect(otherPage.getByRole("heading", { name: "Applications", exact: true })).toBeVisible();
   await context.close();
 
   // A viewer is not held to it.
   const viewerContext = await browser.newContext({ baseURL: state().baseURL });
   const viewerPage = await viewerContext.newPage();
   expect(await signInToTenant(viewerPage, viewer, PASSWORD)).toBe(tenantId);
-  await expect(viewerPage.getByRole("heading", { name: "Applications" })).toBeVisible();
+  await expect(viewerPage.getByRole("heading", { name: "Applications", exact: true })).toBeVisible();
   await viewerContext.close();
   expect(errors).toEqual([]);
 });
