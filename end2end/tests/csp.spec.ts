@@ -113,3 +113,21 @@ test("every page and dialog runs under the CSP without a violation", async ({ pa
   await expect(page).toHaveURL(/\/login$/);
   await expectNoViolation(page, console, "signing out and the sign-in page");
 });
+
+test("the watcher is not blind: a script without the nonce is refused and reported", async ({ browser }) => {
+  // A page of its own: the refusal is logged, which the console guard of `page` would count.
+  const context = await browser.newContext({ baseURL: state().baseURL });
+  const page = await context.newPage();
+  const console = await watchViolations(page);
+  expectNoncePolicy(await page.goto("/login"), "the sign-in page");
+  await page.evaluate(() => {
+    const script = document.createElement("script");
+    script.textContent = "window.__injected = true;";
+    document.head.appendChild(script);
+  });
+  await expect.poll(() => page.evaluate(() => (window as any).__cspViolations.length)).toBe(1);
+  expect(await page.evaluate(() => (window as any).__injected)).toBeUndefined();
+  expect(await page.evaluate(() => (window as any).__cspViolations[0])).toContain("script-src");
+  await expect.poll(() => console.length).toBe(1);
+  await context.close();
+});
