@@ -343,16 +343,20 @@ test("the Members, Audit, Tenants, not-found and home pages, and what a viewer s
   await hydrated(page);
   await expect(page.getByTestId("members-table")).toBeVisible();
   await expectAccessible(page, "the Members page");
-  const viewer = { email: `a11y-viewer-${Date.now()}@example.com`, password: "a11y-viewer-password-1" };
-  await page.getByLabel("Email", { exact: true }).fill(viewer.email);
+  const viewer = { email: `a11y-viewer-${Date.now()}@example.com`, password: "a calm and accessible reader" };
+  await page.getByLabel("Email", { exact: true }).fill("not-an-email");
   await page.getByLabel("Role", { exact: true }).selectOption("viewer");
-  await page.getByLabel("Initial password").fill("too-short");
-  await page.getByRole("button", { name: "Add member" }).click();
+  await page.getByRole("button", { name: "Invite", exact: true }).click();
   await expect(page.getByTestId("error")).toBeVisible();
-  await expectAccessible(page, "the Members page with the add form's error");
-  await page.getByLabel("Initial password").fill(viewer.password);
-  await page.getByRole("button", { name: "Add member" }).click();
-  await expect(page.getByTestId("notice")).toContainText(`Added ${viewer.email} as viewer.`);
+  await expectAccessible(page, "the Members page with the invite form's error");
+  await page.getByLabel("Email", { exact: true }).fill(viewer.email);
+  await page.getByRole("button", { name: "Invite", exact: true }).click();
+  await expect(page.getByTestId("invite-link")).toBeVisible();
+  await expectAccessible(page, "the Members page with an invitation link and a pending invitation");
+  const link = (await page.getByTestId("invite-link").textContent())!.trim();
+  const token = new URL(link).pathname.split("/").pop()!;
+  expect((await serverFn(page.request, "accept_invitation", { token, password: viewer.password })).status).toBe(200);
+  await open(page, `/t/${tenantId}/members`);
   const viewerRow = page.locator(`[data-testid=member-row][data-email="${viewer.email}"]`);
   await expect(viewerRow).toHaveCount(1);
   await expectAccessible(page, "the Members page with a member added");
@@ -492,4 +496,46 @@ test("two-factor sign-in: the account section, the code step and a tenant that r
   await context.close();
   expect(session.errors).toEqual([]);
   await session.context.close();
+});
+
+test("the account, invitation and reset pages have no accessibility violations", async ({ page, browser }) => {
+  const { cli } = await import("./helpers");
+  const { email, password, baseURL } = state();
+  const tenantId = await signInToTenant(page, email, password);
+  await page.getByTestId("user-email").click();
+  await expect(page).toHaveURL(/\/account$/);
+  await hydrated(page);
+  await expectAccessible(page, "the account page");
+  await page.getByLabel("Current password").fill(password);
+  await page.getByLabel("New password", { exact: true }).fill("short");
+  await page.getByLabel("New password again").fill("short");
+  await page.getByTestId("change-password").click();
+  await expect(page.getByTestId("password-section").getByTestId("error")).toBeVisible();
+  await expectAccessible(page, "the account page with the form's error");
+
+  const invited = await serverFn(page.request, "invite_member", {
+    tenant_id: tenantId,
+    email: `a11y-invitee-${Date.now() % 1000000}@example.com`,
+    role: "viewer",
+  });
+  expect(invited.status).toBe(200);
+  const resetFor = `a11y-reset-${Date.now() % 1000000}@example.com`;
+  cli(["member", "add", "--tenant", tenantId, "--email", resetFor, "--role", "viewer"], {
+    CLAVIS_MEMBER_PASSWORD: "a forgettable passphrase",
+  });
+  const reset = cli(["member", "reset-link", "--email", resetFor]);
+  const context = await browser.newContext({ baseURL });
+  const signedOut = await context.newPage();
+  const errors = watchErrors(signedOut);
+  await open(signedOut, new URL(invited.body.link.url).pathname);
+  await expect(signedOut.getByTestId("accept-invite")).toBeVisible();
+  await expectAccessible(signedOut, "the invitation page");
+  await open(signedOut, "/invite/" + "A".repeat(43));
+  await expect(signedOut.getByRole("heading", { name: "This invitation cannot be used" })).toBeVisible();
+  await expectAccessible(signedOut, "the page of an unknown invitation");
+  await open(signedOut, new URL(reset.resetLink).pathname);
+  await expect(signedOut.getByTestId("reset-submit")).toBeVisible();
+  await expectAccessible(signedOut, "the password reset page");
+  expect(errors).toEqual([]);
+  await context.close();
 });
