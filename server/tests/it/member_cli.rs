@@ -34,9 +34,13 @@ fn one_line_error(output: &Output) -> String {
     stderr
 }
 
+/// A data directory, the environment that points the binary at its
+/// database, and that database's URL.
+type Backend = (PathBuf, Vec<(&'static str, String)>, String);
+
 /// A data directory on SQLite, and one whose database is PostgreSQL when
-/// the test command provides a cluster; with the URL the services open.
-fn backends() -> Vec<(PathBuf, Vec<(&'static str, String)>, String)> {
+/// the test command provides a cluster.
+fn backends() -> Vec<Backend> {
     let sqlite = tempfile::Builder::new().prefix("clavis-members-").tempdir().unwrap().keep();
     let url = domain::db::sqlite_url(&sqlite.join("clavis.db"));
     let mut out = vec![(sqlite, Vec::new(), url)];
