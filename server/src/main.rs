@@ -137,6 +137,9 @@ fn spawn_housekeeping(services: domain::Services) {
             if let Err(err) = services.prune_revoked_tokens(services.now()).await {
                 tracing::warn!(error = %err, "could not prune revoked tokens");
             }
+            if let Err(err) = services.prune_one_time_links(services.now()).await {
+                tracing::warn!(error = %err, "could not prune spent invitations and reset links");
+            }
             // Per-minute usage is kept for 30 days.
             if let Err(err) = services.prune_usage(services.now() - chrono::Duration::days(30)).await {
                 tracing::warn!(error = %err, "could not prune usage counters");

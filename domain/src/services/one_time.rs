@@ -2,9 +2,13 @@
 //! base64url, shown once; only their SHA-256 digest is stored, and a
 //! presented token is compared with it in constant time.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
+use super::Services;
+use crate::Result;
 use crate::crypto::{digests_match, generate_client_secret, hex_decode_32, secret_digest, secret_digest_hex};
+use crate::entities::{invitation, password_reset};
 
 /// The length of a token: 32 bytes in unpadded base64url.
 const TOKEN_CHARS: usize = 43;
@@ -41,6 +45,35 @@ pub struct OneTimeLink {
 impl std::fmt::Debug for OneTimeLink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OneTimeLink").field("url", &"[redacted]").field("expires_at", &self.expires_at).finish()
+    }
+}
+
+/// How long a spent or expired link's row is kept, so that its holder is
+/// told "used" or "expired" rather than "unknown" for a while.
+const KEEP_SPENT_LINKS_DAYS: i64 = 7;
+
+impl Services {
+    /// Deletes invitations and reset links used or expired more than a week
+    /// before `now`; run periodically. Returns how many rows went.
+    pub async fn prune_one_time_links(&self, now: DateTime<Utc>) -> Result<u64> {
+        let before = (now - Duration::days(KEEP_SPENT_LINKS_DAYS)).timestamp();
+        let invitations = invitation::Entity::delete_many()
+            .filter(
+                Condition::any()
+                    .add(invitation::Column::ExpiresAt.lt(before))
+                    .add(invitation::Column::UsedAt.lt(before)),
+            )
+            .exec(self.db())
+            .await?;
+        let resets = password_reset::Entity::delete_many()
+            .filter(
+                Condition::any()
+                    .add(password_reset::Column::ExpiresAt.lt(before))
+                    .add(password_reset::Column::UsedAt.lt(before)),
+            )
+            .exec(self.db())
+            .await?;
+        Ok(invitations.rows_affected + resets.rows_affected)
     }
 }
 

@@ -139,3 +139,23 @@ async fn invitations_expire_and_can_be_revoked_only_by_their_tenant() {
         assert_eq!(actions.iter().filter(|a| *a == "member.invite_revoked").count(), 1, "{actions:?}");
     }
 }
+
+#[tokio::test]
+async fn spent_and_expired_links_are_pruned_after_a_week() {
+    for env in envs().await {
+        let s = &env.services;
+        let (_, scope) = env.tenant("Acme").await;
+        let used = s.invite_member(&scope, "used@example.test", Role::Viewer, env.now()).await.unwrap();
+        s.accept_invitation(&token(&used), "a fine long password", None, env.now()).await.unwrap();
+        let pending = s.invite_member(&scope, "pending@example.test", Role::Viewer, env.now()).await.unwrap();
+        let reset = s.create_password_reset(&env.cli.operator_scope(), "used@example.test", env.now()).await.unwrap();
+        assert_eq!(s.prune_one_time_links(env.now()).await.unwrap(), 0, "{}", env.backend);
+
+        // A week after the invitations expired, all three rows go.
+        env.clock.advance(Duration::hours(INVITATION_LIFETIME_HOURS) + Duration::days(7) + Duration::seconds(1));
+        assert_eq!(s.prune_one_time_links(env.now()).await.unwrap(), 3, "{}", env.backend);
+        assert!(matches!(s.invitation_details(&token(&pending), env.now()).await, Err(Error::NotFound(_))));
+        let reset_token = TestEnv::token_of(&reset.url);
+        assert!(matches!(s.password_reset_email(&reset_token, env.now()).await, Err(Error::NotFound(_))));
+    }
+}
