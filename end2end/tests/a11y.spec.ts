@@ -446,6 +446,7 @@ test("two-factor sign-in: the account section, the code step and a tenant that r
   await open(own, "/account");
   await expect(own.getByTestId("totp-begin")).toBeVisible();
   await expectAccessible(own, "the account page with two-factor sign-in off");
+  await own.getByTestId("totp-begin-password").fill(password);
   await own.getByTestId("totp-begin").click();
   await expect(own.getByTestId("totp-qr")).toBeVisible();
   await expectAccessible(own, "the account page setting up two-factor sign-in");

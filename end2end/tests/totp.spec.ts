@@ -23,14 +23,27 @@ function newAdmin(tenantName: string): { email: string; tenantId: string } {
   return { email, tenantId: tenant.tenantId };
 }
 
-/** Turns TOTP on from the account page; returns the secret and the recovery codes. */
-async function enableTotp(page: Page, tryWrongCode = false): Promise<{ secret: string; codes: string[] }> {
+/**
+ * Turns TOTP on from the account page; returns the secret and the recovery
+ * codes. With `tryWrong`, a wrong password and a wrong code are refused first.
+ */
+async function enableTotp(page: Page, tryWrong = false): Promise<{ secret: string; codes: string[] }> {
   await open(page, "/account");
   const section = page.getByTestId("totp-section");
+  const password = section.getByTestId("totp-begin-password");
+  await expect(password).toHaveAttribute("autocomplete", "current-password");
+  if (tryWrong) {
+    // A signed-in session alone (a stolen one, say) cannot turn it on.
+    await password.fill("not-the-password");
+    await section.getByTestId("totp-begin").click();
+    await expect(section.getByTestId("error")).toContainText("The current password is incorrect.");
+    await expect(section.getByTestId("totp-qr")).toHaveCount(0);
+  }
+  await password.fill(PASSWORD);
   await section.getByTestId("totp-begin").click();
   await expect(section.getByTestId("totp-qr")).toBeVisible();
   const secret = (await section.getByTestId("totp-secret").textContent())!.trim();
-  if (tryWrongCode) {
+  if (tryWrong) {
     // Refused, nothing turned on. (Wrong codes count against this address,
     // as wrong passwords do, so the suite makes few.)
     const valid = [-30, 0, 30].map((drift) => totp(secret, now() + drift));

@@ -140,6 +140,9 @@ fn spawn_housekeeping(services: domain::Services) {
             if let Err(err) = services.prune_one_time_links(services.now()).await {
                 tracing::warn!(error = %err, "could not prune spent invitations and reset links");
             }
+            if let Err(err) = services.prune_second_factor_leftovers(services.now()).await {
+                tracing::warn!(error = %err, "could not prune expired sign-ins and two-factor set-ups");
+            }
             // Per-minute usage is kept for 30 days.
             if let Err(err) = services.prune_usage(services.now() - chrono::Duration::days(30)).await {
                 tracing::warn!(error = %err, "could not prune usage counters");

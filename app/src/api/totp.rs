@@ -59,12 +59,18 @@ pub async fn second_factor_status() -> Result<SecondFactorView, AppError> {
     Ok(SecondFactorView { enabled: status.enabled, recovery_codes_left: status.recovery_codes_left, setup_required })
 }
 
+/// Starts an enrolment; the current password is needed (401 when wrong,
+/// counted as a failed sign-in), so a stolen session cannot turn it on.
 #[server(endpoint = "begin_totp")]
-pub async fn begin_totp_enrolment() -> Result<EnrolmentView, AppError> {
+pub async fn begin_totp_enrolment(password: String) -> Result<EnrolmentView, AppError> {
     use crate::ssr;
     let user_id = ssr::user_id().await?;
     let services = ssr::services()?;
-    let enrolment = services.begin_totp_enrolment(&user_id, services.now()).await?;
+    let source = ssr::source_addr().await;
+    let enrolment = services
+        .begin_totp_enrolment(&user_id, &password, source.as_deref(), services.now())
+        .await
+        .map_err(refused("The current password is incorrect."))?;
     Ok(EnrolmentView {
         secret_base32: enrolment.secret_base32.clone(),
         otpauth_uri: enrolment.otpauth_uri.clone(),

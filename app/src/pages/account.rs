@@ -8,6 +8,7 @@ use leptos_router::components::Redirect;
 use super::layout::{Chrome, Section};
 use crate::api::account::change_password;
 use crate::api::auth::current_user;
+use crate::api::totp::second_factor_status;
 use crate::components::buttons::PRIMARY_BUTTON;
 use crate::components::feedback::{ErrorMessage, Notice};
 
@@ -31,6 +32,9 @@ pub fn check_new_password(password: &str, repeated: &str) -> Result<(), String> 
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
+    // Made here, not in the Suspense closure below, which the server runs
+    // twice: each run would make (and fetch) a resource of its own.
+    let second_factor = Resource::new(|| (), |_| second_factor_status());
     view! {
         <Title text="Your account · Clavis"/>
         <Suspense fallback=|| view! { <main><p class="p-8 text-slate-500">"Loading…"</p></main> }>
@@ -45,7 +49,7 @@ pub fn AccountPage() -> impl IntoView {
                                     <p class="mt-1 text-sm text-slate-600">{format!("Signed in as {email}.")}</p>
                                 </div>
                                 <PasswordChange/>
-                                <super::account_totp::AccountTotp/>
+                                <super::account_totp::AccountTotp status=second_factor/>
                             </Chrome>
                         }
                         .into_any()

@@ -6,18 +6,24 @@ use leptos::prelude::*;
 use super::account::INPUT;
 use crate::api::totp::{
     EnrolmentView, SecondFactorView, begin_totp_enrolment, confirm_totp_enrolment, disable_totp,
-    regenerate_recovery_codes, second_factor_status,
+    regenerate_recovery_codes,
 };
 use crate::components::buttons::{DANGER_BUTTON, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::copy::CopyButton;
 use crate::components::feedback::{ErrorMessage, Notice};
+use crate::error::AppError;
 
 const SECTION: &str = "mt-6 max-w-lg rounded-xl bg-white p-5 shadow-sm ring-1 ring-slate-200";
 
-/// The two-factor section of `/account`.
+/// The status a page gives [`AccountTotp`].
+pub type SecondFactorResource = Resource<Result<SecondFactorView, AppError>>;
+
+/// The two-factor section of `/account`. The page creates `status` outside
+/// its `<Suspense>`: on the server that closure runs twice, and a resource
+/// made inside would be fetched twice, the browser hydrating from the copy
+/// the HTML was not rendered from.
 #[component]
-pub fn AccountTotp() -> impl IntoView {
-    let status = Resource::new(|| (), |_| second_factor_status());
+pub fn AccountTotp(status: SecondFactorResource) -> impl IntoView {
     // Recovery codes just made, shown until the person says they kept them.
     let fresh_codes = RwSignal::new(None::<Vec<String>>);
     let notice = RwSignal::new(None::<String>);
@@ -53,21 +59,30 @@ pub fn AccountTotp() -> impl IntoView {
     }
 }
 
-/// Off: explain, then start an enrolment and confirm it with a first code.
+/// Off: explain, then start an enrolment (with the current password, so a
+/// stolen session alone cannot turn it on) and confirm it with a first code.
 #[component]
 fn Enrol(status: SecondFactorView, fresh_codes: RwSignal<Option<Vec<String>>>) -> impl IntoView {
     let enrolment = RwSignal::new(None::<EnrolmentView>);
+    let password = RwSignal::new(String::new());
     let code = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     // Success replaces this component (codes shown, factor off), so what
     // runs after a call only tries its signals: they may be gone.
     let busy = RwSignal::new(false);
-    let start = move |_| {
+    let start = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
         busy.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
-            match begin_totp_enrolment().await {
-                Ok(view) => enrolment.set(Some(view)),
+            match begin_totp_enrolment(password.get_untracked()).await {
+                Ok(view) => {
+                    password.try_set(String::new());
+                    enrolment.try_set(Some(view));
+                }
                 Err(err) => error.set(Some(err.message)),
             }
             busy.try_set(false);
@@ -99,9 +114,17 @@ fn Enrol(status: SecondFactorView, fresh_codes: RwSignal<Option<Vec<String>>>) -
         </p>
         {move || match enrolment.get() {
             None => view! {
-                <button type="button" class=format!("mt-3 {PRIMARY_BUTTON}") data-testid="totp-begin" disabled=move || busy.try_get().unwrap_or(true) on:click=start>
-                    "Set up two-factor sign-in"
-                </button>
+                <form class="mt-3 space-y-3" on:submit=start novalidate=true>
+                    <div>
+                        <label for="totp-begin-password" class="block text-sm font-medium text-slate-700">"Current password"</label>
+                        <input id="totp-begin-password" type="password" autocomplete="current-password" class=INPUT
+                            data-testid="totp-begin-password"
+                            prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+                    </div>
+                    <button type="submit" class=PRIMARY_BUTTON data-testid="totp-begin" disabled=move || busy.try_get().unwrap_or(true)>
+                        "Set up two-factor sign-in"
+                    </button>
+                </form>
             }
             .into_any(),
             Some(view) => {

@@ -16,7 +16,7 @@ use super::audit::AuditRecord;
 use super::recovery_codes::{self, RecoveryCodes};
 use super::users::verify_password;
 use crate::crypto::SealContext;
-use crate::entities::{recovery_code, user, user_totp};
+use crate::entities::{pending_sign_in, recovery_code, user, user_totp};
 use crate::scope::Actor;
 use crate::{Error, Result};
 
@@ -154,8 +154,24 @@ impl Services {
     /// Starts an enrolment: a fresh secret, sealed, that only becomes the
     /// user's second factor once [`Services::confirm_totp_enrolment`] sees
     /// a correct code. A second call replaces the pending secret.
-    pub async fn begin_totp_enrolment(&self, user_id: &str, now: DateTime<Utc>) -> Result<TotpEnrolment> {
+    ///
+    /// The current password is needed, so a stolen session alone cannot
+    /// switch a second factor on and lock the owner out; a wrong one is
+    /// `Unauthenticated` and counts as a failed sign-in, as on a password change.
+    pub async fn begin_totp_enrolment(
+        &self,
+        user_id: &str,
+        password: &str,
+        source_addr: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<TotpEnrolment> {
         let user = self.user_by_id(user_id).await?;
+        let throttle = &self.inner.login_throttle;
+        throttle.check(&user.email, source_addr, now)?;
+        if !verify_password(password.to_owned(), Some(user.password_hash.clone())).await? {
+            throttle.record_failure(&user.email, source_addr, now);
+            return Err(Error::Unauthenticated);
+        }
         if self.enabled_totp(user_id).await?.is_some() {
             return Err(already_on());
         }
@@ -197,6 +213,24 @@ impl Services {
             qr_data_url: qr_data_url(&otpauth_uri)?,
             otpauth_uri,
         })
+    }
+
+    /// Deletes pending sign-ins past their expiry and enrolments that
+    /// waited longer for their first code than they may; run periodically,
+    /// since neither would ever be used again. Returns how many rows went.
+    pub async fn prune_second_factor_leftovers(&self, now: DateTime<Utc>) -> Result<u64> {
+        let sign_ins = pending_sign_in::Entity::delete_many()
+            .filter(pending_sign_in::Column::ExpiresAt.lt(now.timestamp()))
+            .exec(self.db())
+            .await?;
+        // Only rows never enabled, and only once confirmation would refuse them.
+        let started_before = (now - Duration::minutes(ENROLMENT_LIFETIME_MINUTES)).timestamp();
+        let enrolments = user_totp::Entity::delete_many()
+            .filter(user_totp::Column::EnabledAt.is_null())
+            .filter(user_totp::Column::CreatedAt.lt(started_before))
+            .exec(self.db())
+            .await?;
+        Ok(sign_ins.rows_affected + enrolments.rows_affected)
     }
 
     /// Turns the pending secret on after a correct code, and returns ten

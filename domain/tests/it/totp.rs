@@ -28,7 +28,7 @@ async fn member(env: &TestEnv, email: &str, role: Role) -> (String, String) {
 
 /// Enrols `user_id` and returns the enrolment and its recovery codes.
 async fn enrol(env: &TestEnv, user_id: &str) -> (TotpEnrolment, Vec<String>) {
-    let enrolment = env.services.begin_totp_enrolment(user_id, env.now()).await.unwrap();
+    let enrolment = env.services.begin_totp_enrolment(user_id, PASSWORD, None, env.now()).await.unwrap();
     let codes =
         env.services.confirm_totp_enrolment(user_id, &code_at(&enrolment, env.now()), None, env.now()).await.unwrap();
     (enrolment, codes.0)
@@ -45,7 +45,7 @@ async fn pending(env: &TestEnv, email: &str) -> PendingSignIn {
 async fn enrolment_needs_a_correct_code_and_gives_ten_single_format_recovery_codes() {
     for env in envs().await {
         let (user_id, _) = member(&env, "ann@example.com", Role::Admin).await;
-        let enrolment = env.services.begin_totp_enrolment(&user_id, env.now()).await.unwrap();
+        let enrolment = env.services.begin_totp_enrolment(&user_id, PASSWORD, None, env.now()).await.unwrap();
         assert!(
             enrolment.otpauth_uri.starts_with("otpauth://totp/Clavis:ann%40example.com?"),
             "{}",
@@ -75,9 +75,90 @@ async fn enrolment_needs_a_correct_code_and_gives_ten_single_format_recovery_cod
         let status = env.services.second_factor_status(&user_id).await.unwrap();
         assert!(status.enabled);
         assert_eq!(status.recovery_codes_left, 10);
-        let err = env.services.begin_totp_enrolment(&user_id, env.now()).await.unwrap_err();
+        let err = env.services.begin_totp_enrolment(&user_id, PASSWORD, None, env.now()).await.unwrap_err();
         assert!(matches!(err, Error::Conflict(_)), "{err:?}");
         assert!(env.operator_audit_actions().await.contains(&"second_factor.enabled".to_owned()));
+    }
+}
+
+#[tokio::test]
+async fn starting_an_enrolment_needs_the_current_password_and_wrong_ones_are_throttled() {
+    for env in envs().await {
+        let (user_id, _) = member(&env, "abe@example.com", Role::Admin).await;
+        // A session alone (a wrong or empty password) starts nothing.
+        for wrong in ["not-the-password", ""] {
+            let err = env.services.begin_totp_enrolment(&user_id, wrong, None, env.now()).await.unwrap_err();
+            assert!(matches!(err, Error::Unauthenticated), "{}: {wrong:?}: {err:?}", env.backend);
+        }
+        let err = env.services.confirm_totp_enrolment(&user_id, "123456", None, env.now()).await.unwrap_err();
+        assert!(matches!(err, Error::Validation(_)), "{}: nothing was started: {err:?}", env.backend);
+
+        // Counted like failed sign-ins of the account: the sixth try is refused.
+        for _ in 0..5 {
+            let err =
+                env.services.begin_totp_enrolment(&user_id, "guess", Some("192.0.2.10"), env.now()).await.unwrap_err();
+            assert!(matches!(err, Error::Unauthenticated), "{}: {err:?}", env.backend);
+        }
+        let err =
+            env.services.begin_totp_enrolment(&user_id, PASSWORD, Some("192.0.2.10"), env.now()).await.unwrap_err();
+        assert!(matches!(err, Error::RateLimited { .. }), "{}: {err:?}", env.backend);
+        let err =
+            env.services.authenticate("abe@example.com", PASSWORD, Some("192.0.2.10"), env.now()).await.unwrap_err();
+        assert!(matches!(err, Error::RateLimited { .. }), "{}: shared with sign-in: {err:?}", env.backend);
+
+        env.clock.advance(Duration::seconds(2));
+        let enrolment =
+            env.services.begin_totp_enrolment(&user_id, PASSWORD, Some("192.0.2.10"), env.now()).await.unwrap();
+        env.services.confirm_totp_enrolment(&user_id, &code_at(&enrolment, env.now()), None, env.now()).await.unwrap();
+        assert!(env.services.second_factor_status(&user_id).await.unwrap().enabled);
+    }
+}
+
+#[tokio::test]
+async fn housekeeping_prunes_expired_pending_sign_ins_and_stale_enrolments() {
+    for db in SharedDb::all().await {
+        let env = db.instance().await;
+        let (enrolled, _) = member(&env, "lou@example.com", Role::Admin).await;
+        let (stale, _) = member(&env, "max@example.com", Role::Admin).await;
+        let (fresh, _) = member(&env, "ned@example.com", Role::Admin).await;
+        enrol(&env, &enrolled).await;
+        let stale_enrolment = env.services.begin_totp_enrolment(&stale, PASSWORD, None, env.now()).await.unwrap();
+        let signing_in = pending(&env, "lou@example.com").await;
+        assert_eq!(env.services.prune_second_factor_leftovers(env.now()).await.unwrap(), 0, "{}", db.backend);
+
+        // Past the pending sign-in's five minutes: it goes, the enrolment stays.
+        env.clock.advance(Duration::seconds(301));
+        let fresh_enrolment = env.services.begin_totp_enrolment(&fresh, PASSWORD, None, env.now()).await.unwrap();
+        assert_eq!(env.services.prune_second_factor_leftovers(env.now()).await.unwrap(), 1, "{}", db.backend);
+        let err = env.services.complete_sign_in(&signing_in, "000000", None, env.now()).await.unwrap_err();
+        assert!(matches!(err, Error::Validation(_)), "{}: {err:?}", db.backend);
+
+        // Past the first enrolment's fifteen minutes: only it goes.
+        env.clock.advance(Duration::seconds(15 * 60 - 300));
+        assert_eq!(env.services.prune_second_factor_leftovers(env.now()).await.unwrap(), 1, "{}", db.backend);
+        let raw = domain::db::connect(db.url()).await.unwrap();
+        let backend = raw.get_database_backend();
+        for (table, left) in [("pending_sign_ins", 0), ("user_totp", 2)] {
+            let row = raw
+                .query_one(Statement::from_string(backend, format!("SELECT COUNT(*) AS n FROM {table}")))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(row.try_get::<i64>("", "n").unwrap(), left, "{}: {table}", db.backend);
+        }
+        raw.close().await.ok();
+        let err = env
+            .services
+            .confirm_totp_enrolment(&stale, &code_at(&stale_enrolment, env.now()), None, env.now())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Validation(_)), "{}: {err:?}", db.backend);
+        // The enabled factor and the enrolment still in time are untouched.
+        assert!(env.services.second_factor_status(&enrolled).await.unwrap().enabled);
+        env.services
+            .confirm_totp_enrolment(&fresh, &code_at(&fresh_enrolment, env.now()), None, env.now())
+            .await
+            .unwrap();
     }
 }
 
@@ -85,7 +166,7 @@ async fn enrolment_needs_a_correct_code_and_gives_ten_single_format_recovery_cod
 async fn an_enrolment_left_too_long_must_start_again() {
     for env in envs().await {
         let (user_id, _) = member(&env, "ben@example.com", Role::Admin).await;
-        let enrolment = env.services.begin_totp_enrolment(&user_id, env.now()).await.unwrap();
+        let enrolment = env.services.begin_totp_enrolment(&user_id, PASSWORD, None, env.now()).await.unwrap();
         env.clock.advance(Duration::minutes(16));
         let err = env
             .services

@@ -34,7 +34,10 @@ async fn gated_pages_fetch_each_resource_once_on_the_server() {
             (format!("/t/{t}/roles"), 3),
             (format!("/t/{t}/keys"), 3),
             (format!("/t/{t}/applications"), 3),
+            (format!("/t/{t}/security"), 3),
             ("/tenants".to_owned(), 2),
+            // The user and the account's two-factor status.
+            ("/account".to_owned(), 2),
         ] {
             let reply = s.send(Request::get(&path).header("cookie", &cookie).body(Body::empty()).unwrap()).await;
             assert_eq!(reply.status, StatusCode::OK, "{path}");

@@ -55,7 +55,7 @@ async fn enrolled_admin(s: &TestServer, email: &str) -> (String, String, TotpEnr
     let (tenant, scope) = s.tenant("Second factor").await;
     let member =
         s.services.add_member_by_operator(&s.cli, &scope, email, Role::Admin, Some(PASSWORD), s.now()).await.unwrap();
-    let enrolment = s.services.begin_totp_enrolment(&member.user_id, s.now()).await.unwrap();
+    let enrolment = s.services.begin_totp_enrolment(&member.user_id, PASSWORD, None, s.now()).await.unwrap();
     s.services.confirm_totp_enrolment(&member.user_id, &code_at(&enrolment, s.now()), None, s.now()).await.unwrap();
     // The enrolment used this step's code.
     s.clock.advance(Duration::seconds(30));
@@ -136,5 +136,39 @@ async fn an_admin_without_a_second_factor_gets_403_from_a_tenant_that_requires_o
         let set =
             call(&s, "set_tenant_security", Some(&cookie), &format!("tenant_id={other_tenant}&required=true")).await;
         assert_eq!(set.status, StatusCode::CONFLICT, "{}: {}", s.backend, set.text());
+    }
+}
+
+#[tokio::test]
+async fn starting_an_enrolment_answers_401_without_the_current_password() {
+    for s in servers().await {
+        let (_, scope) = s.tenant("Enrol").await;
+        let member = s
+            .services
+            .add_member_by_operator(&s.cli, &scope, "owner@example.com", Role::Admin, Some(PASSWORD), s.now())
+            .await
+            .unwrap();
+        let signed_in = call(&s, "login", None, &login_body("owner@example.com", PASSWORD)).await;
+        let cookie = session_cookie(&signed_in).expect("signed in");
+
+        // The session alone (a stolen one, say) cannot switch it on.
+        for body in ["password=not-the-password", "password="] {
+            let refused = call(&s, "begin_totp", Some(&cookie), body).await;
+            assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}: {body}: {}", s.backend, refused.text());
+            assert!(refused.text().contains("The current password is incorrect."), "{}", refused.text());
+            assert!(!refused.text().contains("secret_base32"), "{}", refused.text());
+        }
+        let confirm = call(&s, "confirm_totp", Some(&cookie), "code=123456").await;
+        assert_eq!(confirm.status, StatusCode::BAD_REQUEST, "{}: nothing started: {}", s.backend, confirm.text());
+
+        let body = form_urlencoded::Serializer::new(String::new()).append_pair("password", PASSWORD).finish();
+        let started = call(&s, "begin_totp", Some(&cookie), &body).await;
+        assert_eq!(started.status, StatusCode::OK, "{}: {}", s.backend, started.text());
+        let secret = started.json()["secret_base32"].as_str().expect("a secret").to_owned();
+        let enrolment = TotpEnrolment { secret_base32: secret, otpauth_uri: String::new(), qr_data_url: String::new() };
+        let confirmed =
+            call(&s, "confirm_totp", Some(&cookie), &format!("code={}", code_at(&enrolment, s.now()))).await;
+        assert_eq!(confirmed.status, StatusCode::OK, "{}: {}", s.backend, confirmed.text());
+        assert!(s.services.second_factor_status(&member.user_id).await.unwrap().enabled);
     }
 }
