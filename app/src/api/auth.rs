@@ -92,9 +92,9 @@ pub async fn login_second_factor(code: String) -> Result<(), AppError> {
     start_session(&services, &session, &user).await
 }
 
-/// Signs `user` in on a fresh session ID and redirects: to the account page
-/// when a tenant they administer requires a second factor they lack, else
-/// to their tenant's Applications page.
+/// Signs `user` in on a fresh session ID and redirects to their home
+/// tenant's Applications page, or to the account page when that tenant
+/// requires a second factor of its admins and they have none yet.
 #[cfg(feature = "ssr")]
 async fn start_session(
     services: &domain::Services,
@@ -104,13 +104,14 @@ async fn start_session(
     // A new session ID at sign-in defeats session fixation.
     session.cycle_id().await.map_err(|_| AppError::internal())?;
     session.insert(crate::ssr::SESSION_USER_ID, &user.id).await.map_err(|_| AppError::internal())?;
-    let target = if services.second_factor_setup_required(&user.id).await? {
-        "/account".to_owned()
-    } else {
-        match user.home_tenant() {
-            Some(home) => format!("/t/{}/applications", home.tenant_id),
-            None => "/".to_owned(),
+    let target = match user.home_tenant() {
+        Some(home)
+            if home.role == domain::Role::Admin && services.second_factor_blocks(&user.id, &home.tenant_id).await? =>
+        {
+            "/account".to_owned()
         }
+        Some(home) => format!("/t/{}/applications", home.tenant_id),
+        None => "/".to_owned(),
     };
     leptos_axum::redirect(&target);
     Ok(())

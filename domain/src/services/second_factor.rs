@@ -158,6 +158,18 @@ impl Services {
         Ok(requiring.filter(tenant::Column::Id.is_in(admin_of)).count(self.db()).await? > 0)
     }
 
+    /// Whether `user_id` would be refused `tenant_id` until they set up a
+    /// second factor: sign-in then lands on the account page instead of a
+    /// tenant page that can only say so. Other tenants' rules do not move
+    /// the landing page (an operator administers every tenant).
+    pub async fn second_factor_blocks(&self, user_id: &str, tenant_id: &str) -> Result<bool> {
+        match self.check_admin_second_factor(user_id, tenant_id).await {
+            Ok(()) => Ok(false),
+            Err(Error::SecondFactorRequired) => Ok(true),
+            Err(other) => Err(other),
+        }
+    }
+
     /// `SecondFactorRequired` when `tenant_id` requires a second factor of
     /// its admins and `user_id`, about to be given write rights there, has
     /// none. Called where dashboard scopes are granted.

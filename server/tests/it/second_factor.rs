@@ -140,6 +140,38 @@ async fn an_admin_without_a_second_factor_gets_403_from_a_tenant_that_requires_o
 }
 
 #[tokio::test]
+async fn another_tenants_rule_does_not_turn_sign_in_away_from_the_home_tenant() {
+    for s in servers().await {
+        let (home, home_scope) = s.tenant("Home").await;
+        s.services
+            .add_member_by_operator(&s.cli, &home_scope, "dual@example.com", Role::Admin, Some(PASSWORD), s.now())
+            .await
+            .unwrap();
+        let (lead_id, strict_id, _) = enrolled_admin(&s, "strict.lead@example.com").await;
+        let strict_scope = s.cli.tenant_scope(&s.services, &strict_id).await.unwrap();
+        s.services
+            .add_member_by_operator(&s.cli, &strict_scope, "dual@example.com", Role::Admin, None, s.now())
+            .await
+            .unwrap();
+        let scope = s.services.scope_for_user::<domain::Write>(&lead_id, &strict_id, None).await.unwrap();
+        s.services
+            .set_tenant_security(&scope, TenantSecurity { require_admin_second_factor: true }, s.now())
+            .await
+            .unwrap();
+
+        let signed_in = call(&s, "login", None, &login_body("dual@example.com", PASSWORD)).await;
+        assert_eq!(signed_in.json(), serde_json::json!("SignedIn"), "{}", s.backend);
+        let landing = format!("/t/{}/applications", home.tenant_id);
+        assert_eq!(signed_in.header("location"), Some(landing.as_str()), "{}: {:?}", s.backend, signed_in.headers);
+        let cookie = session_cookie(&signed_in).unwrap();
+        let open = call(&s, "tenant", Some(&cookie), &format!("tenant_id={}", home.tenant_id)).await;
+        assert_eq!(open.status, StatusCode::OK, "{}: {}", s.backend, open.text());
+        let strict = call(&s, "tenant", Some(&cookie), &format!("tenant_id={strict_id}")).await;
+        assert_eq!(strict.status, StatusCode::FORBIDDEN, "{}: {}", s.backend, strict.text());
+    }
+}
+
+#[tokio::test]
 async fn starting_an_enrolment_answers_401_without_the_current_password() {
     for s in servers().await {
         let (_, scope) = s.tenant("Enrol").await;
