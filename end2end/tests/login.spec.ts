@@ -18,7 +18,7 @@ test("the bootstrap admin signs in without a page reload and signs out", async (
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/t\/[0-9a-f-]{36}\/applications$/);
-  await expect(page.getByRole("heading", { name: "Applications" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Applications", exact: true })).toBeVisible();
   await expect(page.getByTestId("user-email")).toHaveText(email);
   expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
 
