@@ -36,12 +36,12 @@ test("an admin invites; the invitee sets their own password and sees the tenant"
   await open(theirs, new URL(link).pathname);
   await expect(theirs.getByRole("heading", { name: "Join Default" })).toBeVisible();
   // The policy is the server's: a common password is refused with its message.
-  await theirs.getByLabel("Choose a password").fill("qwerty123456");
+  await theirs.getByLabel("Password", { exact: true }).fill("qwerty123456");
   await theirs.getByLabel("The password again").fill("qwerty123456");
   await theirs.getByTestId("accept-invite").click();
   await expect(theirs.getByTestId("error")).toContainText("most common");
   const chosen = "an invitee's own long passphrase";
-  await theirs.getByLabel("Choose a password").fill(chosen);
+  await theirs.getByLabel("Password", { exact: true }).fill(chosen);
   await theirs.getByLabel("The password again").fill(chosen);
   await theirs.getByTestId("accept-invite").click();
   await expect(theirs.getByTestId("invite-accepted")).toBeVisible();

@@ -31,7 +31,6 @@ pub struct InvitationView {
     pub tenant_name: String,
     pub email: String,
     pub role: MemberRole,
-    pub account_exists: bool,
     pub expires_at: String,
 }
 
@@ -85,7 +84,6 @@ pub async fn invitation_details(token: String) -> Result<InvitationView, AppErro
         tenant_name: details.tenant_name,
         email: details.email,
         role: details.role,
-        account_exists: details.account_exists,
         expires_at: ssr::rfc3339(details.expires_at),
     })
 }

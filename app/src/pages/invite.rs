@@ -1,6 +1,7 @@
-//! `/invite/{token}`: the page an invitation link opens. Without an account
-//! the invitee chooses a password; with one they accept by signing in with
-//! their own. The token is read from the path and sent in request bodies
+//! `/invite/{token}`: the page an invitation link opens. One form for
+//! everyone (the inviting admin holds the link too, so the page must not
+//! tell whether the email has an account): the password is the existing
+//! account's own, or the new account's. The token is read from the path and sent in request bodies
 //! only (the page is served with `Referrer-Policy: no-referrer`).
 
 use leptos::prelude::*;
@@ -55,7 +56,6 @@ pub fn InvitePage() -> impl IntoView {
 #[component]
 fn AcceptForm(token: String, invitation: InvitationView) -> impl IntoView {
     let token = StoredValue::new(token);
-    let existing = invitation.account_exists;
     let password = RwSignal::new(String::new());
     let repeated = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -66,7 +66,7 @@ fn AcceptForm(token: String, invitation: InvitationView) -> impl IntoView {
         if saving.get_untracked() {
             return;
         }
-        if !existing && let Err(message) = check_new_password(&password.get_untracked(), &repeated.get_untracked()) {
+        if let Err(message) = check_new_password(&password.get_untracked(), &repeated.get_untracked()) {
             error.set(Some(message));
             return;
         }
@@ -101,27 +101,22 @@ fn AcceptForm(token: String, invitation: InvitationView) -> impl IntoView {
                             value=invitation.email.clone() readonly=true/>
                         <div>
                             <label for="invite-password" class="block text-sm font-medium text-slate-700">
-                                {if existing { "Your password" } else { "Choose a password" }}
+                                "Password"
                             </label>
                             <input id="invite-password" type="password" class=INPUT
-                                autocomplete=if existing { "current-password" } else { "new-password" }
+                                autocomplete="new-password"
                                 aria-describedby="invite-password-hint"
                                 prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
                             <p id="invite-password-hint" class="mt-1 text-xs text-slate-500">
-                                {if existing {
-                                    "You already have a Clavis account: accept with its password."
-                                } else {
-                                    "12 to 256 characters; not a common password, and not your email's name."
-                                }}
+                                "If you already have a Clavis account with this email, enter its password. \
+                                 Otherwise choose one: 12 to 256 characters, not a common password, and not your email's name."
                             </p>
                         </div>
-                        {(!existing).then(|| view! {
-                            <div>
-                                <label for="invite-repeat" class="block text-sm font-medium text-slate-700">"The password again"</label>
-                                <input id="invite-repeat" type="password" autocomplete="new-password" class=INPUT
-                                    prop:value=move || repeated.get() on:input=move |ev| repeated.set(event_target_value(&ev))/>
-                            </div>
-                        })}
+                        <div>
+                            <label for="invite-repeat" class="block text-sm font-medium text-slate-700">"The password again"</label>
+                            <input id="invite-repeat" type="password" autocomplete="new-password" class=INPUT
+                                prop:value=move || repeated.get() on:input=move |ev| repeated.set(event_target_value(&ev))/>
+                        </div>
                         {move || error.get().map(|message| view! { <ErrorMessage message=message/> })}
                         <button type="submit" class=format!("w-full {PRIMARY_BUTTON}") data-testid="accept-invite"
                             disabled=move || saving.get()>

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use clavis_types::{MAX_APPLICATION_NAME_CHARS, ManagementAccess};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 
 use super::Services;
@@ -223,7 +223,7 @@ impl Services {
         let name = validate_application_name(&name)?;
         let identifier = identifier.as_deref().map(validate_identifier).transpose()?;
         let client_id = uuid::Uuid::new_v4().to_string();
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         if let Some(identifier) = &identifier {
             self.check_identifier_free(&txn, scope.tenant_id(), identifier, &client_id).await?;
         }
@@ -342,7 +342,7 @@ impl Services {
             None => None,
             Some(identifier) => Some(identifier.as_deref().map(validate_identifier).transpose()?),
         };
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let app = self.find_application(&txn, scope, client_id).await?;
         if let Some(Some(identifier)) = &identifier {
             self.check_identifier_free(&txn, scope.tenant_id(), identifier, client_id).await?;
@@ -387,7 +387,7 @@ impl Services {
         if matches!(scope.actor(), Actor::Application { client_id: me } if me == client_id) {
             return Err(Error::Conflict("an application cannot change its own management access".into()));
         }
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let app = self.find_application(&txn, scope, client_id).await?;
         let old = app.management_access.clone();
         let mut active: application::ActiveModel = app.into();
@@ -413,7 +413,7 @@ impl Services {
         if matches!(scope.actor(), Actor::Application { client_id: me } if me == client_id) {
             return Err(Error::Conflict("an application cannot delete itself".into()));
         }
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let app = self.find_application(&txn, scope, client_id).await?;
         client_secret::Entity::delete_many().filter(client_secret::Column::ClientId.eq(client_id)).exec(&txn).await?;
         application::Entity::delete_by_id(client_id.to_owned()).exec(&txn).await?;

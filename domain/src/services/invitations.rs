@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::Services;
 use super::audit::AuditRecord;
@@ -46,9 +46,6 @@ pub struct InvitationDetails {
     pub tenant_name: String,
     pub email: String,
     pub role: Role,
-    /// Whether they accept by signing in (an account exists) rather than
-    /// by choosing a password. Only the link's holder learns this.
-    pub account_exists: bool,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -87,7 +84,7 @@ impl Services {
             expires_at: Set(expires_at.timestamp()),
             used_at: Set(None),
         };
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let model = model.insert(&txn).await?;
         AuditRecord::in_scope(scope, "member.invite", &email)
             .with_details(serde_json::json!({"role": role.as_str(), "invitation": model.id}))
@@ -118,7 +115,7 @@ impl Services {
 
     /// Withdraws a pending invitation: its link stops working at once.
     pub async fn revoke_invitation(&self, scope: &TenantScope<Write>, id: &str, now: DateTime<Utc>) -> Result<()> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let found = invitation::Entity::find_by_id(id.to_owned())
             .filter(invitation::Column::TenantId.eq(scope.tenant_id()))
             .filter(invitation::Column::UsedAt.is_null())
@@ -159,13 +156,12 @@ impl Services {
             .one(self.db())
             .await?
             .ok_or(Error::NotFound("invitation"))?;
-        let account_exists =
-            user::Entity::find().filter(user::Column::Email.eq(&found.email)).one(self.db()).await?.is_some();
+        // Whether the email has an account is not shown: the inviting admin
+        // holds this link too, and would learn it from the page.
         Ok(InvitationDetails {
             tenant_name: tenant.name,
             email: found.email,
             role: Role::parse(&found.role)?,
-            account_exists,
             expires_at: at(found.expires_at),
         })
     }
@@ -200,7 +196,7 @@ impl Services {
                 Some(hash_password(password.to_owned()).await?)
             }
         };
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let spent = invitation::Entity::update_many()
             .col_expr(invitation::Column::UsedAt, Expr::value(now.timestamp()))
             .filter(invitation::Column::Id.eq(&found.id))

@@ -14,10 +14,7 @@ use clavis_oauth::jose::jwk::{Jwk, JwkSet};
 use clavis_oauth::jose::sign::{self, Signer};
 use clavis_oauth::jose::verify::KeySet;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::Services;
 use super::audit::AuditRecord;
@@ -211,7 +208,7 @@ impl Services {
         alg: Option<Algorithm>,
         now: DateTime<Utc>,
     ) -> Result<String> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let tenant = tenant::Entity::find_by_id(scope.tenant_id().to_owned())
             .one(&txn)
             .await?
@@ -267,7 +264,7 @@ impl Services {
         if key.status == "active" {
             self.rotate_signing_key(scope, None, now).await?;
         }
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         signing_key::Entity::update_many()
             .col_expr(signing_key::Column::Status, Expr::value("revoked"))
             .col_expr(signing_key::Column::RetiredAt, Expr::value(now.timestamp()))

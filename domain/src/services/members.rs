@@ -5,7 +5,6 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 
 use super::Services;
@@ -74,7 +73,7 @@ impl Services {
             }
             (None, None) => return Err(Error::validation("a new account needs an initial password")),
         };
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let user_id = match (existing, new_hash) {
             (Some(found), _) => found.id,
             (None, Some(hash)) => insert_user(&txn, &email, hash, now).await?,
@@ -104,7 +103,7 @@ impl Services {
         role: Role,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let found = membership::Entity::find_by_id((user_id.to_owned(), scope.tenant_id().to_owned()))
             .one(&txn)
             .await?
@@ -127,7 +126,7 @@ impl Services {
     }
 
     pub async fn remove_member(&self, scope: &TenantScope<Write>, user_id: &str, now: DateTime<Utc>) -> Result<()> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let found = membership::Entity::find_by_id((user_id.to_owned(), scope.tenant_id().to_owned()))
             .one(&txn)
             .await?

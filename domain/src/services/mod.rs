@@ -35,7 +35,7 @@ mod users;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait};
 
 use crate::Result;
 use crate::clock::Clock;
@@ -112,6 +112,21 @@ impl Services {
 
     pub(crate) fn db(&self) -> &DatabaseConnection {
         &self.inner.db
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write
+    /// lock before anything else: a deferred transaction that reads and then
+    /// writes fails at once with "database is locked" whenever another
+    /// connection (the usage flush, a second admin) holds the lock, because
+    /// SQLite never waits on a read-to-write upgrade; asking for the lock
+    /// first waits out the busy timeout instead, like any single statement.
+    pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction> {
+        let txn = self.inner.db.begin().await?;
+        if txn.get_database_backend() == DbBackend::Sqlite {
+            // A write that matches no row: it changes nothing and takes the lock.
+            txn.execute_unprepared("UPDATE seaql_migrations SET version = version WHERE 0").await?;
+        }
+        Ok(txn)
     }
 
     /// Closes the database pool: at shutdown, after the last usage flush.

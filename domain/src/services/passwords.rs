@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::Services;
 use super::audit::AuditRecord;
@@ -44,7 +44,7 @@ impl Services {
         }
         check_new_password(new_password, &account.email)?;
         let hash = hash_password(new_password.to_owned()).await?;
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let ended = Self::delete_sessions_of_user(&txn, &account.id, keep_session).await?;
         let actor = Actor::User { id: account.id.clone(), email: account.email.clone() };
         AuditRecord::operator(&actor, "password.change", &account.email, source_addr)
@@ -74,7 +74,7 @@ impl Services {
             .ok_or(Error::NotFound("account"))?;
         let (token, digest) = new_token();
         let expires_at = now + Duration::minutes(PASSWORD_RESET_LIFETIME_MINUTES);
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let id = uuid::Uuid::new_v4().to_string();
         password_reset::ActiveModel {
             id: Set(id.clone()),
@@ -133,7 +133,7 @@ impl Services {
         let (found, account) = self.open_reset(token, now).await?;
         check_new_password(new_password, &account.email)?;
         let hash = hash_password(new_password.to_owned()).await?;
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let spent = password_reset::Entity::update_many()
             .col_expr(password_reset::Column::UsedAt, Expr::value(now.timestamp()))
             .filter(password_reset::Column::Id.eq(&found.id))

@@ -4,9 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use clavis_types::validate_scope_list;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 use super::Services;
 use super::audit::AuditRecord;
@@ -68,7 +66,7 @@ impl Services {
         now: DateTime<Utc>,
     ) -> Result<Vec<String>> {
         validate_scope_list(&scopes).map_err(|err| Error::validation(err.to_string()))?;
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let app = self.find_application(&txn, scope, client_id).await?;
         let before = stored_scopes(&app)?;
         let removed: Vec<&String> = before.iter().filter(|old| !scopes.contains(old)).collect();

@@ -8,7 +8,6 @@ use chrono::{DateTime, Utc};
 use clavis_types::{MAX_APPLICATION_NAME_CHARS, MAX_ROLE_DESCRIPTION_CHARS, MAX_ROLES_PER_TENANT};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 
 use super::Services;
@@ -207,7 +206,7 @@ impl Services {
     pub async fn create_role(&self, scope: &TenantScope<Write>, input: RoleInput, now: DateTime<Utc>) -> Result<Role> {
         let name = validate_display_name(&input.name, "role name", MAX_APPLICATION_NAME_CHARS)?;
         let description = validate_description(&input.description)?;
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let count = role::Entity::find().filter(role::Column::TenantId.eq(scope.tenant_id())).count(&txn).await?;
         if count >= MAX_ROLES_PER_TENANT as u64 {
             return Err(Error::Conflict(format!("a tenant may have at most {MAX_ROLES_PER_TENANT} roles")));
@@ -248,7 +247,7 @@ impl Services {
     ) -> Result<Role> {
         let name = validate_display_name(&input.name, "role name", MAX_APPLICATION_NAME_CHARS)?;
         let description = validate_description(&input.description)?;
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let existing = self.find_role(&txn, scope.tenant_id(), role_id).await?;
         if self.name_taken(&txn, scope.tenant_id(), &name, role_id).await? {
             return Err(Error::Conflict(format!("a role named {name:?} already exists")));
@@ -276,7 +275,7 @@ impl Services {
 
     /// Deletes a role; the applications that held it lose what it granted.
     pub async fn delete_role(&self, scope: &TenantScope<Write>, role_id: &str, now: DateTime<Utc>) -> Result<()> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let existing = self.find_role(&txn, scope.tenant_id(), role_id).await?;
         let before = self.roles_with_access(&txn, vec![existing]).await?;
         role_scope::Entity::delete_many().filter(role_scope::Column::RoleId.eq(role_id)).exec(&txn).await?;
@@ -344,7 +343,7 @@ impl Services {
         role_ids: &[String],
         now: DateTime<Utc>,
     ) -> Result<Vec<RoleRef>> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         self.find_application(&txn, scope, client_id).await?;
         let mut wanted: Vec<String> = Vec::with_capacity(role_ids.len());
         for role_id in role_ids {

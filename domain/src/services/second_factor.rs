@@ -5,7 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use sha2::{Digest, Sha256};
 
 use super::Services;
@@ -121,7 +121,7 @@ impl Services {
             .ok_or_else(expired)?;
         let user = user::Entity::find_by_id(row.user_id.clone()).one(self.db()).await?.ok_or_else(expired)?;
         let used = self.check_second_factor(&user, code, "login.second_factor_failure", source_addr, now).await?;
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let claimed = pending_sign_in::Entity::delete_by_id(row.digest.clone()).exec(&txn).await?;
         if claimed.rows_affected != 1 {
             return Err(expired());
@@ -212,7 +212,7 @@ impl Services {
                 ));
             }
         }
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let tenant = tenant::Entity::find_by_id(scope.tenant_id().to_owned())
             .one(&txn)
             .await?

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use clavis_types::MAX_GRACE_SECS;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::Services;
 use super::audit::AuditRecord;
@@ -46,7 +46,7 @@ impl Services {
                 MAX_GRACE_SECS / 86_400
             )));
         }
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         self.find_application(&txn, scope, client_id).await?;
         client_secret::Entity::delete_many()
             .filter(client_secret::Column::ClientId.eq(client_id))
@@ -87,7 +87,7 @@ impl Services {
         client_id: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         self.find_application(&txn, scope, client_id).await?;
         let deleted = client_secret::Entity::delete_many()
             .filter(client_secret::Column::ClientId.eq(client_id))
@@ -111,7 +111,7 @@ impl Services {
         client_id: &str,
         now: DateTime<Utc>,
     ) -> Result<String> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         self.find_application(&txn, scope, client_id).await?;
         let row = client_secret::Entity::find()
             .filter(client_secret::Column::ClientId.eq(client_id))

@@ -5,7 +5,7 @@ use clavis_oauth::jose::Algorithm;
 use clavis_types::{
     DEFAULT_TOKEN_LIFETIME_SECS, MAX_TENANT_NAME_CHARS, MAX_TOKEN_LIFETIME_SECS, MIN_TOKEN_LIFETIME_SECS,
 };
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
 
 use super::audit::AuditRecord;
 use super::{OperatorScope, Services};
@@ -99,7 +99,7 @@ impl Services {
         new: NewTenant,
         now: DateTime<Utc>,
     ) -> Result<TenantInfo> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let model = self.insert_tenant(&txn, new, operator.actor(), operator.source_addr(), now).await?;
         txn.commit().await?;
         Ok(self.tenant_info(&model))

@@ -2,7 +2,7 @@
 //! lifetime every new token gets.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
 use super::Services;
 use super::audit::AuditRecord;
@@ -35,7 +35,7 @@ impl Services {
         now: DateTime<Utc>,
     ) -> Result<TokenConfig> {
         let lifetime = validate_token_lifetime(config.access_expires_in)?;
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let tenant = tenant::Entity::find_by_id(scope.tenant_id().to_owned())
             .one(&txn)
             .await?

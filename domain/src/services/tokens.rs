@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use clavis_oauth::access_token::VerifiedClaims;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::Services;
 use super::audit::AuditRecord;
@@ -75,7 +75,7 @@ impl Services {
         client_id: &str,
         now: DateTime<Utc>,
     ) -> crate::Result<DateTime<Utc>> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let app = self.find_application(&txn, scope, client_id).await?;
         let mut active: application::ActiveModel = app.into();
         active.tokens_revoked_before = Set(Some(now.timestamp()));

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, Set};
 use subtle::ConstantTimeEq;
 use totp_rs::{Algorithm, TOTP};
 
@@ -257,7 +257,7 @@ impl Services {
         let Some(step) = matching_step(&totp, code, now, None) else {
             return Err(self.second_factor_failed(&user, "second_factor.enable_failure", source_addr, now).await);
         };
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         // Only the pending row this call checked becomes the second factor:
         // a new enrolment started meanwhile leaves this code unused.
         let updated = user_totp::Entity::update_many()
@@ -298,7 +298,7 @@ impl Services {
             return Err(self.second_factor_failed(&user, "second_factor.disable_failure", source_addr, now).await);
         }
         let used = self.check_second_factor(&user, code, "second_factor.disable_failure", source_addr, now).await?;
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         user_totp::Entity::delete_by_id(user.id.clone()).exec(&txn).await?;
         recovery_code::Entity::delete_many().filter(recovery_code::Column::UserId.eq(&user.id)).exec(&txn).await?;
         let details = serde_json::json!({"with": used.label()});
@@ -322,7 +322,7 @@ impl Services {
         }
         let used =
             self.check_second_factor(&user, code, "second_factor.recovery_codes_failure", source_addr, now).await?;
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let codes = recovery_codes::replace(&txn, &user.id, now).await?;
         let details = serde_json::json!({"with": used.label()});
         self.audit_second_factor(

@@ -3,9 +3,7 @@
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 
 use super::Services;
@@ -121,7 +119,7 @@ impl Services {
         let email = validate_email(email)?;
         let password = generate_password();
         let password_hash = hash_password(password.clone()).await?;
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         // Two processes starting at once: the loser's insert fails on the
         // unique email and its transaction rolls back, creating nothing.
         let tenant = self.insert_tenant(&txn, NewTenant::named("Default"), &Actor::Cli, None, now).await?;

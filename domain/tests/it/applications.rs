@@ -213,3 +213,33 @@ async fn debug_output_never_shows_a_secret_or_a_token() {
         assert!(!shown.contains(&token.access_token) && shown.contains("appid_default"), "TokenResponse: {shown}");
     }
 }
+
+/// Another connection holding the write lock (the usage flush, a second
+/// admin, a transaction being rolled back) makes a write wait, not fail: on
+/// SQLite a transaction that read first used to fail at once with
+/// "database is locked".
+#[tokio::test]
+async fn writes_wait_for_another_connections_write_instead_of_failing() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    for db in super::support::SharedDb::all().await {
+        let env = db.instance().await;
+        let (_, scope) = env.tenant("Acme").await;
+        let s = &env.services;
+        let app = s.create_application(&scope, "billing", ManagementAccess::None, env.now()).await.unwrap();
+        let other = domain::db::connect(db.url()).await.unwrap();
+        let holder = other.begin().await.unwrap();
+        holder
+            .execute_unprepared("UPDATE applications SET name = name WHERE client_id = 'none'")
+            .await
+            .unwrap();
+        let release = tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            holder.commit().await.unwrap();
+        });
+        let rotated = s.rotate_secret(&scope, &app.client_id, 0, env.now()).await;
+        assert!(rotated.is_ok(), "{}: {:?}", db.backend, rotated.err());
+        let renamed = s.rename_application(&scope, &app.client_id, "billing-2", env.now()).await;
+        assert!(renamed.is_ok(), "{}: {:?}", db.backend, renamed.err());
+        release.await.unwrap();
+    }
+}
