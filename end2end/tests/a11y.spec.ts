@@ -507,7 +507,7 @@ test("the account, invitation and reset pages have no accessibility violations",
   await expect(page).toHaveURL(/\/account$/);
   await hydrated(page);
   await expectAccessible(page, "the account page");
-  await page.getByLabel("Current password").fill(password);
+  await page.getByTestId("password-section").getByLabel("Current password").fill(password);
   await page.getByLabel("New password", { exact: true }).fill("short");
   await page.getByLabel("New password again").fill("short");
   await page.getByTestId("change-password").click();

@@ -88,13 +88,13 @@ test("a person changes their password on /account and their other sessions end",
   await expect(page).toHaveURL(/\/account$/);
   await hydrated(page);
   await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
-  await page.getByLabel("Current password").fill("not the password");
+  await page.getByTestId("password-section").getByLabel("Current password").fill("not the password");
   await page.getByLabel("New password", { exact: true }).fill("the second long passphrase");
   await page.getByLabel("New password again").fill("the second long passphrase");
   await page.getByTestId("change-password").click();
   const section = page.getByTestId("password-section");
   await expect(section.getByTestId("error")).toHaveText("The current password is incorrect.");
-  await page.getByLabel("Current password").fill(first);
+  await page.getByTestId("password-section").getByLabel("Current password").fill(first);
   await page.getByTestId("change-password").click();
   await expect(section.getByTestId("notice")).toContainText("Password changed");
 

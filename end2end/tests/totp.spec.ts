@@ -6,6 +6,10 @@ import { expect, test, watchErrors } from "./fixtures";
 import { cli, open, serverFn, signIn, signInToTenant, state } from "./helpers";
 import { totp } from "./totp";
 
+// Wrong passwords and codes on purpose: counted against this spec's own
+// address (the test server trusts 127.0.0.1 as a proxy), not 127.0.0.1's.
+test.use({ extraHTTPHeaders: { "X-Forwarded-For": "198.51.100.23" } });
+
 const PASSWORD = "saffron-meadow-compass-63";
 
 const now = () => Math.floor(Date.now() / 1000);
