@@ -228,10 +228,7 @@ async fn writes_wait_for_another_connections_write_instead_of_failing() {
         let app = s.create_application(&scope, "billing", ManagementAccess::None, env.now()).await.unwrap();
         let other = domain::db::connect(db.url()).await.unwrap();
         let holder = other.begin().await.unwrap();
-        holder
-            .execute_unprepared("UPDATE applications SET name = name WHERE client_id = 'none'")
-            .await
-            .unwrap();
+        holder.execute_unprepared("UPDATE applications SET name = name WHERE client_id = 'none'").await.unwrap();
         let release = tokio::spawn(async move {
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
             holder.commit().await.unwrap();
