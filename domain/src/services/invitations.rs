@@ -14,7 +14,7 @@ use super::members::{insert_membership, insert_user};
 use super::one_time::{OneTimeLink, lookup_digest, new_token, token_matches};
 use super::password_policy::check_new_password;
 use super::tenants::at;
-use super::users::{hash_password, validate_email, verify_password};
+use super::users::{hash_password, validate_email};
 use crate::entities::{invitation, tenant, user};
 use crate::scope::{AccessLevel, Actor, Role, TenantScope, Write};
 use crate::{Error, Result};
@@ -183,12 +183,7 @@ impl Services {
         let existing = user::Entity::find().filter(user::Column::Email.eq(&found.email)).one(self.db()).await?;
         let new_hash = match &existing {
             Some(account) => {
-                let throttle = &self.inner.login_throttle;
-                throttle.check(&found.email, source_addr, now)?;
-                if !verify_password(password.to_owned(), Some(account.password_hash.clone())).await? {
-                    throttle.record_failure(&found.email, source_addr, now);
-                    return Err(Error::Unauthenticated);
-                }
+                self.confirm_own_password(account, password, source_addr, now).await?;
                 None
             }
             None => {

@@ -13,7 +13,7 @@ use super::audit::AuditRecord;
 use super::auth::OperatorScope;
 use super::one_time::{OneTimeLink, lookup_digest, new_token, token_matches};
 use super::password_policy::check_new_password;
-use super::users::{hash_password, validate_email, verify_password};
+use super::users::{hash_password, validate_email};
 use crate::entities::{password_reset, user};
 use crate::scope::Actor;
 use crate::{Error, Result};
@@ -36,12 +36,7 @@ impl Services {
     ) -> Result<()> {
         let account =
             user::Entity::find_by_id(user_id.to_owned()).one(self.db()).await?.ok_or(Error::Unauthenticated)?;
-        let throttle = &self.inner.login_throttle;
-        throttle.check(&account.email, source_addr, now)?;
-        if !verify_password(current_password.to_owned(), Some(account.password_hash.clone())).await? {
-            throttle.record_failure(&account.email, source_addr, now);
-            return Err(Error::Unauthenticated);
-        }
+        self.confirm_own_password(&account, current_password, source_addr, now).await?;
         check_new_password(new_password, &account.email)?;
         let hash = hash_password(new_password.to_owned()).await?;
         let txn = self.begin_write().await?;

@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 
 use super::Services;
 use super::throttle::FailureThrottle;
-use super::users::validate_email;
+use super::users::{validate_email, verify_password};
+use crate::entities::user;
 use crate::{Error, Result};
 
 /// Failures allowed before a key is refused or an account is slowed down.
@@ -80,6 +81,26 @@ impl SignInThrottle {
 }
 
 impl Services {
+    /// Checks a signed-in account's own password where an action needs it
+    /// again (a password change, two-factor set-up, accepting an
+    /// invitation): throttled and counted like a failed sign-in, so these
+    /// forms cannot be used to guess it faster.
+    pub(super) async fn confirm_own_password(
+        &self,
+        account: &user::Model,
+        password: &str,
+        source_addr: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let throttle = &self.inner.login_throttle;
+        throttle.check(&account.email, source_addr, now)?;
+        if !verify_password(password.to_owned(), Some(account.password_hash.clone())).await? {
+            throttle.record_failure(&account.email, source_addr, now);
+            return Err(Error::Unauthenticated);
+        }
+        Ok(())
+    }
+
     /// How long the adapter should wait (without holding anything) before
     /// it calls [`Services::authenticate`] for `email`: zero normally, up to
     /// [`MAX_SIGN_IN_DELAY`] while the account is being guessed at.

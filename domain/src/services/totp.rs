@@ -166,12 +166,7 @@ impl Services {
         now: DateTime<Utc>,
     ) -> Result<TotpEnrolment> {
         let user = self.user_by_id(user_id).await?;
-        let throttle = &self.inner.login_throttle;
-        throttle.check(&user.email, source_addr, now)?;
-        if !verify_password(password.to_owned(), Some(user.password_hash.clone())).await? {
-            throttle.record_failure(&user.email, source_addr, now);
-            return Err(Error::Unauthenticated);
-        }
+        self.confirm_own_password(&user, password, source_addr, now).await?;
         if self.enabled_totp(user_id).await?.is_some() {
             return Err(already_on());
         }
