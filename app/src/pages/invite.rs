@@ -29,6 +29,17 @@ pub fn LinkPageFrame(#[prop(into)] title: String, children: Children) -> impl In
     }
 }
 
+/// What a link page shows when its link is unknown, spent or expired.
+#[component]
+pub fn UnusableLink(#[prop(into)] title: String, message: String) -> impl IntoView {
+    view! {
+        <LinkPageFrame title=title>
+            <ErrorMessage message=message/>
+            <a href="/login" class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"Go to sign-in"</a>
+        </LinkPageFrame>
+    }
+}
+
 #[component]
 pub fn InvitePage() -> impl IntoView {
     let params = use_params_map();
@@ -40,13 +51,7 @@ pub fn InvitePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match details.await {
                     Ok(invitation) => view! { <AcceptForm token=token() invitation=invitation/> }.into_any(),
-                    Err(err) => view! {
-                        <LinkPageFrame title="This invitation cannot be used">
-                            <ErrorMessage message=err.message/>
-                            <a href="/login" class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"Go to sign-in"</a>
-                        </LinkPageFrame>
-                    }
-                    .into_any(),
+                    Err(err) => view! { <UnusableLink title="This invitation cannot be used" message=err.message/> }.into_any(),
                 }
             })}
         </Suspense>

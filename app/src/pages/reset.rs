@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::account::{INPUT, check_new_password};
-use super::invite::LinkPageFrame;
+use super::invite::{LinkPageFrame, UnusableLink};
 use crate::api::account::{reset_link_email, reset_password};
 use crate::components::buttons::PRIMARY_BUTTON;
 use crate::components::feedback::ErrorMessage;
@@ -23,13 +23,7 @@ pub fn ResetPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match email.await {
                     Ok(email) => view! { <ResetForm token=token() email=email/> }.into_any(),
-                    Err(err) => view! {
-                        <LinkPageFrame title="This reset link cannot be used">
-                            <ErrorMessage message=err.message/>
-                            <a href="/login" class="text-sm font-medium text-indigo-600 hover:text-indigo-500">"Go to sign-in"</a>
-                        </LinkPageFrame>
-                    }
-                    .into_any(),
+                    Err(err) => view! { <UnusableLink title="This reset link cannot be used" message=err.message/> }.into_any(),
                 }
             })}
         </Suspense>
