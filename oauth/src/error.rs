@@ -10,6 +10,9 @@ use serde::Serialize;
 pub enum ErrorCode {
     InvalidRequest,
     InvalidClient,
+    /// RFC 6749 §5.2: the grant (resource owner credentials, refresh token)
+    /// is invalid, expired, revoked or was issued to another client.
+    InvalidGrant,
     UnauthorizedClient,
     UnsupportedGrantType,
     InvalidScope,
@@ -26,6 +29,7 @@ impl ErrorCode {
         match self {
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::InvalidClient => "invalid_client",
+            ErrorCode::InvalidGrant => "invalid_grant",
             ErrorCode::UnauthorizedClient => "unauthorized_client",
             ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             ErrorCode::InvalidScope => "invalid_scope",
@@ -76,6 +80,18 @@ impl OAuthError {
     /// 401: the client could not be authenticated.
     pub fn invalid_client(description: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::InvalidClient, 401, description)
+    }
+
+    pub fn invalid_grant(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidGrant, 400, description)
+    }
+
+    /// 429: too many failed grants (wrong passwords) for one user or from
+    /// one address, or more password work waiting than the server queues.
+    pub fn slow_down(description: impl Into<Cow<'static, str>>, retry_after_secs: u64) -> Self {
+        let mut err = Self::new(ErrorCode::InvalidGrant, 429, description);
+        err.retry_after_secs = Some(retry_after_secs);
+        err
     }
 
     pub fn unsupported_grant_type(description: impl Into<Cow<'static, str>>) -> Self {
