@@ -115,12 +115,12 @@ impl OAuthError {
         Self::new(ErrorCode::InvalidRequest, 413, "request body too large")
     }
 
-    /// 415: the body is neither form-encoded nor JSON.
+    /// 415: the body is neither form-encoded, multipart nor JSON.
     pub fn unsupported_media_type() -> Self {
         Self::new(
             ErrorCode::InvalidRequest,
             415,
-            "content type must be application/x-www-form-urlencoded or application/json",
+            "content type must be application/x-www-form-urlencoded, multipart/form-data or application/json",
         )
     }
 

@@ -15,6 +15,7 @@ pub mod introspection;
 pub mod jose;
 pub mod media_type;
 pub mod metadata;
+pub mod multipart;
 pub mod params;
 pub mod request;
 pub mod scope;

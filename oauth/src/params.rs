@@ -1,4 +1,4 @@
-//! Request parameters from a form or JSON body, with RFC 6749 §3.2's rule
+//! Request parameters from a form, multipart or JSON body, with RFC 6749 §3.2's rule
 //! that "Request and response parameters MUST NOT be included more than once".
 
 use serde::de::{Deserializer, MapAccess, Visitor};
@@ -57,7 +57,8 @@ impl Params {
         Self::checked(pairs)
     }
 
-    fn checked(pairs: Vec<(String, String)>) -> Result<Self, OAuthError> {
+    /// The rules every body format shares, applied to its decoded pairs.
+    pub(crate) fn checked(pairs: Vec<(String, String)>) -> Result<Self, OAuthError> {
         // RFC 6749 §3.1: "Parameters sent without a value MUST be treated as
         // if they were omitted from the request."
         let pairs: Vec<_> = pairs.into_iter().filter(|(_, value)| !value.is_empty()).collect();

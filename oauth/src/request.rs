@@ -6,6 +6,7 @@
 use crate::OAuthError;
 use crate::client_auth::{ClientCredentials, parse_basic};
 use crate::media_type::{BodyKind, body_kind};
+use crate::multipart;
 use crate::params::Params;
 
 /// The parts of an HTTP request the OAuth endpoints look at.
@@ -30,7 +31,8 @@ pub struct OAuthRequest {
 
 impl OAuthRequest {
     /// Reads `raw`: at most one `Authorization` header, a body within the
-    /// limit, form-encoded or JSON (an empty body needs no media type).
+    /// limit, form-encoded, multipart or JSON (an empty body needs no media
+    /// type).
     pub fn parse(raw: &RawRequest<'_>) -> Result<Self, OAuthError> {
         if raw.several_authorizations {
             return Err(OAuthError::invalid_request("more than one Authorization header"));
@@ -46,6 +48,12 @@ impl OAuthRequest {
             BodyKind::Form => Params::from_form(body)?,
             BodyKind::Json if body.is_empty() => Params::default(),
             BodyKind::Json => Params::from_json(body)?,
+            BodyKind::Multipart(Some(boundary)) => multipart::parse(body, boundary)?,
+            BodyKind::Multipart(None) => {
+                return Err(OAuthError::invalid_request(
+                    "multipart/form-data needs a boundary parameter of 1 to 70 allowed characters",
+                ));
+            }
         };
         Ok(Self { params, basic })
     }
@@ -82,6 +90,29 @@ mod tests {
         assert_eq!(parse(&[], None, None).unwrap_err().status, 413);
         let twice = parse(&[b"Basic YTpi", b"Basic YTpi"], None, Some(b"")).unwrap_err();
         assert_eq!((twice.status, twice.code), (400, ErrorCode::InvalidRequest));
+    }
+
+    #[test]
+    fn multipart_bodies_give_the_same_parameters_as_forms() {
+        let form =
+            parse(&[b"Basic YTpi"], Some(b"application/x-www-form-urlencoded"), Some(b"grant_type=password&scope=a+b"))
+                .unwrap();
+        let body = b"--b\r\nContent-Disposition: form-data; name=grant_type\r\n\r\npassword\r\n\
+--b\r\nContent-Disposition: form-data; name=\"scope\"\r\n\r\na b\r\n--b--\r\n";
+        let multipart = parse(&[b"Basic YTpi"], Some(b"multipart/form-data; boundary=b"), Some(body)).unwrap();
+        assert_eq!(form, multipart);
+    }
+
+    #[test]
+    fn multipart_refusals_are_400_and_oversized_is_413() {
+        for content_type in [&b"multipart/form-data"[..], b"multipart/form-data; boundary=\"\""] {
+            let err = parse(&[], Some(content_type), Some(b"--b--")).unwrap_err();
+            assert_eq!((err.status, err.code), (400, ErrorCode::InvalidRequest));
+        }
+        let form_in_multipart =
+            parse(&[], Some(b"multipart/form-data; boundary=b"), Some(b"grant_type=x")).unwrap_err();
+        assert_eq!(form_in_multipart.status, 400);
+        assert_eq!(parse(&[], Some(b"multipart/form-data; boundary=b"), None).unwrap_err().status, 413);
     }
 
     #[test]

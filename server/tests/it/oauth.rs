@@ -218,7 +218,8 @@ fn malformed_cases(id: &str, secret: &str) -> Vec<Case> {
     vec![
         case("no content type", None, good.clone(), unsupported),
         case("text/plain", Some("text/plain"), good.clone(), unsupported),
-        case("multipart", Some("multipart/form-data; boundary=x"), good.clone(), unsupported),
+        case("form body sent as multipart", Some("multipart/form-data; boundary=x"), good.clone(), bad),
+        case("multipart without boundary", Some("multipart/form-data"), good.clone(), bad),
         case("xml", Some("application/xml"), "<grant_type/>", unsupported),
         case("oversized body", FORM, format!("{good}&pad={}", "a".repeat(20_000)), StatusCode::PAYLOAD_TOO_LARGE),
         case("truncated JSON", JSON, "{\"grant_type\":", bad),
