@@ -6,8 +6,15 @@ use serde::{Deserialize, Serialize};
 /// RFC 9068 §2.1: "Resource servers ... MUST verify that the "typ" header
 /// value is "at+jwt"".
 pub const TOKEN_TYPE: &str = "at+jwt";
+/// `amr` of a token issued to an application for itself.
 pub const AMR_CLIENT_CREDENTIALS: &str = "appid_client_credentials";
+/// `amr` of a token issued for a Cloud Directory user (the password grant):
+/// the user signed in with the directory's username and password.
+pub const AMR_CLOUD_DIRECTORY: &str = "cloud_directory";
+/// `gty` of a client credentials token.
 pub const GRANT_TYPE_CLAIM: &str = "client-credentials";
+/// `gty` of a token issued by the password grant (and its refreshes).
+pub const GRANT_TYPE_PASSWORD_CLAIM: &str = "password";
 
 /// The JOSE header, serialized once per signing key.
 pub fn header_json(alg: &str, kid: &str) -> String {
@@ -27,8 +34,12 @@ pub struct IssuedClaims<'a> {
     pub jti: &'a str,
     pub tenant: &'a str,
     pub scope: &'a str,
-    pub amr: [&'static str; 1],
-    pub gty: &'static str,
+    /// RFC 8176 authentication method: [`AMR_CLIENT_CREDENTIALS`] or
+    /// [`AMR_CLOUD_DIRECTORY`].
+    pub amr: [&'a str; 1],
+    /// How the token was obtained: [`GRANT_TYPE_CLAIM`] or
+    /// [`GRANT_TYPE_PASSWORD_CLAIM`].
+    pub gty: &'a str,
 }
 
 /// The claims of a token Clavis verified (for introspection and the
@@ -84,5 +95,28 @@ mod tests {
         let json: serde_json::Value = serde_json::to_value(&claims).unwrap();
         assert_eq!(json["aud"], serde_json::json!(["client"]));
         assert_eq!(json["amr"], serde_json::json!(["appid_client_credentials"]));
+    }
+
+    #[test]
+    fn a_user_token_names_the_directory_and_the_password_grant() {
+        let aud = ["client"];
+        let claims = IssuedClaims {
+            iss: "i",
+            sub: "user-id",
+            client_id: "client",
+            azp: "client",
+            aud: &aud,
+            iat: 1,
+            exp: 2,
+            jti: "j",
+            tenant: "t",
+            scope: "appid_default openid",
+            amr: [AMR_CLOUD_DIRECTORY],
+            gty: GRANT_TYPE_PASSWORD_CLAIM,
+        };
+        let json: serde_json::Value = serde_json::to_value(&claims).unwrap();
+        assert_eq!(json["amr"], serde_json::json!(["cloud_directory"]));
+        assert_eq!(json["gty"], "password");
+        assert_eq!(json["sub"], "user-id");
     }
 }

@@ -1,7 +1,8 @@
-//! The pure protocol code of Clavis: OAuth 2.0 request parsing, client
-//! authentication syntax, the client credentials grant's scope rules, the
-//! access-token claims, server metadata, RFC error codes, and JOSE (JWS
-//! signing and verification, JWK/JWKS).
+//! The pure protocol code of Clavis: OAuth 2.0 request parsing (form,
+//! multipart and JSON bodies), client authentication syntax, the grants'
+//! requests and scope rules, access-token and ID-token claims, bearer token
+//! usage, server metadata, RFC error codes, and JOSE (JWS signing and
+//! verification, JWK/JWKS).
 //!
 //! Nothing here touches a database, the network, an async runtime or the
 //! clock: callers pass in the bytes they received and the `now` they trust.
@@ -9,8 +10,10 @@
 //! it builds for `wasm32-unknown-unknown`.
 
 pub mod access_token;
+pub mod bearer;
 pub mod client_auth;
 pub mod error;
+pub mod id_token;
 pub mod introspection;
 pub mod jose;
 pub mod media_type;

@@ -6,6 +6,9 @@ use super::OAuthError;
 pub const MANAGEMENT_READ: &str = "clavis:management:read";
 /// Grants write (and read) access to the management API.
 pub const MANAGEMENT_WRITE: &str = "clavis:management:write";
+/// OpenID Connect Core §3.1.2.1: "OpenID Connect requests MUST contain the
+/// openid scope value"; user tokens always carry it, with an ID token.
+pub const OPENID: &str = "openid";
 
 /// Splits a `scope` parameter into its scope tokens.
 ///
