@@ -5,34 +5,101 @@ use clavis_oauth::client_auth::parse_basic;
 use clavis_oauth::media_type::body_kind;
 use clavis_oauth::params::Params;
 use clavis_oauth::request::{OAuthRequest, RawRequest};
-use clavis_oauth::token_request;
+use clavis_oauth::token_request::{self, GrantRequest, MAX_PASSWORD_CHARS, MAX_REFRESH_TOKEN_LEN, MAX_USERNAME_CHARS};
 use proptest::prelude::*;
 
-use crate::strategies::{assert_client_error, authorization, body, config, content_type, json_body};
+use crate::strategies::{assert_client_error, authorization, body, config, content_type, json_body, multipart_like};
 
 /// The whole token-request path the token endpoint runs before it looks
 /// anything up: the raw request, then the grant's parameters.
 fn parse_token_request(raw: &RawRequest<'_>) -> Result<(), TestCaseError> {
-    match OAuthRequest::parse(raw) {
+    let request = match OAuthRequest::parse(raw) {
+        Err(err) => return assert_client_error(&err),
+        Ok(request) => request,
+    };
+    parse_any_grant(&request)?;
+    match token_request::parse(&request.params, request.basic) {
         Err(err) => assert_client_error(&err),
-        Ok(request) => match token_request::parse(&request.params, request.basic) {
-            Err(err) => assert_client_error(&err),
-            Ok(parsed) => {
-                // What was accepted is usable: an authenticated client and
-                // scope tokens in RFC 6749 §3.3's syntax.
-                prop_assert!(!parsed.credentials.client_id.is_empty());
-                prop_assert!(!parsed.credentials.client_secret.is_empty());
-                for token in parsed.scope.iter().flatten() {
-                    prop_assert!(!token.is_empty() && !token.contains(' '));
-                }
-                Ok(())
+        Ok(parsed) => {
+            // What was accepted is usable: an authenticated client and
+            // scope tokens in RFC 6749 §3.3's syntax.
+            prop_assert!(!parsed.credentials.client_id.is_empty());
+            prop_assert!(!parsed.credentials.client_secret.is_empty());
+            for token in parsed.scope.iter().flatten() {
+                prop_assert!(!token.is_empty() && !token.contains(' '));
             }
-        },
+            Ok(())
+        }
+    }
+}
+
+/// Every grant's rules: a refusal is a 4xx, and what is accepted keeps
+/// within the documented limits.
+fn parse_any_grant(request: &OAuthRequest) -> Result<(), TestCaseError> {
+    match token_request::parse_grant(&request.params, request.basic.clone()) {
+        Err(err) => assert_client_error(&err),
+        Ok(grant) => {
+            prop_assert!(!grant.credentials().client_id.is_empty() && !grant.credentials().client_secret.is_empty());
+            prop_assert_eq!(Some(grant.grant_type()), request.params.get("grant_type"));
+            match &grant {
+                GrantRequest::ClientCredentials(_) => {}
+                GrantRequest::Password(password) => {
+                    prop_assert!(
+                        !password.username.is_empty() && password.username.chars().count() <= MAX_USERNAME_CHARS
+                    );
+                    prop_assert!(
+                        !password.password.is_empty() && password.password.chars().count() <= MAX_PASSWORD_CHARS
+                    );
+                    // Debug output does not depend on the password at all.
+                    let mut other = password.clone();
+                    other.password.push('x');
+                    prop_assert_eq!(format!("{password:?}"), format!("{other:?}"));
+                }
+                GrantRequest::RefreshToken(refresh) => {
+                    let token = &refresh.refresh_token;
+                    prop_assert!(!token.is_empty() && token.len() <= MAX_REFRESH_TOKEN_LEN);
+                    prop_assert!(token.bytes().all(|b| (0x20..=0x7e).contains(&b)));
+                    let mut other = refresh.clone();
+                    other.refresh_token.push('x');
+                    prop_assert_eq!(format!("{refresh:?}"), format!("{other:?}"));
+                }
+            }
+            Ok(())
+        }
     }
 }
 
 proptest! {
     #![proptest_config(config())]
+
+    /// Any bytes under a multipart media type, whatever its boundary
+    /// parameter says: parameters, or a 4xx that echoes nothing.
+    #[test]
+    fn any_multipart_body_is_parsed_or_refused_with_a_4xx(
+        body in multipart_like("x"),
+        content_type in prop::sample::select(vec![
+            "multipart/form-data; boundary=x",
+            "multipart/form-data; boundary=\"x\"",
+            "multipart/form-data; boundary=y",
+            "multipart/form-data",
+        ]),
+    ) {
+        let raw = RawRequest {
+            authorization: None,
+            several_authorizations: false,
+            content_type: Some(content_type.as_bytes()),
+            body: Some(&body),
+        };
+        match OAuthRequest::parse(&raw) {
+            Err(err) => {
+                assert_client_error(&err)?;
+                prop_assert_eq!(err.status, 400, "{}", err);
+            }
+            // Only a body with its closing delimiter is complete.
+            Ok(_) => prop_assert!(body.windows(4).any(|w| w == b"--x-"), "{:?}", String::from_utf8_lossy(&body)),
+        }
+        parse_token_request(&raw)?;
+    }
 
     #[test]
     fn any_token_request_is_parsed_or_refused_with_a_4xx(
@@ -108,7 +175,8 @@ proptest! {
         if body_kind(&value).is_some() {
             let text = std::str::from_utf8(&value).unwrap().to_ascii_lowercase();
             let essence = text.split(';').next().unwrap().trim();
-            prop_assert!(essence == "application/json" || essence == "application/x-www-form-urlencoded", "{text}");
+            let known = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"];
+            prop_assert!(known.contains(&essence), "{text}");
         }
     }
 

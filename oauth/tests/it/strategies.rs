@@ -117,8 +117,11 @@ pub fn json_body() -> impl Strategy<Value = Vec<u8>> {
 /// A parameter name: mostly ones the token endpoint reads.
 fn param_name() -> impl Strategy<Value = String> {
     prop_oneof![
-        4 => prop::sample::select(vec!["grant_type", "client_id", "client_secret", "scope", "audience", "resource"])
-            .prop_map(str::to_owned),
+        4 => prop::sample::select(vec![
+            "grant_type", "client_id", "client_secret", "scope", "audience", "resource", "username", "password",
+            "refresh_token",
+        ])
+        .prop_map(str::to_owned),
         1 => any::<String>(),
     ]
 }
@@ -129,6 +132,7 @@ fn param_value() -> impl Strategy<Value = String> {
     prop_oneof![
         3 => Just("client_credentials".to_owned()),
         1 => Just("password".to_owned()),
+        1 => Just("refresh_token".to_owned()),
         1 => Just(String::new()),
         2 => "[a-z:-]{1,12}",
         2 => "(https?://[a-z.]{1,12}(/[a-z%#]{0,6})?|[a-z]{1,6})",
@@ -137,14 +141,17 @@ fn param_value() -> impl Strategy<Value = String> {
     ]
 }
 
-/// Form and JSON bodies made of plausible parameters, repeated at times.
+/// Form, JSON and multipart bodies made of plausible parameters, repeated
+/// at times. Multipart ones use the boundary `x`, as [`content_type`] does.
 fn plausible_body() -> impl Strategy<Value = Vec<u8>> {
     let pairs = proptest::collection::vec((param_name(), param_value()), 0..8);
-    (pairs, any::<bool>(), any::<bool>()).prop_map(|(mut pairs, json, grant)| {
+    (pairs, 0..3u8, any::<bool>(), multipart_style()).prop_map(|(mut pairs, shape, grant, style)| {
         if grant {
             pairs.insert(0, ("grant_type".to_owned(), "client_credentials".to_owned()));
         }
-        if json {
+        if shape == 2 {
+            multipart_encode(&pairs, "x", &style)
+        } else if shape == 1 {
             let fields: Vec<String> = pairs
                 .iter()
                 .map(|(name, value)| {
@@ -163,15 +170,90 @@ fn plausible_body() -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
-/// Request bodies of every shape: raw bytes, form-like, JSON-like, and
-/// plausible parameters.
+/// Request bodies of every shape: raw bytes, form-like, JSON-like,
+/// multipart-like, and plausible parameters.
 pub fn body() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         1 => proptest::collection::vec(any::<u8>(), 0..256),
         1 => form_like(),
         1 => json_body(),
+        1 => multipart_like("x"),
         2 => plausible_body(),
     ]
+}
+
+/// How a client spells a multipart body: the escapes of its field names,
+/// the case of header names, an explicit `Content-Type` per part, and a
+/// preamble and epilogue around the parts.
+#[derive(Debug, Clone)]
+pub struct MultipartStyle {
+    /// WHATWG's `%22` for a quote (browsers, Node's fetch) or RFC 822's `\"`.
+    pub percent_escapes: bool,
+    pub lower_case_headers: bool,
+    pub text_plain: bool,
+    pub preamble: bool,
+    pub epilogue: bool,
+}
+
+pub fn multipart_style() -> impl Strategy<Value = MultipartStyle> {
+    (any::<bool>(), any::<bool>(), any::<bool>(), proptest::bool::weighted(0.2), proptest::bool::weighted(0.3))
+        .prop_map(|(percent_escapes, lower_case_headers, text_plain, preamble, epilogue)| MultipartStyle {
+            percent_escapes,
+            lower_case_headers,
+            text_plain,
+            preamble,
+            epilogue,
+        })
+}
+
+/// A `multipart/form-data` body of text fields, as RFC 7578 clients build it.
+pub fn multipart_encode(pairs: &[(String, String)], boundary: &str, style: &MultipartStyle) -> Vec<u8> {
+    let disposition = if style.lower_case_headers { "content-disposition" } else { "Content-Disposition" };
+    let mut body = String::new();
+    if style.preamble {
+        body.push_str("This is a preamble.\r\n");
+    }
+    for (name, value) in pairs {
+        let quote = if style.percent_escapes { "%22" } else { "\\\"" };
+        let name = name.replace('\\', "\\\\").replace('"', quote);
+        body.push_str(&format!("--{boundary}\r\n{disposition}: form-data; name=\"{name}\"\r\n"));
+        if style.text_plain {
+            body.push_str("Content-Type: text/plain; charset=UTF-8\r\n");
+        }
+        body.push_str(&format!("\r\n{value}\r\n"));
+    }
+    body.push_str(&format!("--{boundary}--"));
+    if style.epilogue {
+        body.push_str("\r\nepilogue\r\n");
+    }
+    body.into_bytes()
+}
+
+/// Bytes biased towards the pieces multipart parsing cares about, for the
+/// boundary `boundary`.
+pub fn multipart_like(boundary: &'static str) -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        4 => Just(format!("--{boundary}\r\n").into_bytes()),
+        1 => Just(format!("--{boundary}--").into_bytes()),
+        1 => Just(format!("\r\n--{boundary}").into_bytes()),
+        1 => Just(format!("--{boundary}").into_bytes()),
+        4 => Just(b"Content-Disposition: form-data; name=\"grant_type\"\r\n".to_vec()),
+        2 => Just(b"Content-Disposition: form-data; name=".to_vec()),
+        1 => Just(b"Content-Disposition: form-data; name=\"f\"; filename=\"a\"\r\n".to_vec()),
+        1 => Just(b"Content-Type: text/plain; charset=utf-8\r\n".to_vec()),
+        1 => Just(b"Content-Type: application/octet-stream\r\n".to_vec()),
+        1 => Just(b"Content-Transfer-Encoding: base64\r\n".to_vec()),
+        4 => Just(b"\r\n".to_vec()),
+        1 => Just(b"\n".to_vec()),
+        1 => Just(b"\r".to_vec()),
+        1 => Just(b"\"".to_vec()),
+        1 => Just(b"\\".to_vec()),
+        1 => Just(b";".to_vec()),
+        2 => Just(b"client_credentials".to_vec()),
+        1 => Just(vec![0xff]),
+        2 => proptest::collection::vec(any::<u8>(), 0..8),
+    ];
+    proptest::collection::vec(piece, 0..24).prop_map(|pieces| pieces.concat())
 }
 
 /// `Content-Type` values: the accepted ones in any case with parameters,
@@ -180,7 +262,9 @@ pub fn content_type() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         4 => (known_media_type(), "[ \t]{0,2}", "(;[ -~]{0,20}){0,2}")
             .prop_map(|(essence, space, params)| format!("{space}{essence}{space}{params}").into_bytes()),
-        1 => Just(b"multipart/form-data; boundary=x".to_vec()),
+        2 => (prop::sample::select(vec!["multipart/form-data", "Multipart/Form-Data", "MULTIPART/FORM-DATA"]),
+              prop::sample::select(vec!["; boundary=x", ";boundary=\"x\"", "; charset=utf-8; BOUNDARY=x", "", "; boundary=", "; boundary=\"x"]))
+            .prop_map(|(essence, params)| format!("{essence}{params}").into_bytes()),
         1 => Just(b"text/plain".to_vec()),
         1 => "[ -~]{0,40}".prop_map(String::into_bytes),
         1 => proptest::collection::vec(any::<u8>(), 0..40),
