@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
 pub use sea_orm::DatabaseConnection;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbBackend, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DbBackend, DbErr, sqlx};
+use sqlx::Connection;
 
 /// Why the database could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -40,9 +41,43 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbOpenError> {
     Ok(db)
 }
 
+/// The key of the PostgreSQL advisory lock that serialises migrations (and
+/// the first-start bootstrap) across processes sharing one database: any
+/// fixed 64-bit number that nothing else uses ("clavis" in ASCII, and 1).
+pub(crate) const SCHEMA_LOCK_KEY: i64 = 0x636c_6176_6973_0001;
+/// The advisory lock under which the first start decides to bootstrap.
+pub(crate) const BOOTSTRAP_LOCK_KEY: i64 = 0x636c_6176_6973_0002;
+
 /// Applies every pending migration; a no-op when the schema is current.
+///
+/// On PostgreSQL several replicas may start at the same moment on an empty
+/// database; each would create the same tables and all but one fail on the
+/// catalogue's unique indexes. So the migration runs while this process
+/// holds a session advisory lock on one dedicated connection: the others
+/// wait for it, then find nothing left to do.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbOpenError> {
-    Migrator::up(db, None).await.map_err(|err| DbOpenError::Migrate(describe(&err)))
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await.map_err(|err| DbOpenError::Migrate(describe(&err)));
+    }
+    let mut lock = db
+        .get_postgres_connection_pool()
+        .acquire()
+        .await
+        .map_err(|err| DbOpenError::Migrate(describe(&DbErr::Conn(sea_orm::RuntimeErr::SqlxError(err)))))?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(SCHEMA_LOCK_KEY)
+        .execute(&mut *lock)
+        .await
+        .map_err(|err| DbOpenError::Migrate(describe(&DbErr::Exec(sea_orm::RuntimeErr::SqlxError(err)))))?;
+    let migrated = Migrator::up(db, None).await.map_err(|err| DbOpenError::Migrate(describe(&err)));
+    // Released on success and on failure alike. Should the unlock itself
+    // fail, the connection is closed instead of going back to the pool, and
+    // PostgreSQL drops the lock with the session.
+    let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)").bind(SCHEMA_LOCK_KEY).execute(&mut *lock).await;
+    if unlocked.is_err() {
+        let _ = lock.detach().close().await;
+    }
+    migrated
 }
 
 /// The SQLite URL of a file, creating it on first connect.

@@ -3,7 +3,10 @@
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    Set, Statement,
+};
 use serde::{Deserialize, Serialize};
 
 use super::Services;
@@ -120,8 +123,22 @@ impl Services {
         let password = generate_password();
         let password_hash = hash_password(password.clone()).await?;
         let txn = self.begin_write().await?;
-        // Two processes starting at once: the loser's insert fails on the
-        // unique email and its transaction rolls back, creating nothing.
+        // Replicas starting at once on an empty database: the decision is
+        // taken again under a lock (SQLite's write lock, which `begin_write`
+        // holds; on PostgreSQL an advisory lock held to the end of the
+        // transaction), so exactly one creates the tenant and the operator
+        // and the others find users and print nothing.
+        if txn.get_database_backend() == DbBackend::Postgres {
+            txn.execute(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock($1)",
+                [crate::db::BOOTSTRAP_LOCK_KEY.into()],
+            ))
+            .await?;
+        }
+        if user::Entity::find().count(&txn).await? > 0 {
+            return Ok(None);
+        }
         let tenant = self.insert_tenant(&txn, NewTenant::named("Default"), &Actor::Cli, None, now).await?;
         let user_id = uuid::Uuid::new_v4().to_string();
         user::ActiveModel {

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod cli;
+mod concurrent_start;
 mod csp;
 mod dashboard;
 mod dashboard_kill_switches;
