@@ -120,6 +120,7 @@ impl From<domain::Error> for AppError {
                 ErrorKind::RateLimited,
                 format!("Too many attempts. Try again in {retry_after_secs} seconds."),
             ),
+            E::Busy => Self::new(ErrorKind::RateLimited, "Clavis is busy. Try again in a moment."),
             E::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");
                 Self::new(ErrorKind::Unavailable, "Clavis cannot reach its database right now. Try again shortly.")

@@ -23,6 +23,10 @@ pub enum Error {
     SecondFactorRequired,
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: u64 },
+    /// More work of a costly kind (password verification) is waiting than
+    /// the server queues: the caller should come back shortly.
+    #[error("the server is busy; try again shortly")]
+    Busy,
     #[error("the database is unavailable")]
     Unavailable(String),
     #[error("internal error")]

@@ -8,6 +8,7 @@ pub mod crypto;
 pub mod db;
 pub(crate) mod entities;
 pub mod error;
+pub mod metrics;
 pub mod scope;
 pub mod services;
 

@@ -47,6 +47,18 @@ pub struct ConfigArgs {
     /// headers are believed; none by default.
     #[arg(long, env = "CLAVIS_TRUSTED_PROXIES", global = true)]
     pub trusted_proxies: Option<String>,
+    /// Log lines as `text` (for people) or `json` (one object per line, for
+    /// log collectors).
+    #[arg(long, env = "CLAVIS_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: String,
+    /// Serve `GET /metrics` on this address instead of the main listener
+    /// (e.g. 127.0.0.1:9100, to keep it off the public port).
+    #[arg(long, env = "CLAVIS_METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<String>,
+    /// Seconds that in-flight requests get to finish after SIGTERM before
+    /// the server exits anyway.
+    #[arg(long, env = "CLAVIS_SHUTDOWN_GRACE_SECS", default_value = "20", global = true)]
+    pub shutdown_grace_secs: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,6 +98,9 @@ impl std::fmt::Debug for ConfigArgs {
             .field("bootstrap_admin_email", &self.bootstrap_admin_email)
             .field("site_root", &self.site_root)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("log_format", &self.log_format)
+            .field("metrics_addr", &self.metrics_addr)
+            .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .finish()
     }
 }
@@ -101,6 +116,31 @@ pub struct Config {
     pub bootstrap_admin_email: String,
     pub site_root: String,
     pub trusted_proxies: crate::http::TrustedProxies,
+    pub log_format: LogFormat,
+    /// Where `/metrics` is served when not on the main listener.
+    pub metrics_addr: Option<SocketAddr>,
+    /// How long in-flight requests may take after SIGTERM.
+    pub shutdown_grace: std::time::Duration,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl LogFormat {
+    /// `text` or `json`; anything else is refused, naming the setting.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        match text.trim() {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            _ => Err(ConfigError::LogFormat(text.to_owned())),
+        }
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -113,6 +153,9 @@ impl std::fmt::Debug for Config {
             .field("master_key", &self.master_key.as_ref().map(|_| "<redacted>"))
             .field("bootstrap_admin_email", &self.bootstrap_admin_email)
             .field("site_root", &self.site_root)
+            .field("log_format", &self.log_format)
+            .field("metrics_addr", &self.metrics_addr)
+            .field("shutdown_grace", &self.shutdown_grace)
             .finish()
     }
 }
@@ -160,6 +203,12 @@ pub enum ConfigError {
     DatabaseUrl,
     #[error("CLAVIS_TRUSTED_PROXIES: {0}")]
     TrustedProxies(String),
+    #[error("CLAVIS_LOG_FORMAT {0:?} must be text or json")]
+    LogFormat(String),
+    #[error("CLAVIS_METRICS_ADDR {0:?} is not a socket address such as 127.0.0.1:9100")]
+    MetricsAddr(String),
+    #[error("CLAVIS_SHUTDOWN_GRACE_SECS {0:?} must be a whole number of seconds from 0 to 3600")]
+    ShutdownGrace(String),
 }
 
 impl ConfigArgs {
@@ -167,6 +216,19 @@ impl ConfigArgs {
         let addr: SocketAddr = self.addr.parse().map_err(|_| ConfigError::Addr(self.addr.clone()))?;
         let trusted_proxies = crate::http::TrustedProxies::parse(self.trusted_proxies.as_deref().unwrap_or_default())
             .map_err(ConfigError::TrustedProxies)?;
+        let log_format = LogFormat::parse(&self.log_format)?;
+        let metrics_addr = match self.metrics_addr.as_deref().map(str::trim).filter(|text| !text.is_empty()) {
+            Some(text) => Some(text.parse().map_err(|_| ConfigError::MetricsAddr(text.to_owned()))?),
+            None => None,
+        };
+        let shutdown_grace = self
+            .shutdown_grace_secs
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|secs| *secs <= 3600)
+            .map(std::time::Duration::from_secs)
+            .ok_or_else(|| ConfigError::ShutdownGrace(self.shutdown_grace_secs.clone()))?;
         let public_url = match &self.public_url {
             Some(url) => {
                 let parsed = url::Url::parse(url).map_err(|_| ConfigError::PublicUrl(url.clone()))?;
@@ -209,6 +271,9 @@ impl ConfigArgs {
             bootstrap_admin_email: self.bootstrap_admin_email.clone(),
             site_root: self.site_root.clone(),
             trusted_proxies,
+            log_format,
+            metrics_addr,
+            shutdown_grace,
         })
     }
 }

@@ -9,25 +9,38 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use server::config::{Cli, Command, Config};
+use server::config::{Cli, Command, Config, LogFormat};
 use server::startup::StartupError;
 use server::{cli, http, startup};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // The format is needed before anything logs, so before the rest of the
+    // configuration is resolved.
+    match LogFormat::parse(&cli.config.log_format) {
+        Ok(format) => init_logging(format),
+        Err(err) => {
+            eprintln!("clavis: {err}");
+            return ExitCode::FAILURE;
+        }
+    }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("clavis: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        // The request's span (request_id, method, route) is in each line's "span".
+        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).init(),
     }
 }
 
@@ -83,6 +96,12 @@ async fn serve(config: Config) -> Result<(), StartupError> {
     }
     spawn_housekeeping(services.clone());
     let flusher = spawn_usage_flush(services.clone());
+    let recorder = http::metrics::install();
+    let upkeep = recorder.spawn_upkeep();
+    let metrics_listener = match config.metrics_addr {
+        Some(addr) => Some(serve_metrics(addr, recorder.clone(), services.clone()).await?),
+        None => None,
+    };
     let flush_services = services.clone();
     let app = http::app(
         services,
@@ -91,24 +110,73 @@ async fn serve(config: Config) -> Result<(), StartupError> {
             site_addr: config.addr,
             secure_cookies: config.cookies_secure(),
             trusted_proxies: config.trusted_proxies.clone(),
+            metrics: config.metrics_addr.is_none().then_some(recorder),
         },
     );
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|err| StartupError::Listen { addr: config.addr.to_string(), reason: err.to_string() })?;
     tracing::info!(addr = %config.addr, public_url = %config.public_url, "Clavis is listening");
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
     let served = axum::serve(
         listener,
         axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(app),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|err| StartupError::Listen { addr: config.addr.to_string(), reason: err.to_string() });
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: no new connections; waiting for requests in flight");
+        let _ = stopping.send(());
+    })
+    .into_future();
+    // In-flight requests get the grace period from the signal on; then the
+    // process stops waiting for them.
+    let grace = config.shutdown_grace;
+    let overdue = async move {
+        if stopped.await.is_ok() {
+            tokio::time::sleep(grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let served = tokio::select! {
+        served = served => served.map_err(|err| StartupError::Listen { addr: config.addr.to_string(), reason: err.to_string() }),
+        () = overdue => {
+            tracing::warn!(grace_secs = grace.as_secs(), "requests still in flight after the grace period; stopping anyway");
+            Ok(())
+        }
+    };
     flusher.abort();
-    if let Err(err) = flush_services.flush_usage().await {
-        tracing::warn!(error = %err, "could not write the last usage counters");
+    upkeep.abort();
+    if let Some(metrics_listener) = metrics_listener {
+        metrics_listener.abort();
     }
+    match flush_services.flush_usage().await {
+        Ok(secrets) => tracing::info!(secrets, "wrote the last usage counters"),
+        Err(err) => tracing::warn!(error = %err, "could not write the last usage counters"),
+    }
+    if let Err(err) = flush_services.close_database().await {
+        tracing::warn!(error = %err, "could not close the database pool");
+    }
+    tracing::info!("Clavis stopped");
     served
+}
+
+/// `GET /metrics` on a listener of its own, so the main port need not expose it.
+async fn serve_metrics(
+    addr: SocketAddr,
+    recorder: http::metrics::Metrics,
+    services: domain::Services,
+) -> Result<tokio::task::JoinHandle<()>, StartupError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|err| StartupError::Listen { addr: addr.to_string(), reason: err.to_string() })?;
+    tracing::info!(%addr, "metrics are served on their own listener");
+    let router = http::metrics::routes::<()>(recorder, services);
+    Ok(tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, router).await {
+            tracing::warn!(error = %err, "the metrics listener stopped");
+        }
+    }))
 }
 
 /// Writes usage counters ("last used", tokens issued) every few seconds, so

@@ -13,6 +13,12 @@ pub struct Model {
     pub default_scope: String,
     /// Whether admins (and operators) must have a second factor to open it.
     pub require_admin_second_factor: bool,
+    /// Whether the password grant issues refresh tokens.
+    pub refresh_enabled: bool,
+    pub refresh_lifetime_secs: i64,
+    /// The Cloud Directory's password policy.
+    pub directory_password_min_chars: i32,
+    pub directory_reject_common_passwords: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }

@@ -25,6 +25,11 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     pub expires_in: i64,
     pub scope: String,
+    /// The password and refresh-token grants' OpenID Connect ID token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 impl std::fmt::Debug for TokenResponse {
@@ -34,6 +39,8 @@ impl std::fmt::Debug for TokenResponse {
             .field("token_type", &self.token_type)
             .field("expires_in", &self.expires_in)
             .field("scope", &self.scope)
+            .field("id_token", &self.id_token.as_ref().map(|_| "<redacted>"))
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "<redacted>"))
             .finish()
     }
 }
@@ -131,6 +138,8 @@ impl Services {
             token_type: "Bearer",
             expires_in: runtime.token_lifetime_secs,
             scope: granted,
+            id_token: None,
+            refresh_token: None,
         })
     }
 }

@@ -88,12 +88,12 @@ pub(crate) struct AuthenticatedCaller {
 }
 
 pub(crate) struct ClientCache {
-    slots: quick_cache::sync::Cache<String, CacheSlot>,
+    slots: crate::metrics::CountedCache<String, CacheSlot>,
 }
 
 impl Default for ClientCache {
     fn default() -> Self {
-        Self { slots: quick_cache::sync::Cache::new(MAX_CACHED_CLIENTS) }
+        Self { slots: crate::metrics::counted_cache(MAX_CACHED_CLIENTS, crate::metrics::CLIENT_CACHE_EVICTIONS) }
     }
 }
 
@@ -141,8 +141,10 @@ impl Services {
             && now >= slot.loaded_at
             && now - slot.loaded_at < Duration::seconds(CLIENT_CACHE_TTL_SECS)
         {
+            metrics::counter!(crate::metrics::CLIENT_CACHE_HITS).increment(1);
             return Ok(slot.client.clone());
         }
+        metrics::counter!(crate::metrics::CLIENT_CACHE_MISSES).increment(1);
         let client = self.load_client(client_id).await?.map(Arc::new);
         self.inner.clients.slots.insert(client_id.to_owned(), CacheSlot { client: client.clone(), loaded_at: now });
         Ok(client)
@@ -254,7 +256,10 @@ impl Services {
             .await
             .map_err(|err| err.with_basic_challenge(used_basic));
         let outcome = match (outcome, wait) {
-            (Err(err), Some(wait)) if err.code == ErrorCode::InvalidClient => Err(OAuthError::too_many_failures(wait)),
+            (Err(err), Some(wait)) if err.code == ErrorCode::InvalidClient => {
+                crate::metrics::throttled(crate::metrics::THROTTLE_CLIENT_AUTHENTICATION);
+                Err(OAuthError::too_many_failures(wait))
+            }
             (outcome, _) => outcome,
         };
         if let Some(source) = source {

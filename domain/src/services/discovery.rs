@@ -16,6 +16,10 @@ impl Services {
     /// The tenant's authorization server metadata.
     pub async fn server_metadata(&self, tenant_id: &str, now: DateTime<Utc>) -> Result<ServerMetadata, OAuthError> {
         let runtime = self.oauth_tenant(tenant_id, now).await?;
-        Ok(ServerMetadata::new(&runtime.issuer, &runtime.default_scope, runtime.published_algs.clone()))
+        let mut metadata = ServerMetadata::new(&runtime.issuer, &runtime.default_scope, runtime.published_algs.clone());
+        // ID tokens are signed with the active key, like access tokens: the
+        // default RS256 unless the tenant chose another algorithm.
+        metadata.id_token_signing_alg_values_supported = [runtime.signer.alg().name()];
+        Ok(metadata)
     }
 }

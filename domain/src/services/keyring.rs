@@ -72,8 +72,10 @@ impl Services {
             && now - entry.loaded_at < Duration::seconds(KEYRING_TTL_SECS)
             && now >= entry.loaded_at
         {
+            metrics::counter!(crate::metrics::KEYRING_CACHE_HITS).increment(1);
             return Ok(Some(entry.clone()));
         }
+        metrics::counter!(crate::metrics::KEYRING_CACHE_MISSES).increment(1);
         let Some(runtime) = self.load_runtime(tenant_id, now).await? else {
             self.forget_runtime(tenant_id);
             return Ok(None);

@@ -51,7 +51,10 @@ impl SignInThrottle {
         let pair = self.pairs.wait_required(&pair_key(email, source_addr), now);
         let address = source_addr.and_then(|addr| self.addresses.wait_required(addr, now));
         match pair.max(address) {
-            Some(retry_after_secs) => Err(Error::RateLimited { retry_after_secs }),
+            Some(retry_after_secs) => {
+                crate::metrics::throttled(crate::metrics::THROTTLE_SIGN_IN);
+                Err(Error::RateLimited { retry_after_secs })
+            }
             None => Ok(()),
         }
     }

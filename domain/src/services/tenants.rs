@@ -8,6 +8,7 @@ use clavis_types::{
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, QueryOrder, Set};
 
 use super::audit::AuditRecord;
+use super::directory::{DEFAULT_DIRECTORY_MIN_PASSWORD_CHARS, DEFAULT_REFRESH_LIFETIME_SECS};
 use super::{OperatorScope, Services};
 use crate::entities::tenant;
 use crate::scope::{AccessLevel, Actor, TenantScope};
@@ -123,6 +124,10 @@ impl Services {
             token_lifetime_secs: Set(lifetime),
             default_scope: Set(DEFAULT_SCOPE.to_owned()),
             require_admin_second_factor: Set(false),
+            refresh_enabled: Set(true),
+            refresh_lifetime_secs: Set(DEFAULT_REFRESH_LIFETIME_SECS),
+            directory_password_min_chars: Set(DEFAULT_DIRECTORY_MIN_PASSWORD_CHARS),
+            directory_reject_common_passwords: Set(true),
             created_at: Set(now.timestamp()),
             updated_at: Set(now.timestamp()),
         }

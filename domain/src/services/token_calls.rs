@@ -96,7 +96,15 @@ impl Services {
     ) -> Result<(), OAuthError> {
         let call = self.token_call(tenant_id, raw, client_addr, now).await?;
         let Some(claims) = self.verify_access_token(&call.runtime, &call.token, now) else {
-            return Ok(());
+            // Not an access token of ours: perhaps a refresh token, whose
+            // family is revoked; anything else is an invalid token.
+            return match self.revoke_refresh_token(&call.runtime.tenant_id, &call.caller.client_id, &call.token).await {
+                Ok(_) => Ok(()),
+                Err(crate::Error::Forbidden) => {
+                    Err(OAuthError::unauthorized_client("the token was issued to another client"))
+                }
+                Err(err) => Err(oauth_failure(&err)),
+            };
         };
         // RFC 7009 §2.1: the server "verifies whether the token was issued to
         // the client making the revocation request. If this validation fails,

@@ -26,9 +26,25 @@ impl Services {
         client_addr: Option<IpAddr>,
         now: DateTime<Utc>,
     ) -> Result<TokenResponse, OAuthError> {
+        let mut grant = crate::metrics::grant_label(None);
+        let answer = self.answer_token(tenant_id, raw, client_addr, now, &mut grant).await;
+        crate::metrics::token_request(grant, &answer);
+        answer
+    }
+
+    /// [`Services::token`], naming the grant (a fixed label) once it is read.
+    async fn answer_token(
+        &self,
+        tenant_id: &str,
+        raw: RawRequest<'_>,
+        client_addr: Option<IpAddr>,
+        now: DateTime<Utc>,
+        grant: &mut &'static str,
+    ) -> Result<TokenResponse, OAuthError> {
         let runtime = self.oauth_tenant(tenant_id, now).await?;
         let realm = runtime.issuer.as_str();
         let request = OAuthRequest::parse(&raw).map_err(|err| err.in_realm(realm))?;
+        *grant = crate::metrics::grant_label(request.params.get("grant_type"));
         let token_request = token_request::parse(&request.params, request.basic).map_err(|err| {
             tracing::info!(tenant = %runtime.tenant_id, error = err.code.as_str(), "token request refused");
             err.in_realm(realm)

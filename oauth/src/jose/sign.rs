@@ -100,6 +100,9 @@ pub struct Signer {
     alg: Algorithm,
     key: ParsedKey,
     encoded_header: String,
+    /// The header of ID tokens: OpenID Connect's plain `JWT` type, not
+    /// RFC 9068's `at+jwt`, so an ID token is never taken for an access token.
+    encoded_id_header: String,
     rng: SystemRandom,
 }
 
@@ -122,20 +125,42 @@ impl Signer {
             Algorithm::EdDsa => ParsedKey::Ed25519(Ed25519KeyPair::from_pkcs8(der).map_err(rejected)?),
         };
         let header = crate::access_token::header_json(alg.name(), kid);
-        Ok(Self { kid: kid.to_owned(), alg, key, encoded_header: b64(header.as_bytes()), rng: SystemRandom::new() })
+        let id_header = serde_json::json!({"alg": alg.name(), "kid": kid, "typ": "JWT", "ver": 4}).to_string();
+        Ok(Self {
+            kid: kid.to_owned(),
+            alg,
+            key,
+            encoded_header: b64(header.as_bytes()),
+            encoded_id_header: b64(id_header.as_bytes()),
+            rng: SystemRandom::new(),
+        })
     }
 
     pub fn kid(&self) -> &str {
         &self.kid
     }
 
-    /// Builds the compact JWS `header.payload.signature` for `claims_json`,
-    /// in one allocation.
+    /// The algorithm every token it signs names.
+    pub fn alg(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// Builds the compact JWS `header.payload.signature` of an access token
+    /// for `claims_json`, in one allocation.
     pub fn sign_jwt(&self, claims_json: &[u8]) -> Result<String, SignError> {
+        self.sign_with_header(&self.encoded_header, claims_json)
+    }
+
+    /// The same for an ID token (header `typ: JWT`).
+    pub fn sign_id_token(&self, claims_json: &[u8]) -> Result<String, SignError> {
+        self.sign_with_header(&self.encoded_id_header, claims_json)
+    }
+
+    fn sign_with_header(&self, encoded_header: &str, claims_json: &[u8]) -> Result<String, SignError> {
         let mut token = String::with_capacity(
-            self.encoded_header.len() + 1 + claims_json.len().div_ceil(3) * 4 + 1 + MAX_SIGNATURE_B64,
+            encoded_header.len() + 1 + claims_json.len().div_ceil(3) * 4 + 1 + MAX_SIGNATURE_B64,
         );
-        token.push_str(&self.encoded_header);
+        token.push_str(encoded_header);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(claims_json, &mut token);
         let failed = |_| SignError::Signing;
@@ -188,6 +213,20 @@ mod tests {
             let claims: serde_json::Value = serde_json::from_str(&payload).unwrap();
             assert_eq!(claims["sub"], "abc");
         }
+    }
+
+    #[test]
+    fn id_tokens_carry_the_plain_jwt_type_and_verify_with_the_same_key() {
+        let key = generate(Algorithm::Rs256).unwrap();
+        let signer = Signer::from_pkcs8(&key.kid, Algorithm::Rs256, &key.pkcs8_der).unwrap();
+        let token = signer.sign_id_token(br#"{"sub":"abc"}"#).unwrap();
+        let parsed = crate::jose::verify::parse(&token).unwrap();
+        assert!(!parsed.typ_at_jwt, "an ID token must not pass for an access token");
+        let header: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap()).unwrap();
+        assert_eq!(header, serde_json::json!({"alg": "RS256", "kid": key.kid, "typ": "JWT", "ver": 4}));
+        let keys = KeySet::from_jwks(&JwkSet { keys: vec![key.public_jwk.clone()] });
+        assert!(parsed.verify(keys.get(&key.kid).unwrap()).is_ok());
     }
 
     #[test]

@@ -4,8 +4,10 @@
 mod client_addr;
 pub mod health;
 pub mod management;
+pub mod metrics;
 pub mod oauth;
 pub mod origin;
+pub mod request_id;
 mod security_headers;
 pub mod session_store;
 
@@ -40,6 +42,9 @@ pub struct RouterConfig {
     pub secure_cookies: bool,
     /// Whose forwarding headers name the client (see [`TrustedProxies`]).
     pub trusted_proxies: TrustedProxies,
+    /// `Some`: `GET /metrics` on this router; `None` when it has a listener
+    /// of its own (`CLAVIS_METRICS_ADDR`) or is off.
+    pub metrics: Option<metrics::Metrics>,
 }
 
 pub fn leptos_options(config: &RouterConfig) -> LeptosOptions {
@@ -112,6 +117,11 @@ pub fn router(services: Services, config: &RouterConfig) -> Router {
         .merge(dashboard)
         .layer(headers);
     let router = Router::new().merge(oauth::routes()).merge(browsed);
+    let router = match &config.metrics {
+        Some(recorder) => router.merge(metrics::routes(recorder.clone(), services.clone())),
+        None => router,
+    };
+    let router = router.layer(axum::middleware::from_fn(metrics::track));
     // Without trusted proxies the peer is the client: no layer, no cost.
     let router = if config.trusted_proxies.is_empty() {
         router
@@ -120,7 +130,9 @@ pub fn router(services: Services, config: &RouterConfig) -> Router {
         router
             .layer(axum::middleware::from_fn(move |request, next| client_addr::resolve(trusted.clone(), request, next)))
     };
-    router.with_state(state)
+    // Outside the client-address layer: whether an incoming request ID is
+    // kept depends on the peer itself, not on the client it names.
+    request_id::wrap(router, config.trusted_proxies.clone()).with_state(state)
 }
 
 async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {

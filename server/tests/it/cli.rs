@@ -263,6 +263,9 @@ fn debug_output_of_configuration_and_commands_hides_secrets() {
         bootstrap_admin_email: "admin@localhost".into(),
         site_root: "target/site".into(),
         trusted_proxies: None,
+        log_format: "text".into(),
+        metrics_addr: None,
+        shutdown_grace_secs: "20".into(),
     };
     let shown = format!("{args:?}");
     assert!(shown.contains("db.internal") && shown.contains("<redacted>"), "{shown}");

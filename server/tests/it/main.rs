@@ -15,5 +15,6 @@ mod hydration;
 mod management;
 mod member_cli;
 mod oauth;
+mod operability;
 mod second_factor;
 mod support;

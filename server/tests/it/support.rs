@@ -51,6 +51,7 @@ pub async fn server_on(backend: &'static str, url: &str) -> TestServer {
             site_addr: "127.0.0.1:0".parse().expect("addr"),
             secure_cookies: false,
             trusted_proxies: server::http::TrustedProxies::parse("10.0.0.0/8").expect("trusted proxies"),
+            metrics: Some(server::http::metrics::install()),
         },
     );
     TestServer { backend, services, clock, cli: Arc::new(cli), router, _dir: None }

@@ -142,6 +142,10 @@ impl From<domain::Error> for ApiError {
                     format!("too many requests; try again in {retry_after_secs} seconds"),
                 )
             },
+            Error::Busy => Self {
+                retry_after_secs: Some(1),
+                ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "the server is busy; try again shortly")
+            },
             Error::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable during a management request");
                 Self::new(

@@ -7,6 +7,7 @@ mod request;
 mod response;
 mod revoke;
 mod token;
+mod userinfo;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -23,6 +24,13 @@ pub fn routes() -> Router<AppState> {
         .route("/.well-known/openid-configuration", get(discovery::metadata))
         .route("/.well-known/oauth-authorization-server", get(discovery::metadata))
         .route("/introspect", post(introspect::introspect))
-        .route("/revoke", post(revoke::revoke));
-    Router::new().nest("/oauth/v4/{tenant_id}", tenant_routes.clone()).nest("/oauth/v3/{tenant_id}", tenant_routes)
+        .route("/revoke", post(revoke::revoke))
+        .route("/userinfo", get(userinfo::userinfo).post(userinfo::userinfo));
+    Router::new()
+        .nest("/oauth/v4/{tenant_id}", tenant_routes.clone())
+        .nest("/oauth/v3/{tenant_id}", tenant_routes)
+        // RFC 8414 §3.1: "the well-known URI string used is inserted into the
+        // URL between the host component and the path component, if any".
+        .route("/.well-known/oauth-authorization-server/oauth/v4/{tenant_id}", get(discovery::metadata))
+        .route("/.well-known/oauth-authorization-server/oauth/v3/{tenant_id}", get(discovery::metadata))
 }
