@@ -183,16 +183,18 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// One HTTP/1.1 exchange on a fresh connection: status, headers (lower-case
-/// names), body.
-fn exchange(port: u16, request: &str) -> std::io::Result<(u16, Vec<(String, String)>, String)> {
+/// Status, headers (lower-case names) and body of one answer.
+type Exchange = (u16, Vec<(String, String)>, String);
+
+/// One HTTP/1.1 exchange on a fresh connection.
+fn exchange(port: u16, request: &str) -> std::io::Result<Exchange> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     stream.write_all(request.as_bytes())?;
     read_response(&mut stream)
 }
 
-fn read_response(stream: &mut TcpStream) -> std::io::Result<(u16, Vec<(String, String)>, String)> {
+fn read_response(stream: &mut TcpStream) -> std::io::Result<Exchange> {
     let mut raw = String::new();
     stream.read_to_string(&mut raw)?;
     let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
@@ -205,7 +207,7 @@ fn read_response(stream: &mut TcpStream) -> std::io::Result<(u16, Vec<(String, S
     Ok((status, headers, body.to_owned()))
 }
 
-fn get(port: u16, path: &str) -> std::io::Result<(u16, Vec<(String, String)>, String)> {
+fn get(port: u16, path: &str) -> std::io::Result<Exchange> {
     exchange(port, &format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
 }
 
