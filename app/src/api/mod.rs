@@ -6,6 +6,7 @@ pub mod account;
 pub mod applications;
 pub mod audit;
 pub mod auth;
+pub mod directory;
 pub mod invitations;
 pub mod keys;
 pub mod members;

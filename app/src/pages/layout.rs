@@ -16,6 +16,7 @@ use crate::error::{AppError, ErrorKind};
 pub enum Section {
     Applications,
     Roles,
+    Users,
     Keys,
     Members,
     Audit,
@@ -28,6 +29,7 @@ impl Section {
     fn tenant_path(self) -> &'static str {
         match self {
             Section::Roles => "roles",
+            Section::Users => "users",
             Section::Keys => "keys",
             Section::Members => "members",
             Section::Audit => "audit",
@@ -91,6 +93,7 @@ pub fn Chrome(
         view! {
             {nav_link(format!("{base}/applications"), "Applications", section == Section::Applications)}
             {nav_link(format!("{base}/roles"), "Roles", section == Section::Roles)}
+            {nav_link(format!("{base}/users"), "Users", section == Section::Users)}
             {nav_link(format!("{base}/keys"), "Signing keys", section == Section::Keys)}
             {t.can_write.then(|| nav_link(format!("{base}/members"), "Members", section == Section::Members))}
             {nav_link(format!("{base}/audit"), "Audit log", section == Section::Audit)}

@@ -21,3 +21,6 @@ pub mod role_dialogs;
 pub mod roles;
 pub mod tenant_security;
 pub mod tenants;
+pub mod user_dialogs;
+pub mod user_row;
+pub mod users;
