@@ -3,8 +3,6 @@
 //! a refusal. Shared by Clavis's own endpoints (userinfo) and the SDK's
 //! resource-server layer.
 
-use std::borrow::Cow;
-
 /// The `error` codes of RFC 6750 §3.1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BearerErrorCode {
@@ -44,7 +42,8 @@ pub struct BearerError {
     /// §3.1, "If the request lacks any authentication information ..., the
     /// resource server SHOULD NOT include an error code".
     pub code: Option<BearerErrorCode>,
-    pub description: Cow<'static, str>,
+    /// Fixed text: a description never quotes the request.
+    pub description: &'static str,
     /// The scope the resource needs, for `insufficient_scope`.
     pub scope: Option<String>,
 }
@@ -52,26 +51,22 @@ pub struct BearerError {
 impl BearerError {
     /// No `Authorization` header, or one with another scheme.
     pub fn missing() -> Self {
-        Self { code: None, description: "a bearer access token is required".into(), scope: None }
+        Self { code: None, description: "a bearer access token is required", scope: None }
     }
 
-    pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {
-        Self { code: Some(BearerErrorCode::InvalidRequest), description: description.into(), scope: None }
+    pub fn invalid_request(description: &'static str) -> Self {
+        Self { code: Some(BearerErrorCode::InvalidRequest), description, scope: None }
     }
 
-    pub fn invalid_token(description: impl Into<Cow<'static, str>>) -> Self {
-        Self { code: Some(BearerErrorCode::InvalidToken), description: description.into(), scope: None }
+    pub fn invalid_token(description: &'static str) -> Self {
+        Self { code: Some(BearerErrorCode::InvalidToken), description, scope: None }
     }
 
     /// RFC 6750 §3: "The "scope" attribute is a space-delimited list of
     /// case-sensitive scope values indicating the required scope of the
     /// access token for accessing the requested resource."
-    pub fn insufficient_scope(description: impl Into<Cow<'static, str>>, required: &str) -> Self {
-        Self {
-            code: Some(BearerErrorCode::InsufficientScope),
-            description: description.into(),
-            scope: Some(required.to_owned()),
-        }
+    pub fn insufficient_scope(description: &'static str, required: &str) -> Self {
+        Self { code: Some(BearerErrorCode::InsufficientScope), description, scope: Some(required.to_owned()) }
     }
 
     /// The HTTP status: 401 for a missing token, otherwise the code's.
@@ -100,7 +95,7 @@ impl BearerError {
         }
         if let Some(code) = self.code {
             params.push(format!("error=\"{}\"", code.as_str()));
-            params.push(format!("error_description=\"{}\"", description_chars(&self.description)));
+            params.push(format!("error_description=\"{}\"", description_chars(self.description)));
         }
         if let Some(scope) = &self.scope {
             params.push(format!("scope=\"{}\"", scope_chars(scope)));
@@ -113,7 +108,7 @@ impl std::fmt::Display for BearerError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.code {
             Some(code) => write!(f, "{}: {}", code.as_str(), self.description),
-            None => f.write_str(&self.description),
+            None => f.write_str(self.description),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Why a request was refused, and its RFC 6750 answer: status, `WWW-Authenticate` challenge and JSON body.
 
 use axum::http::{HeaderValue, Response, StatusCode, header};
+use clavis_oauth::bearer::{BearerError, BearerErrorCode};
 use clavis_oauth::jose::verify::Rejection;
 
 /// Why a request was refused. Each maps to an RFC 6750 answer: see
@@ -165,6 +166,19 @@ impl axum::response::IntoResponse for AuthError {
 /// Keeps a header parameter within a quoted-string.
 fn quote_safe(value: &str) -> String {
     value.chars().filter(|c| *c != '"' && *c != '\\' && !c.is_control()).collect()
+}
+
+impl From<BearerError> for AuthError {
+    fn from(err: BearerError) -> Self {
+        match err.code {
+            None => Self::MissingToken,
+            Some(BearerErrorCode::InvalidRequest) => Self::InvalidRequest(err.description),
+            Some(BearerErrorCode::InvalidToken) => Self::InvalidToken(err.description),
+            Some(BearerErrorCode::InsufficientScope) => {
+                Self::InsufficientScope { required: err.scope.unwrap_or_default() }
+            }
+        }
+    }
 }
 
 impl From<Rejection> for AuthError {
