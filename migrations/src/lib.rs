@@ -9,6 +9,7 @@ mod m20261201_000004_session_created_at;
 mod m20261201_000005_tokens_revoked_before;
 mod m20261201_000006_invitations;
 mod m20261201_000007_totp;
+mod m20261201_000010_cache_invalidation;
 
 /// Every migration, in order. Applied at start-up and by `clavis migrate`.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_tokens_revoked_before::Migration),
             Box::new(m20261201_000006_invitations::Migration),
             Box::new(m20261201_000007_totp::Migration),
+            Box::new(m20261201_000010_cache_invalidation::Migration),
         ]
     }
 }

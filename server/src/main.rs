@@ -96,6 +96,7 @@ async fn serve(config: Config) -> Result<(), StartupError> {
     }
     spawn_housekeeping(services.clone());
     let flusher = spawn_usage_flush(services.clone());
+    services.spawn_invalidation_listener();
     let recorder = http::metrics::install();
     let upkeep = recorder.spawn_upkeep();
     let metrics_listener = match config.metrics_addr {

@@ -10,6 +10,7 @@ use sea_orm::{
 
 use super::Services;
 use super::audit::AuditRecord;
+use super::invalidation::Invalidation;
 use super::paging::{fetch_count, keyset_page};
 use super::protected::validate_identifier;
 use super::tenants::{at, validate_display_name};
@@ -251,11 +252,12 @@ impl Services {
             }))
             .write(&txn, now)
             .await?;
-        txn.commit().await?;
-        self.forget_client(&client_id);
+        // A client ID seen before it existed is remembered as unknown.
+        let mut changes = vec![Invalidation::Client(client_id.clone())];
         if identifier.is_some() {
-            self.forget_runtime(scope.tenant_id());
+            changes.push(Invalidation::Runtime(scope.tenant_id().to_owned()));
         }
+        self.commit_invalidating(txn, &changes).await?;
         let mut view = self.view(app, &[secret_row], now);
         view.secret = Some(secret);
         Ok(view)
@@ -370,10 +372,10 @@ impl Services {
                 .await?;
         }
         let secrets = self.secrets_of(&txn, vec![client_id.to_owned()]).await?;
-        txn.commit().await?;
-        if identifier_changed {
-            self.forget_runtime(scope.tenant_id());
-        }
+        // The identifier is resolved through the tenant's runtime.
+        let changes: &[Invalidation] =
+            if identifier_changed { &[Invalidation::Runtime(scope.tenant_id().to_owned())] } else { &[] };
+        self.commit_invalidating(txn, changes).await?;
         Ok(self.view(app, &secrets, now))
     }
 
@@ -399,8 +401,7 @@ impl Services {
             .write(&txn, now)
             .await?;
         let secrets = self.secrets_of(&txn, vec![client_id.to_owned()]).await?;
-        txn.commit().await?;
-        self.forget_client(client_id);
+        self.commit_invalidating(txn, &[Invalidation::Client(client_id.to_owned())]).await?;
         Ok(self.view(app, &secrets, now))
     }
 
@@ -431,11 +432,12 @@ impl Services {
             .with_details(serde_json::json!({"name": app.name}))
             .write(&txn, now)
             .await?;
-        txn.commit().await?;
-        self.forget_all_clients();
+        // As a protected application it may be in any caller's grants.
+        let mut changes = vec![Invalidation::TenantClients(scope.tenant_id().to_owned())];
         if app.identifier.is_some() {
-            self.forget_runtime(scope.tenant_id());
+            changes.push(Invalidation::Runtime(scope.tenant_id().to_owned()));
         }
+        self.commit_invalidating(txn, &changes).await?;
         Ok(())
     }
 }

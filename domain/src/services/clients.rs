@@ -1,12 +1,12 @@
 //! The token endpoint's view of applications: an in-memory cache of client
-//! digests (bounded lifetime, dropped locally on every write), constant-time
+//! digests (kept until a write invalidates them, see `invalidation`), constant-time
 //! secret checks, and usage counters flushed in batches.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, OnConflict};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 
@@ -21,8 +21,6 @@ use crate::Result;
 use crate::crypto::{digests_match, hex_decode_32, secret_digest};
 use crate::entities::{application, application_role, application_usage, client_secret, role_scope};
 
-/// How long another process's change may go unseen here.
-pub const CLIENT_CACHE_TTL_SECS: i64 = 5;
 /// The most clients one process keeps: a bound on memory whatever client IDs
 /// callers make up. Past it, single entries are evicted (quick_cache's
 /// S3-FIFO keeps the clients in use), never the whole cache.
@@ -125,28 +123,39 @@ fn generic_failure() -> OAuthError {
 }
 
 impl Services {
-    pub(crate) fn forget_client(&self, client_id: &str) {
+    pub(super) fn forget_client(&self, client_id: &str) {
         self.inner.clients.slots.remove(client_id);
     }
 
-    /// Drops every cached client: after a change to roles or scopes, which
-    /// may alter what any caller of the tenant is granted. Such changes are
-    /// rare; the next token request of each client reloads it.
-    pub(crate) fn forget_all_clients(&self) {
+    /// Drops the cached clients of one tenant: after a change to its roles
+    /// or scopes, which may alter what any of its callers is granted. Such
+    /// changes are rare, so visiting every entry once is acceptable; a
+    /// remembered unknown client belongs to no tenant and stays.
+    pub(super) fn forget_tenant_clients(&self, tenant_id: &str) {
+        self.inner
+            .clients
+            .slots
+            .retain(|_, slot| slot.client.as_ref().is_none_or(|client| client.tenant_id != tenant_id));
+    }
+
+    pub(super) fn forget_all_clients(&self) {
         self.inner.clients.slots.clear();
     }
 
     async fn cached_client(&self, client_id: &str, now: DateTime<Utc>) -> Result<Option<Arc<CachedClient>>> {
         if let Some(slot) = self.inner.clients.slots.get(client_id)
-            && now >= slot.loaded_at
-            && now - slot.loaded_at < Duration::seconds(CLIENT_CACHE_TTL_SECS)
+            && self.cache_entry_fresh(slot.loaded_at, now)
         {
             metrics::counter!(crate::metrics::CLIENT_CACHE_HITS).increment(1);
             return Ok(slot.client.clone());
         }
         metrics::counter!(crate::metrics::CLIENT_CACHE_MISSES).increment(1);
+        let generation = self.inner.invalidation.generation();
         let client = self.load_client(client_id).await?.map(Arc::new);
         self.inner.clients.slots.insert(client_id.to_owned(), CacheSlot { client: client.clone(), loaded_at: now });
+        self.keep_if_current(generation, || {
+            self.inner.clients.slots.remove(client_id);
+        });
         Ok(client)
     }
 

@@ -1,14 +1,13 @@
 //! Each tenant's signing state, held in memory: the tenant's settings, the
 //! active signer (parsed once per process) and the published JWKS.
 //!
-//! Entries live at most [`KEYRING_TTL_SECS`]; a change made on this process
-//! drops the entry at once, a change made by another process is seen when the
-//! entry expires.
+//! An entry lives until a write invalidates it (see `invalidation`) or until
+//! a key it publishes is due to leave the JWKS.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use clavis_oauth::jose::Algorithm;
 use clavis_oauth::jose::jwk::{Jwk, JwkSet};
 use clavis_oauth::jose::sign::{self, Signer};
@@ -18,12 +17,12 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityT
 
 use super::Services;
 use super::audit::AuditRecord;
+use super::invalidation::Invalidation;
 use crate::crypto::SealContext;
 use crate::entities::{application, signing_key, tenant};
 use crate::scope::{TenantScope, Write};
 use crate::{Error, Result};
 
-pub(crate) const KEYRING_TTL_SECS: i64 = 5;
 /// Allowance for clocks of resource servers that run a little behind.
 const PUBLISH_SLACK_SECS: i64 = 300;
 
@@ -46,6 +45,9 @@ pub(crate) struct TenantRuntime {
     pub(crate) by_identifier: HashMap<String, String>,
     pub(crate) identifier_of: HashMap<String, String>,
     loaded_at: DateTime<Utc>,
+    /// The Unix second at which a retired key it publishes leaves the JWKS,
+    /// so the entry must be rebuilt then even if nothing is written.
+    stale_at: Option<i64>,
 }
 
 #[derive(Default)]
@@ -69,13 +71,14 @@ impl Services {
     ) -> Result<Option<Arc<TenantRuntime>>> {
         if let Ok(tenants) = self.inner.keyrings.tenants.read()
             && let Some(entry) = tenants.get(tenant_id)
-            && now - entry.loaded_at < Duration::seconds(KEYRING_TTL_SECS)
-            && now >= entry.loaded_at
+            && entry.stale_at.is_none_or(|stale_at| now.timestamp() < stale_at)
+            && self.cache_entry_fresh(entry.loaded_at, now)
         {
             metrics::counter!(crate::metrics::KEYRING_CACHE_HITS).increment(1);
             return Ok(Some(entry.clone()));
         }
         metrics::counter!(crate::metrics::KEYRING_CACHE_MISSES).increment(1);
+        let generation = self.inner.invalidation.generation();
         let Some(runtime) = self.load_runtime(tenant_id, now).await? else {
             self.forget_runtime(tenant_id);
             return Ok(None);
@@ -84,12 +87,19 @@ impl Services {
         if let Ok(mut tenants) = self.inner.keyrings.tenants.write() {
             tenants.insert(tenant_id.to_owned(), runtime.clone());
         }
+        self.keep_if_current(generation, || self.forget_runtime(tenant_id));
         Ok(Some(runtime))
     }
 
-    pub(crate) fn forget_runtime(&self, tenant_id: &str) {
+    pub(super) fn forget_runtime(&self, tenant_id: &str) {
         if let Ok(mut tenants) = self.inner.keyrings.tenants.write() {
             tenants.remove(tenant_id);
+        }
+    }
+
+    pub(super) fn forget_all_runtimes(&self) {
+        if let Ok(mut tenants) = self.inner.keyrings.tenants.write() {
+            tenants.clear();
         }
     }
 
@@ -152,6 +162,7 @@ impl Services {
             by_identifier,
             identifier_of,
             loaded_at: now,
+            stale_at: keys.iter().filter_map(|key| key.publish_until).min(),
         }))
     }
 
@@ -241,8 +252,7 @@ impl Services {
             .with_details(serde_json::json!({"alg": alg.name()}))
             .write(&txn, now)
             .await?;
-        txn.commit().await?;
-        self.forget_runtime(scope.tenant_id());
+        self.commit_invalidating(txn, &[Invalidation::Runtime(scope.tenant_id().to_owned())]).await?;
         Ok(kid)
     }
 
@@ -285,8 +295,7 @@ impl Services {
             .with_details(serde_json::json!({"activeKid": active.kid}))
             .write(&txn, now)
             .await?;
-        txn.commit().await?;
-        self.forget_runtime(scope.tenant_id());
+        self.commit_invalidating(txn, &[Invalidation::Runtime(scope.tenant_id().to_owned())]).await?;
         if let Ok(mut signers) = self.inner.keyrings.signers.lock() {
             signers.remove(kid);
         }

@@ -7,6 +7,8 @@ mod client_credentials;
 mod clients;
 mod discovery;
 mod ids;
+mod invalidation;
+mod invalidation_listener;
 mod invitations;
 mod keyring;
 mod members;
@@ -48,7 +50,7 @@ pub use applications::{
 pub use audit::{AuditEntry, AuditPage, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE};
 pub use auth::{CliAuthority, OperatorScope};
 pub use client_credentials::TokenResponse;
-pub use clients::CLIENT_CACHE_TTL_SECS;
+pub use invalidation::FALLBACK_CACHE_TTL_SECS;
 pub use invitations::{INVITATION_LIFETIME_HOURS, Invitation, InvitationDetails, NewInvitation};
 pub use keyring::{SigningKeyInfo, SigningKeyState};
 pub use members::Member;
@@ -89,6 +91,7 @@ struct Inner {
     keyrings: keyring::KeyringCache,
     clients: clients::ClientCache,
     usage: clients::UsageCounters,
+    invalidation: invalidation::InvalidationState,
 }
 
 impl Services {
@@ -106,6 +109,7 @@ impl Services {
                 keyrings: keyring::KeyringCache::default(),
                 clients: clients::ClientCache::default(),
                 usage: clients::UsageCounters::default(),
+                invalidation: invalidation::InvalidationState::default(),
             }),
         }
     }

@@ -8,6 +8,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Pagin
 
 use super::Services;
 use super::audit::AuditRecord;
+use super::invalidation::Invalidation;
 use crate::entities::{application, role_scope};
 use crate::scope::{AccessLevel, TenantScope, Write};
 use crate::{Error, Result};
@@ -85,8 +86,7 @@ impl Services {
             .with_details(serde_json::json!({"before": before, "after": scopes}))
             .write(&txn, now)
             .await?;
-        txn.commit().await?;
-        self.forget_all_clients();
+        self.commit_invalidating(txn, &[Invalidation::TenantClients(scope.tenant_id().to_owned())]).await?;
         Ok(scopes)
     }
 

@@ -13,6 +13,7 @@ use sea_orm::{
 use super::Services;
 use super::audit::AuditRecord;
 use super::ids::could_exist;
+use super::invalidation::Invalidation;
 use super::protected::stored_scopes;
 use super::tenants::validate_display_name;
 use crate::entities::{application, application_role, role, role_scope};
@@ -232,8 +233,7 @@ impl Services {
             .write(&txn, now)
             .await?;
         let mut roles = self.roles_with_access(&txn, vec![model]).await?;
-        txn.commit().await?;
-        self.forget_all_clients();
+        self.commit_invalidating(txn, &[Invalidation::TenantClients(scope.tenant_id().to_owned())]).await?;
         roles.pop().ok_or(Error::NotFound("role"))
     }
 
@@ -268,8 +268,7 @@ impl Services {
             .write(&txn, now)
             .await?;
         let mut roles = self.roles_with_access(&txn, vec![model]).await?;
-        txn.commit().await?;
-        self.forget_all_clients();
+        self.commit_invalidating(txn, &[Invalidation::TenantClients(scope.tenant_id().to_owned())]).await?;
         roles.pop().ok_or(Error::NotFound("role"))
     }
 
@@ -285,8 +284,7 @@ impl Services {
             .with_details(serde_json::json!({"before": before.first().map(role_details)}))
             .write(&txn, now)
             .await?;
-        txn.commit().await?;
-        self.forget_all_clients();
+        self.commit_invalidating(txn, &[Invalidation::TenantClients(scope.tenant_id().to_owned())]).await?;
         Ok(())
     }
 
@@ -369,8 +367,7 @@ impl Services {
             .write(&txn, now)
             .await?;
         let refs = self.role_refs(&txn, client_id).await?;
-        txn.commit().await?;
-        self.forget_client(client_id);
+        self.commit_invalidating(txn, &[Invalidation::Client(client_id.to_owned())]).await?;
         Ok(refs)
     }
 }

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::Services;
 use super::audit::AuditRecord;
+use super::invalidation::Invalidation;
 use super::users::SessionUser;
 use crate::entities::{membership, pending_sign_in, tenant, user, user_totp};
 use crate::scope::{AccessLevel, Actor, Role, TenantScope, Write};
@@ -229,8 +230,7 @@ impl Services {
             }))
             .write(&txn, now)
             .await?;
-        txn.commit().await?;
-        self.forget_runtime(scope.tenant_id());
+        self.commit_invalidating(txn, &[Invalidation::Runtime(scope.tenant_id().to_owned())]).await?;
         Ok(security)
     }
 }

@@ -7,6 +7,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::Services;
 use super::audit::AuditRecord;
+use super::invalidation::Invalidation;
 use crate::crypto::SealContext;
 use crate::entities::client_secret;
 use crate::scope::{TenantScope, Write};
@@ -75,8 +76,7 @@ impl Services {
             .with_details(serde_json::json!({"graceSeconds": grace_secs}))
             .write(&txn, now)
             .await?;
-        txn.commit().await?;
-        self.forget_client(client_id);
+        self.commit_invalidating(txn, &[Invalidation::Client(client_id.to_owned())]).await?;
         Ok(RotatedSecret { client_id: client_id.to_owned(), secret, previous_secret_expires_at: previous_expires_at })
     }
 
@@ -99,8 +99,7 @@ impl Services {
             return Err(Error::NotFound("previous secret"));
         }
         AuditRecord::in_scope(scope, "secret.revoke_previous", client_id).write(&txn, now).await?;
-        txn.commit().await?;
-        self.forget_client(client_id);
+        self.commit_invalidating(txn, &[Invalidation::Client(client_id.to_owned())]).await?;
         Ok(())
     }
 

@@ -6,6 +6,7 @@ use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 
 use super::Services;
 use super::audit::AuditRecord;
+use super::invalidation::Invalidation;
 use super::tenants::validate_token_lifetime;
 use crate::entities::tenant;
 use crate::scope::{AccessLevel, TenantScope, Write};
@@ -49,8 +50,7 @@ impl Services {
             .with_details(serde_json::json!({"before": {"access": {"expires_in": before}}, "after": {"access": {"expires_in": lifetime}}}))
             .write(&txn, now)
             .await?;
-        txn.commit().await?;
-        self.forget_runtime(scope.tenant_id());
+        self.commit_invalidating(txn, &[Invalidation::Runtime(scope.tenant_id().to_owned())]).await?;
         Ok(TokenConfig { access_expires_in: lifetime })
     }
 }

@@ -8,6 +8,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::Services;
 use super::audit::AuditRecord;
+use super::invalidation::Invalidation;
 use super::keyring::TenantRuntime;
 use crate::entities::{application, revoked_token};
 use crate::scope::{TenantScope, Write};
@@ -85,8 +86,7 @@ impl Services {
             .with_details(serde_json::json!({"revokedBefore": now.timestamp()}))
             .write(&txn, now)
             .await?;
-        txn.commit().await?;
-        self.forget_client(client_id);
+        self.commit_invalidating(txn, &[Invalidation::Client(client_id.to_owned())]).await?;
         Ok(now)
     }
 }

@@ -9,6 +9,7 @@
 mod access;
 mod applications;
 mod fast_path;
+mod invalidation;
 mod invitations;
 mod passwords;
 mod sealing;
