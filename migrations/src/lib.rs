@@ -9,6 +9,8 @@ mod m20261201_000004_session_created_at;
 mod m20261201_000005_tokens_revoked_before;
 mod m20261201_000006_invitations;
 mod m20261201_000007_totp;
+mod m20261201_000008_cloud_directory;
+mod m20261201_000009_throttle;
 mod m20261201_000010_cache_invalidation;
 
 /// Every migration, in order. Applied at start-up and by `clavis migrate`.
@@ -25,6 +27,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_tokens_revoked_before::Migration),
             Box::new(m20261201_000006_invitations::Migration),
             Box::new(m20261201_000007_totp::Migration),
+            Box::new(m20261201_000008_cloud_directory::Migration),
+            Box::new(m20261201_000009_throttle::Migration),
             Box::new(m20261201_000010_cache_invalidation::Migration),
         ]
     }

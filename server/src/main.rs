@@ -216,6 +216,9 @@ fn spawn_housekeeping(services: domain::Services) {
             if let Err(err) = services.prune_usage(services.now() - chrono::Duration::days(30)).await {
                 tracing::warn!(error = %err, "could not prune usage counters");
             }
+            if let Err(err) = services.prune_throttle_failures(services.now()).await {
+                tracing::warn!(error = %err, "could not prune shared throttle counts");
+            }
         }
     });
 }

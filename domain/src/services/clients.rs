@@ -2,13 +2,11 @@
 //! digests (kept until a write invalidates them, see `invalidation`), constant-time
 //! secret checks, and usage counters flushed in batches.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, OnConflict};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use clavis_oauth::client_auth::{AuthMethod, ClientCredentials};
 use clavis_oauth::{ErrorCode, OAuthError};
@@ -19,7 +17,7 @@ use super::ids::could_exist;
 use super::keyring::TenantRuntime;
 use crate::Result;
 use crate::crypto::{digests_match, hex_decode_32, secret_digest};
-use crate::entities::{application, application_role, application_usage, client_secret, role_scope};
+use crate::entities::{application, application_role, client_secret, role_scope};
 
 /// The most clients one process keeps: a bound on memory whatever client IDs
 /// callers make up. Past it, single entries are evicted (quick_cache's
@@ -101,21 +99,6 @@ impl ClientCache {
     pub(crate) fn len(&self) -> usize {
         self.slots.len()
     }
-}
-
-#[derive(Default)]
-struct Usage {
-    last_used: i64,
-    tokens: i64,
-    client_id: String,
-    /// (start of minute, tokens) in time order; one entry per minute in use.
-    minutes: Vec<(i64, i64)>,
-}
-
-/// Per-secret usage since the last flush.
-#[derive(Default)]
-pub(crate) struct UsageCounters {
-    pending: Mutex<HashMap<String, Usage>>,
 }
 
 fn generic_failure() -> OAuthError {
@@ -255,33 +238,51 @@ impl Services {
         if !could_exist(client_id) {
             return Err(generic_failure().with_basic_challenge(used_basic));
         }
-        let throttle = &self.inner.client_auth_throttle;
-        let wait = match source {
-            Some(source) if !throttle.is_idle() => throttle.wait_required(&client_throttle_key(client_id, source), now),
-            _ => None,
-        };
         let outcome = self
             .authenticate_client(&runtime.tenant_id, credentials, now)
             .await
             .map_err(|err| err.with_basic_challenge(used_basic));
-        let outcome = match (outcome, wait) {
-            (Err(err), Some(wait)) if err.code == ErrorCode::InvalidClient => {
-                crate::metrics::throttled(crate::metrics::THROTTLE_CLIENT_AUTHENTICATION);
-                Err(OAuthError::too_many_failures(wait))
-            }
-            (outcome, _) => outcome,
-        };
-        if let Some(source) = source {
-            match &outcome {
-                Ok(_) if !throttle.is_idle() => throttle.record_success(&client_throttle_key(client_id, source)),
-                Ok(_) => {}
-                Err(err) if err.code == ErrorCode::InvalidClient => {
-                    throttle.record_failure(&client_throttle_key(client_id, source), now);
+        let Some(source) = source else { return outcome };
+        // The throttle is consulted only once the secret has failed: the
+        // right secret always succeeds, so a working client costs one atomic
+        // load here, and no statement even when the counts are shared.
+        let throttle = &self.inner.client_auth_throttle;
+        let key = client_throttle_key(client_id, source);
+        match outcome {
+            Ok(caller) => {
+                if !throttle.is_idle() {
+                    throttle.record_success(&key).await;
                 }
-                Err(_) => {}
+                Ok(caller)
             }
+            Err(err) if err.code == ErrorCode::InvalidClient => {
+                // Only a client that exists has a secret to guess: its
+                // failures are shared with every replica; an unknown ID's
+                // stay in this bounded map.
+                let wait = if self.is_known_client(client_id) {
+                    let wait = throttle.wait_required(&key, now).await;
+                    throttle.record_failure(&key, now).await;
+                    wait
+                } else {
+                    let wait = throttle.local_wait(&key, now);
+                    throttle.record_local_failure(&key, now);
+                    wait
+                };
+                match wait {
+                    Some(wait) => {
+                        crate::metrics::throttled(crate::metrics::THROTTLE_CLIENT_AUTHENTICATION);
+                        Err(OAuthError::too_many_failures(wait))
+                    }
+                    None => Err(err),
+                }
+            }
+            Err(err) => Err(err),
         }
-        outcome
+    }
+
+    /// Whether `client_id` is a client this process has loaded.
+    fn is_known_client(&self, client_id: &str) -> bool {
+        self.inner.clients.slots.get(client_id).is_some_and(|slot| slot.client.is_some())
     }
 
     /// Checks a client's credentials for `tenant_id`. Every failure is the
@@ -343,77 +344,6 @@ impl Services {
                 tokens_revoked_before: client.tokens_revoked_before,
             }
         }))
-    }
-
-    /// Counts one token issued with `secret_id`; written by [`Services::flush_usage`].
-    pub(crate) fn record_usage(&self, secret_id: &str, client_id: &str, now_unix: i64) {
-        if let Ok(mut pending) = self.inner.usage.pending.lock() {
-            // Look up before inserting, so a known secret costs no allocation.
-            let usage = match pending.get_mut(secret_id) {
-                Some(usage) => usage,
-                None => pending
-                    .entry(secret_id.to_owned())
-                    .or_insert_with(|| Usage { client_id: client_id.to_owned(), ..Usage::default() }),
-            };
-            usage.last_used = usage.last_used.max(now_unix);
-            usage.tokens += 1;
-            let minute = super::usage::minute_start(now_unix);
-            match usage.minutes.last_mut() {
-                Some((start, count)) if *start == minute => *count += 1,
-                _ => usage.minutes.push((minute, 1)),
-            }
-        }
-    }
-
-    /// Writes the usage counted since the last flush; the server calls this
-    /// every few seconds and at shutdown. Returns the number of secrets updated.
-    pub async fn flush_usage(&self) -> Result<usize> {
-        let batch: HashMap<String, Usage> = match self.inner.usage.pending.lock() {
-            Ok(mut pending) => std::mem::take(&mut *pending),
-            Err(_) => return Ok(0),
-        };
-        let mut per_app: HashMap<String, (i64, i64)> = HashMap::new();
-        let mut per_minute: HashMap<(&str, i64), i64> = HashMap::new();
-        for (secret_id, usage) in &batch {
-            for (minute, count) in &usage.minutes {
-                *per_minute.entry((usage.client_id.as_str(), *minute)).or_insert(0) += count;
-            }
-            client_secret::Entity::update_many()
-                .col_expr(client_secret::Column::LastUsedAt, Expr::value(usage.last_used))
-                .filter(client_secret::Column::Id.eq(secret_id.as_str()))
-                .exec(self.db())
-                .await?;
-            let entry = per_app.entry(usage.client_id.clone()).or_insert((0, 0));
-            entry.0 = entry.0.max(usage.last_used);
-            entry.1 += usage.tokens;
-        }
-        for (client_id, (last_used, tokens)) in per_app {
-            application::Entity::update_many()
-                .col_expr(application::Column::LastUsedAt, Expr::value(last_used))
-                .col_expr(application::Column::TokensIssued, Expr::col(application::Column::TokensIssued).add(tokens))
-                .filter(application::Column::ClientId.eq(client_id))
-                .exec(self.db())
-                .await?;
-        }
-        for ((client_id, minute), tokens) in per_minute {
-            application_usage::Entity::insert(application_usage::ActiveModel {
-                client_id: Set(client_id.to_owned()),
-                minute: Set(minute),
-                tokens: Set(tokens),
-            })
-            .on_conflict(
-                OnConflict::columns([application_usage::Column::ClientId, application_usage::Column::Minute])
-                    .value(
-                        application_usage::Column::Tokens,
-                        Expr::col((application_usage::Entity, application_usage::Column::Tokens))
-                            .add(Expr::col((Alias::new("excluded"), application_usage::Column::Tokens))),
-                    )
-                    .to_owned(),
-            )
-            .exec(self.db())
-            .await?;
-        }
-        Ok(batch.len())
     }
 }
 

@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod client_credentials;
 mod clients;
+mod directory;
 mod discovery;
 mod ids;
 mod invalidation;
@@ -23,6 +24,7 @@ mod roles;
 mod second_factor;
 mod secrets;
 mod sessions;
+mod shared_throttle;
 mod sign_in_throttle;
 mod tenants;
 mod throttle;
@@ -50,6 +52,12 @@ pub use applications::{
 pub use audit::{AuditEntry, AuditPage, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE};
 pub use auth::{CliAuthority, OperatorScope};
 pub use client_credentials::TokenResponse;
+pub use directory::{
+    DEFAULT_DIRECTORY_MIN_PASSWORD_CHARS, DEFAULT_DIRECTORY_PAGE, DEFAULT_REFRESH_LIFETIME_SECS, DirectoryPage,
+    DirectoryPasswordPolicy, DirectoryQuery, DirectoryUser, DirectoryUserUpdate, MAX_DIRECTORY_MIN_PASSWORD_CHARS,
+    MAX_DIRECTORY_PAGE, MAX_DIRECTORY_QUERY_CHARS, MAX_REFRESH_LIFETIME_SECS, MIN_DIRECTORY_MIN_PASSWORD_CHARS,
+    NewDirectoryUser, PasswordWork, RefreshConfig, UserInfo, UserStatus,
+};
 pub use invalidation::FALLBACK_CACHE_TTL_SECS;
 pub use invitations::{INVITATION_LIFETIME_HOURS, Invitation, InvitationDetails, NewInvitation};
 pub use keyring::{SigningKeyInfo, SigningKeyState};
@@ -88,9 +96,13 @@ struct Inner {
     public_url: String,
     login_throttle: sign_in_throttle::SignInThrottle,
     client_auth_throttle: throttle::FailureThrottle,
+    /// Failed password grants of Cloud Directory users.
+    directory_sign_ins: sign_in_throttle::SignInThrottle,
+    /// Where the password grant's argon2id verifications run.
+    password_work: directory::PasswordWork,
     keyrings: keyring::KeyringCache,
     clients: clients::ClientCache,
-    usage: clients::UsageCounters,
+    usage: usage::UsageCounters,
     invalidation: invalidation::InvalidationState,
 }
 
@@ -98,17 +110,22 @@ impl Services {
     /// `public_url` is the externally visible base URL, e.g. `https://id.example.com`.
     /// The services of a serving process: no [`CliAuthority`] exists in it.
     pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>, master_key: MasterKey, public_url: &str) -> Self {
+        let login_throttle = sign_in_throttle::SignInThrottle::new(&db);
+        let directory_sign_ins = sign_in_throttle::SignInThrottle::for_password_grant(&db);
+        let client_auth_throttle = throttle::FailureThrottle::on(&db, "client", CLIENT_FREE_FAILURES);
         Self {
             inner: Arc::new(Inner {
                 db,
                 clock,
                 master_key,
                 public_url: public_url.trim_end_matches('/').to_owned(),
-                login_throttle: sign_in_throttle::SignInThrottle::new(),
-                client_auth_throttle: throttle::FailureThrottle::new(CLIENT_FREE_FAILURES),
+                login_throttle,
+                client_auth_throttle,
+                directory_sign_ins,
+                password_work: directory::password_work_for_this_machine(),
                 keyrings: keyring::KeyringCache::default(),
                 clients: clients::ClientCache::default(),
-                usage: clients::UsageCounters::default(),
+                usage: usage::UsageCounters::default(),
                 invalidation: invalidation::InvalidationState::default(),
             }),
         }

@@ -5,10 +5,14 @@
 //! bounded wait the adapter sleeps before calling `authenticate`: spraying
 //! one admin's email from many addresses costs the attacker time on every
 //! try, and the admin's right password from their own address still works.
+//!
+//! On PostgreSQL the three counts are shared by every replica: a sign-in
+//! (slow by design: it hashes a password) reads them, a failure writes them.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
 
 use super::Services;
 use super::throttle::FailureThrottle;
@@ -36,7 +40,29 @@ fn pair_key(email: &str, source_addr: Option<&str>) -> String {
 }
 
 impl SignInThrottle {
-    pub(super) fn new() -> Self {
+    /// The dashboard's sign-ins: counts shared through `db` on PostgreSQL,
+    /// in memory on SQLite.
+    pub(super) fn new(db: &DatabaseConnection) -> Self {
+        Self::with_kinds(db, ["signin_pair", "signin_addr", "signin_account"])
+    }
+
+    /// The password grant's, counted apart from the dashboard's (an
+    /// address's failures at one do not refuse it at the other).
+    pub(super) fn for_password_grant(db: &DatabaseConnection) -> Self {
+        Self::with_kinds(db, ["grant_pair", "grant_addr", "grant_account"])
+    }
+
+    fn with_kinds(db: &DatabaseConnection, [pair, address, account]: [&'static str; 3]) -> Self {
+        Self {
+            pairs: FailureThrottle::on(db, pair, FREE_FAILURES),
+            addresses: FailureThrottle::on(db, address, FREE_FAILURES),
+            accounts: FailureThrottle::on(db, account, FREE_FAILURES),
+        }
+    }
+
+    /// Counts in this process only (unit tests).
+    #[cfg(test)]
+    fn local() -> Self {
         Self {
             pairs: FailureThrottle::new(FREE_FAILURES),
             addresses: FailureThrottle::new(FREE_FAILURES),
@@ -46,10 +72,15 @@ impl SignInThrottle {
 
     /// `RateLimited` when this account from this address, or this address
     /// at all, failed too often lately. An account's failures from other
-    /// addresses never refuse.
-    pub(super) fn check(&self, email: &str, source_addr: Option<&str>, now: DateTime<Utc>) -> Result<()> {
-        let pair = self.pairs.wait_required(&pair_key(email, source_addr), now);
-        let address = source_addr.and_then(|addr| self.addresses.wait_required(addr, now));
+    /// addresses never refuse. With shared counts it also brings the
+    /// account's count up to date for [`SignInThrottle::delay`].
+    pub(super) async fn check(&self, email: &str, source_addr: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+        let pair = self.pairs.wait_required(&pair_key(email, source_addr), now).await;
+        let address = match source_addr {
+            Some(addr) => self.addresses.wait_required(addr, now).await,
+            None => None,
+        };
+        self.accounts.refresh(email).await;
         match pair.max(address) {
             Some(retry_after_secs) => {
                 crate::metrics::throttled(crate::metrics::THROTTLE_SIGN_IN);
@@ -59,7 +90,9 @@ impl SignInThrottle {
         }
     }
 
-    /// How long a sign-in of `email` should wait before it is checked.
+    /// How long a sign-in of `email` should wait before it is checked: from
+    /// this process's view of the account's count, which every failure and
+    /// every check (shared counts) brings up to date.
     pub(super) fn delay(&self, email: &str, now: DateTime<Utc>) -> Duration {
         let failures = self.accounts.recent_failures(email, now);
         let Some(extra) = failures.checked_sub(FREE_FAILURES) else {
@@ -68,18 +101,18 @@ impl SignInThrottle {
         BASE_DELAY.saturating_mul(1 << extra.min(8)).min(MAX_SIGN_IN_DELAY)
     }
 
-    pub(super) fn record_failure(&self, email: &str, source_addr: Option<&str>, now: DateTime<Utc>) {
-        self.pairs.record_failure(&pair_key(email, source_addr), now);
+    pub(super) async fn record_failure(&self, email: &str, source_addr: Option<&str>, now: DateTime<Utc>) {
+        self.pairs.record_failure(&pair_key(email, source_addr), now).await;
         if let Some(addr) = source_addr {
-            self.addresses.record_failure(addr, now);
+            self.addresses.record_failure(addr, now).await;
         }
-        self.accounts.record_failure(email, now);
+        self.accounts.record_failure(email, now).await;
     }
 
     /// A success clears this account's count from this address only: the
     /// account-wide count keeps slowing an attacker who goes on guessing.
-    pub(super) fn record_success(&self, email: &str, source_addr: Option<&str>) {
-        self.pairs.record_success(&pair_key(email, source_addr));
+    pub(super) async fn record_success(&self, email: &str, source_addr: Option<&str>) {
+        self.pairs.record_success(&pair_key(email, source_addr)).await;
     }
 }
 
@@ -96,9 +129,9 @@ impl Services {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let throttle = &self.inner.login_throttle;
-        throttle.check(&account.email, source_addr, now)?;
+        throttle.check(&account.email, source_addr, now).await?;
         if !verify_password(password.to_owned(), Some(account.password_hash.clone())).await? {
-            throttle.record_failure(&account.email, source_addr, now);
+            throttle.record_failure(&account.email, source_addr, now).await;
             return Err(Error::Unauthenticated);
         }
         Ok(())
@@ -119,33 +152,33 @@ impl Services {
 mod tests {
     use super::*;
 
-    #[test]
-    fn account_failures_from_many_addresses_delay_but_never_refuse() {
-        let throttle = SignInThrottle::new();
+    #[tokio::test]
+    async fn account_failures_from_many_addresses_delay_but_never_refuse() {
+        let throttle = SignInThrottle::local();
         let t0 = Utc::now();
         for i in 0..50 {
             let addr = format!("198.51.100.{}", i / 5);
-            throttle.record_failure("admin@example.com", Some(&addr), t0);
+            throttle.record_failure("admin@example.com", Some(&addr), t0).await;
         }
-        assert!(throttle.check("admin@example.com", Some("203.0.113.9"), t0).is_ok());
+        assert!(throttle.check("admin@example.com", Some("203.0.113.9"), t0).await.is_ok());
         assert!(matches!(
-            throttle.check("admin@example.com", Some("198.51.100.0"), t0),
+            throttle.check("admin@example.com", Some("198.51.100.0"), t0).await,
             Err(Error::RateLimited { .. })
         ));
         assert_eq!(throttle.delay("admin@example.com", t0), MAX_SIGN_IN_DELAY);
         assert_eq!(throttle.delay("other@example.com", t0), Duration::ZERO);
     }
 
-    #[test]
-    fn the_delay_grows_from_the_free_failures_and_is_forgotten() {
-        let throttle = SignInThrottle::new();
+    #[tokio::test]
+    async fn the_delay_grows_from_the_free_failures_and_is_forgotten() {
+        let throttle = SignInThrottle::local();
         let t0 = Utc::now();
         for _ in 0..FREE_FAILURES {
             assert_eq!(throttle.delay("a@example.com", t0), Duration::ZERO);
-            throttle.record_failure("a@example.com", None, t0);
+            throttle.record_failure("a@example.com", None, t0).await;
         }
         assert_eq!(throttle.delay("a@example.com", t0), BASE_DELAY);
-        throttle.record_failure("a@example.com", None, t0);
+        throttle.record_failure("a@example.com", None, t0).await;
         assert_eq!(throttle.delay("a@example.com", t0), BASE_DELAY * 2);
         assert_eq!(throttle.delay("a@example.com", t0 + chrono::Duration::minutes(16)), Duration::ZERO);
     }

@@ -239,7 +239,7 @@ impl Services {
     ) -> Result<RecoveryCodes> {
         let user = self.user_by_id(user_id).await?;
         let key = throttle_key(&user.id);
-        self.inner.login_throttle.check(&key, source_addr, now)?;
+        self.inner.login_throttle.check(&key, source_addr, now).await?;
         let pending = user_totp::Entity::find_by_id(user.id.clone())
             .one(self.db())
             .await?
@@ -269,7 +269,7 @@ impl Services {
         let codes = recovery_codes::replace(&txn, &user.id, now).await?;
         self.audit_second_factor(&txn, &user, "second_factor.enabled", source_addr, None, now).await?;
         txn.commit().await?;
-        self.inner.login_throttle.record_success(&key, source_addr);
+        self.inner.login_throttle.record_success(&key, source_addr).await;
         Ok(codes)
     }
 
@@ -285,7 +285,7 @@ impl Services {
     ) -> Result<()> {
         let user = self.user_by_id(user_id).await?;
         let key = throttle_key(&user.id);
-        self.inner.login_throttle.check(&key, source_addr, now)?;
+        self.inner.login_throttle.check(&key, source_addr, now).await?;
         if self.enabled_totp(&user.id).await?.is_none() {
             return Err(Error::validation("two-factor sign-in is not on"));
         }
@@ -311,7 +311,7 @@ impl Services {
         now: DateTime<Utc>,
     ) -> Result<RecoveryCodes> {
         let user = self.user_by_id(user_id).await?;
-        self.inner.login_throttle.check(&throttle_key(&user.id), source_addr, now)?;
+        self.inner.login_throttle.check(&throttle_key(&user.id), source_addr, now).await?;
         if self.enabled_totp(&user.id).await?.is_none() {
             return Err(Error::validation("two-factor sign-in is not on"));
         }
@@ -345,7 +345,7 @@ impl Services {
         now: DateTime<Utc>,
     ) -> Result<SecondFactorUsed> {
         let key = throttle_key(&user.id);
-        self.inner.login_throttle.check(&key, source_addr, now)?;
+        self.inner.login_throttle.check(&key, source_addr, now).await?;
         let Some(row) = self.enabled_totp(&user.id).await? else {
             return Err(self.second_factor_failed(user, failure_action, source_addr, now).await);
         };
@@ -377,7 +377,7 @@ impl Services {
         };
         match used {
             Some(used) => {
-                self.inner.login_throttle.record_success(&key, source_addr);
+                self.inner.login_throttle.record_success(&key, source_addr).await;
                 Ok(used)
             }
             None => Err(self.second_factor_failed(user, failure_action, source_addr, now).await),
@@ -392,7 +392,7 @@ impl Services {
         source_addr: Option<&str>,
         now: DateTime<Utc>,
     ) -> Error {
-        self.inner.login_throttle.record_failure(&throttle_key(&user.id), source_addr, now);
+        self.inner.login_throttle.record_failure(&throttle_key(&user.id), source_addr, now).await;
         match self.audit_second_factor(self.db(), user, action, source_addr, None, now).await {
             Ok(()) => Error::Unauthenticated,
             Err(err) => err,

@@ -109,7 +109,7 @@ pub(super) async fn verify_password(password: String, stored_hash: Option<String
 }
 
 /// The argon2id hash of a random string nobody knows, with default parameters.
-const DUMMY_HASH: &str =
+pub(crate) const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2PUFfwMxOTZDg7hOuLfXlNqWU0vtYNv2VVHSYVlGs3Y";
 
 impl Services {
@@ -186,13 +186,13 @@ impl Services {
             }
         };
         let throttle = &self.inner.login_throttle;
-        throttle.check(&email, source_addr, now)?;
+        throttle.check(&email, source_addr, now).await?;
         let found = user::Entity::find().filter(user::Column::Email.eq(&email)).one(self.db()).await?;
         let verified = verify_password(password.to_owned(), found.as_ref().map(|u| u.password_hash.clone())).await?;
         let actor = Actor::User { id: found.as_ref().map(|u| u.id.clone()).unwrap_or_default(), email: email.clone() };
         match (found, verified) {
             (Some(found), true) => {
-                throttle.record_success(&email, source_addr);
+                throttle.record_success(&email, source_addr).await;
                 let outcome = self.password_verified(&found.id, now).await?;
                 // With a second factor, the sign-in succeeds only at its code.
                 let action = match outcome {
@@ -207,7 +207,7 @@ impl Services {
                 Ok(outcome)
             }
             _ => {
-                throttle.record_failure(&email, source_addr, now);
+                throttle.record_failure(&email, source_addr, now).await;
                 AuditRecord {
                     tenant_id: None,
                     actor: &actor,
