@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use clavis_oauth::OAuthError;
 use clavis_oauth::request::{OAuthRequest, RawRequest};
-use clavis_oauth::token_request;
+use clavis_oauth::token_request::{self, GrantRequest};
 
 use super::Services;
 use super::client_credentials::TokenResponse;
@@ -45,14 +45,24 @@ impl Services {
         let realm = runtime.issuer.as_str();
         let request = OAuthRequest::parse(&raw).map_err(|err| err.in_realm(realm))?;
         *grant = crate::metrics::grant_label(request.params.get("grant_type"));
-        let token_request = token_request::parse(&request.params, request.basic).map_err(|err| {
+        let grant_request = token_request::parse_grant(&request.params, request.basic).map_err(|err| {
             tracing::info!(tenant = %runtime.tenant_id, error = err.code.as_str(), "token request refused");
             err.in_realm(realm)
         })?;
-        let credentials = &token_request.credentials;
+        let credentials = grant_request.credentials();
         let issued = match self.authenticate_throttled(&runtime, credentials, client_addr, now).await {
             Ok(caller) => {
-                let issued = self.issue_client_credentials(&runtime, &caller.client, &token_request, now);
+                let issued = match &grant_request {
+                    GrantRequest::ClientCredentials(request) => {
+                        self.issue_client_credentials(&runtime, &caller.client, request, now)
+                    }
+                    GrantRequest::Password(request) => {
+                        self.password_grant(&runtime, &caller.client, request, client_addr, now).await
+                    }
+                    GrantRequest::RefreshToken(request) => {
+                        self.refresh_grant(&runtime, &caller.client, request, now).await
+                    }
+                };
                 if issued.is_ok() {
                     self.record_usage(&caller.secret_id, &caller.client.client_id, now.timestamp());
                 }

@@ -8,6 +8,8 @@
 
 mod access;
 mod applications;
+mod directory;
+mod directory_grants;
 mod fast_path;
 mod invalidation;
 mod invitations;

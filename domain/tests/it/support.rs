@@ -250,6 +250,13 @@ pub fn kid_of(token: &str) -> String {
     header["kid"].as_str().expect("kid").to_owned()
 }
 
+/// The JOSE header of a token.
+pub fn header_of(token: &str) -> serde_json::Value {
+    let part = token.split('.').next().expect("header");
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).expect("base64"))
+        .expect("json")
+}
+
 /// The claims of a token, decoded without verification (for reading claims
 /// that introspection does not return).
 pub fn payload_of(token: &str) -> serde_json::Value {

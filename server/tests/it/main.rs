@@ -18,4 +18,6 @@ mod oauth;
 mod replicas;
 mod operability;
 mod second_factor;
+mod password_grant;
+mod replicas;
 mod support;
