@@ -293,6 +293,67 @@ test("the Roles page and its dialogs", async ({ page }) => {
   await expect(removeEmpty).toBeHidden();
 });
 
+test("the Users page: empty, listed, searched, and every dialog", async ({ page }) => {
+  test.setTimeout(120_000);
+  const { email, password } = state();
+  await signInToTenant(page, email, password);
+  const tenantId = await freshTenant(page, "users");
+  await open(page, `/t/${tenantId}/users`);
+  await expect(page.getByTestId("no-users")).toBeVisible();
+  await expectAccessible(page, "the Users page with no user");
+
+  await page.getByTestId("add-user").click();
+  const add = page.getByRole("dialog", { name: "Add user" });
+  await expect(add.getByLabel("Email")).toBeFocused();
+  await expect(add.getByTestId("password-policy")).not.toHaveText("Loading the password policy…");
+  await expectAccessible(page, "the Add user dialog");
+  await add.getByLabel("Email").fill("nobody");
+  await add.getByLabel("Password", { exact: true }).fill("short");
+  await add.getByTestId("save-user").click();
+  await expect(add.getByTestId("email-error")).not.toBeEmpty();
+  await expect(add.getByTestId("password-error")).not.toBeEmpty();
+  await expectAccessible(page, "the Add user dialog with a refused email and password");
+  await add.getByTestId("generate-password").click();
+  await expect(add.getByTestId("copy-password")).toBeVisible();
+  await expectAccessible(page, "the Add user dialog with a generated password");
+  await add.getByLabel("Email").fill("a11y-user@example.com");
+  await add.getByLabel("Given name").fill("Alan");
+  await add.getByTestId("save-user").click();
+  await expect(add).toBeHidden();
+  await expect(page.getByTestId("notice")).toContainText("Added a11y-user@example.com.");
+
+  expect((await serverFn(page.request, "create_role", { tenant_id: tenantId, name: "a11y-user-role" })).status).toBe(200);
+  const row = page.locator('[data-testid=user-row][data-email="a11y-user@example.com"]');
+  await row.getByTestId("user-active").click();
+  await expect(row.getByTestId("user-active")).toHaveAttribute("aria-checked", "false");
+  await expectAccessible(page, "the Users page with a disabled user and a notice");
+
+  await row.getByTestId("reset-user-password").click();
+  const reset = page.getByRole("dialog", { name: /^Reset the password of / });
+  await expect(reset.getByTestId("password-policy")).not.toHaveText("Loading the password policy…");
+  await expectAccessible(page, "the Reset password dialog");
+  await page.keyboard.press("Escape");
+  await expect(reset).toBeHidden();
+
+  await row.getByTestId("user-roles").click();
+  const roles = page.getByRole("dialog", { name: /^Roles of / });
+  await expect(roles.getByLabel("a11y-user-role")).toBeVisible();
+  await expectAccessible(page, "the Roles dialog of a user");
+  await page.keyboard.press("Escape");
+  await expect(roles).toBeHidden();
+
+  await row.getByTestId("delete-user").click();
+  const remove = page.getByRole("dialog", { name: "Delete a11y-user@example.com?" });
+  await expect(remove).toBeVisible();
+  await expectAccessible(page, "the Delete user dialog");
+  await page.keyboard.press("Escape");
+  await expect(remove).toBeHidden();
+
+  await page.getByLabel("Search users").fill("no-such-user");
+  await expect(page.getByTestId("users-no-match")).toBeVisible();
+  await expectAccessible(page, "the Users page with a search matching nothing");
+});
+
 test("the Signing keys page and its dialogs", async ({ page }) => {
   test.setTimeout(120_000);
   const { email, password } = state();
@@ -413,6 +474,15 @@ test("the Members, Audit, Tenants, not-found and home pages, and what a viewer s
   await open(viewerPage, `/t/${tenantId}/keys`);
   await expect(viewerPage.getByTestId("key-row")).toHaveCount(1);
   await expectAccessible(viewerPage, "the Signing keys page of a viewer");
+  const listed = await serverFn(page.request, "add_directory_user", {
+    tenant_id: tenantId,
+    email: `a11y-listed-${Date.now()}@example.com`,
+    password: "long-enough-passphrase",
+  });
+  expect(listed.status).toBe(200);
+  await open(viewerPage, `/t/${tenantId}/users`);
+  await expect(viewerPage.getByTestId("users-table")).toContainText(listed.body.email);
+  await expectAccessible(viewerPage, "the Users page of a viewer");
   await open(viewerPage, `/t/${tenantId}/members`);
   await expect(viewerPage.getByTestId("members-table")).toContainText(viewer.email);
   await expectAccessible(viewerPage, "the Members page of a viewer");

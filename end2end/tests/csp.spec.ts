@@ -88,6 +88,29 @@ test("every page and dialog runs under the CSP without a violation", async ({ pa
   await openAndClose(page, console, () => page.getByTestId("edit-role").first().click(), "Edit role");
   await openAndClose(page, console, () => page.getByTestId("delete-role").first().click(), /^Delete the role/);
 
+  // Users (found by a search, so the row is on the first page): the switch and every dialog.
+  const added = await serverFn(page.request, "add_directory_user", {
+    tenant_id: tenantId,
+    email: `csp-user-${Date.now() % 100000}@example.com`,
+    password: "long-enough-passphrase",
+  });
+  expect(added.status).toBe(200);
+  const users = await open(page, `/t/${tenantId}/users?q=${encodeURIComponent(added.body.email)}`);
+  expectNoncePolicy(users, "the Users page");
+  await openAndClose(page, console, async () => {
+    await page.getByTestId("add-user").click();
+    await page.getByTestId("generate-password").click();
+  }, "Add user");
+  const userRow = page.locator(`[data-testid=user-row][data-email="${added.body.email}"]`);
+  await userRow.getByTestId("user-active").click();
+  await expect(userRow.getByTestId("user-active")).toHaveAttribute("aria-checked", "false");
+  await userRow.getByTestId("user-active").click();
+  await expect(userRow.getByTestId("user-active")).toHaveAttribute("aria-checked", "true");
+  await expectNoViolation(page, console, "the Users page after disabling and enabling a user");
+  await openAndClose(page, console, () => userRow.getByTestId("reset-user-password").click(), /^Reset the password of /);
+  await openAndClose(page, console, () => userRow.getByTestId("user-roles").click(), /^Roles of /);
+  await openAndClose(page, console, () => userRow.getByTestId("delete-user").click(), /^Delete csp-user-/);
+
   // Signing keys: rotate and revoke dialogs.
   const keys = await open(page, `/t/${tenantId}/keys`);
   expectNoncePolicy(keys, "the Signing keys page");

@@ -32,7 +32,7 @@ pub fn UserTableRow(user: UserRow, state: UsersState) -> impl IntoView {
         view! {
             <td class="whitespace-nowrap px-4 py-3 text-right space-x-2">
                 <button type="button" class=SMALL_BUTTON data-testid="reset-user-password"
-                    aria-label=format!("Reset the password of {email}") on:click=open(UsersDialog::ResetPassword)>"Reset password"</button>
+                    aria-label=format!("Reset password of {email}") on:click=open(UsersDialog::ResetPassword)>"Reset password"</button>
                 <button type="button" class=SMALL_BUTTON data-testid="user-roles"
                     aria-label=format!("Roles of {email}") on:click=open(UsersDialog::Roles)>"Roles"</button>
                 <button type="button" class=SMALL_BUTTON data-testid="delete-user"
