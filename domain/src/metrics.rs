@@ -153,4 +153,24 @@ mod tests {
         }
         assert!(cache.len() <= 100, "{} entries", cache.len());
     }
+
+    #[test]
+    fn every_eviction_is_counted() {
+        use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        metrics::with_local_recorder(&recorder, || {
+            let cache: CountedCache<u32, u32> = counted_cache(100, CLIENT_CACHE_EVICTIONS);
+            for i in 0..1_000 {
+                cache.insert(i, i);
+            }
+            let evicted = snapshotter
+                .snapshot()
+                .into_vec()
+                .into_iter()
+                .find_map(|(key, _, _, value)| (key.key().name() == CLIENT_CACHE_EVICTIONS).then_some(value));
+            let expected = u64::try_from(1_000 - cache.len()).unwrap();
+            assert_eq!(evicted, Some(DebugValue::Counter(expected)));
+        });
+    }
 }
