@@ -15,6 +15,7 @@ mod hydration;
 mod management;
 mod member_cli;
 mod oauth;
+mod oauth_multipart;
 mod replicas;
 mod operability;
 mod second_factor;

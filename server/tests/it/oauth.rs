@@ -121,7 +121,7 @@ async fn each_rfc6749_error_has_its_status() {
         assert_oauth_error(&reply, StatusCode::UNAUTHORIZED, "invalid_client");
         assert!(reply.header("www-authenticate").is_none(), "no Basic challenge when Basic was not used");
 
-        let reply = s.post_form(&path, Some((id, secret)), "grant_type=password&username=a&password=b").await;
+        let reply = s.post_form(&path, Some((id, secret)), "grant_type=authorization_code&code=c").await;
         assert_oauth_error(&reply, StatusCode::BAD_REQUEST, "unsupported_grant_type");
 
         let reply = s.post_form(&path, Some((id, secret)), "grant_type=client_credentials&scope=%22quoted%22").await;
@@ -365,7 +365,17 @@ async fn discovery_and_jwks_describe_the_issued_tokens() {
             for endpoint in ["token_endpoint", "jwks_uri", "introspection_endpoint", "revocation_endpoint"] {
                 assert!(doc[endpoint].as_str().unwrap().starts_with(&tenant.oauth_server_url), "{endpoint}");
             }
-            assert!(doc["grant_types_supported"].as_array().unwrap().contains(&"client_credentials".into()));
+            assert_eq!(
+                doc["grant_types_supported"],
+                serde_json::json!(["client_credentials", "password", "refresh_token"])
+            );
+            assert_eq!(doc["userinfo_endpoint"], format!("{}/userinfo", tenant.oauth_server_url));
+            assert_eq!(doc["subject_types_supported"], serde_json::json!(["public"]));
+            assert_eq!(doc["id_token_signing_alg_values_supported"], serde_json::json!(["RS256"]));
+            assert!(doc["scopes_supported"].as_array().unwrap().contains(&"openid".into()));
+            for claim in ["auth_time", "email", "name", "given_name", "family_name", "amr"] {
+                assert!(doc["claims_supported"].as_array().unwrap().contains(&claim.into()), "{claim}");
+            }
             assert_eq!(
                 doc["token_endpoint_auth_methods_supported"],
                 serde_json::json!(["client_secret_basic", "client_secret_post"])
