@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
 # Installs what building and testing Clavis needs, skipping what is present.
-# Usage: scripts/setup.sh [--e2e]   (--e2e adds Chromium and Playwright)
+# Usage: scripts/setup.sh [--e2e] [--replicas]
+#   --e2e       adds Chromium and Playwright (the browser tests)
+#   --replicas  adds HAProxy (scripts/replicas-test.sh puts it before two replicas)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+e2e=false
+replicas=false
+for flag in "$@"; do
+  case $flag in
+    --e2e) e2e=true ;;
+    --replicas) replicas=true ;;
+    *) echo "unknown flag $flag (expected --e2e or --replicas)" >&2; exit 2 ;;
+  esac
+done
 
 CARGO_LEPTOS_VERSION=0.3.10
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate pinned in Cargo.toml
@@ -39,7 +51,7 @@ npm_install() {
 }
 npm_install .
 
-if [[ "${1:-}" == "--e2e" ]]; then
+if $e2e; then
   npm_install end2end
   if [[ ! -x /usr/bin/chromium ]]; then
     if [[ $(id -u) -eq 0 ]]; then
@@ -49,5 +61,15 @@ if [[ "${1:-}" == "--e2e" ]]; then
       echo "Chromium is missing: run 'sudo apt-get install -y chromium' and try again." >&2
       exit 1
     fi
+  fi
+fi
+
+if $replicas && ! command -v haproxy >/dev/null 2>&1; then
+  if [[ $(id -u) -eq 0 ]]; then
+    say "installing HAProxy from Debian's packages"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null
+  else
+    echo "HAProxy is missing: run 'sudo apt-get install -y haproxy' and try again." >&2
+    exit 1
   fi
 fi

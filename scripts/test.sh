@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Every test: unit, database (SQLite, and PostgreSQL in a throwaway cluster),
-# HTTP against the router, schemathesis against the management API, and the
-# browser tests in headless Chromium.
+# HTTP against the router, two replicas behind HAProxy on PostgreSQL,
+# schemathesis against the management API, and the browser tests in headless
+# Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh --e2e
+scripts/setup.sh --e2e --replicas
 
 # A cold build of every crate and the tests needs about 5 GB; say so up
 # front instead of failing later with "No space left on device".
@@ -21,6 +22,10 @@ echo "==> cargo test (unit, database, HTTP, SDK against a live server)"
 # frontend is the wasm entry point (no tests); including it would unify the
 # app's hydrate and ssr features into one build.
 scripts/with-postgres.sh cargo test --workspace --exclude frontend --locked
+
+echo "==> two replicas behind HAProxy (delete honoured, kill -9, PostgreSQL restart)"
+# On a throwaway cluster of its own: it stops and starts PostgreSQL under load.
+scripts/with-postgres.sh scripts/replicas-test.sh
 
 echo "==> schemathesis against the management API's OpenAPI document"
 scripts/schemathesis.sh

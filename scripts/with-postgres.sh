@@ -28,9 +28,12 @@ stop() {
 trap stop EXIT INT TERM
 
 as_pg "$PGBIN/initdb" -D "$PGROOT/data" -A trust -U postgres --no-sync >/dev/null
-as_pg "$PGBIN/pg_ctl" -D "$PGROOT/data" -l "$PGROOT/server.log" -w -t 30 \
-  -o "-c listen_addresses=127.0.0.1 -p $PORT -k $PGROOT -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-  start >/dev/null
+PGOPTS="-c listen_addresses=127.0.0.1 -p $PORT -k $PGROOT -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+as_pg "$PGBIN/pg_ctl" -D "$PGROOT/data" -l "$PGROOT/server.log" -w -t 30 -o "$PGOPTS" start >/dev/null
 export CLAVIS_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$PORT/postgres"
+# What a test needs to stop and start this cluster itself (the replica test
+# takes PostgreSQL away under load): `pg_ctl -D "$CLAVIS_TEST_PGDATA" -o
+# "$CLAVIS_TEST_PGOPTS" start`, run as the cluster's owner (postgres under root).
+export CLAVIS_TEST_PGBIN="$PGBIN" CLAVIS_TEST_PGDATA="$PGROOT/data" CLAVIS_TEST_PGOPTS="$PGOPTS"
 echo "==> throwaway PostgreSQL on 127.0.0.1:$PORT"
 "$@"
