@@ -114,19 +114,22 @@ cat >"$work/schemathesis.toml" <<'TOML'
 # these bodies the rules go beyond what JSON Schema says: names count
 # characters after trimming and refuse control, bidi and zero-width
 # characters; an identifier is an https URI (http only on a loopback host);
-# roles name applications and scopes that must exist. A schema-valid body can break them, and the
+# roles name applications and scopes that must exist; user emails must be
+# valid and unique, passwords follow the tenant's policy, and a password
+# change names a user that must exist. A schema-valid body can break them, and the
 # documented 400 (409 for a duplicate, 404 for a missing application) is the
 # right answer. Every other check still runs on these operations.
 [[operations]]
-include-operation-id = ["createApplication", "renameApplication", "createRole", "updateRole"]
+include-operation-id = ["createApplication", "renameApplication", "createRole", "updateRole", "signUpUser", "replaceUser", "changeUserPassword"]
 checks.positive_data_acceptance.enabled = false
 
 # ensure_resource_availability reads any 404 after a create as the created
 # resource gone missing. Here the 404 names something else, as documented: a
 # new application has no previous secret until its first rotation, and a
-# role body or a role list names applications and roles that must exist.
+# role body or a role list names applications and roles that must exist, and
+# a password change names a user by the ID in its body.
 [[operations]]
-include-operation-id = ["revokePreviousSecret", "updateRole", "setApplicationRoles"]
+include-operation-id = ["revokePreviousSecret", "updateRole", "setApplicationRoles", "setUserRoles", "changeUserPassword"]
 checks.ensure_resource_availability.enabled = false
 TOML
 

@@ -82,6 +82,9 @@ pub enum Command {
     /// Manage roles: named sets of scopes on protected applications.
     #[command(subcommand)]
     Role(crate::cli::RoleCommand),
+    /// Manage a tenant's Cloud Directory users (end users of the password grant).
+    #[command(subcommand)]
+    User(crate::cli::UserCommand),
     /// Master key versions: status, rotation (re-seals every secret), retiring old versions.
     #[command(subcommand)]
     MasterKey(crate::cli::MasterKeyCommand),

@@ -69,6 +69,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             let (services, authority) = startup::open_for_cli(&config).await.map_err(|err| err.to_string())?;
             cli::run_role(&services, &authority, command).await.map_err(|err| err.to_string())
         }
+        Command::User(command) => {
+            let (services, authority) = startup::open_for_cli(&config).await.map_err(|err| err.to_string())?;
+            cli::run_user(&services, &authority, command).await.map_err(|err| err.to_string())
+        }
         Command::Keys(command) => {
             let (services, authority) = startup::open_for_cli(&config).await.map_err(|err| err.to_string())?;
             cli::run_keys(&services, &authority, command).await.map_err(|err| err.to_string())

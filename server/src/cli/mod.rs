@@ -5,9 +5,11 @@
 mod json;
 mod master_key;
 mod roles;
+mod users;
 
 pub use master_key::{MasterKeyCommand, run_master_key};
 pub use roles::{AppAccessCommand, RoleCommand, run_role};
+pub use users::{UserCommand, run_user};
 
 use clap::Subcommand;
 use clavis_oauth::jose::Algorithm;

@@ -22,3 +22,4 @@ mod second_factor;
 mod password_grant;
 mod replicas;
 mod support;
+mod user_cli;

@@ -14,8 +14,8 @@ use super::error::ErrorBody;
 #[openapi(
     info(
         title = "Clavis management API",
-        description = "Register and manage the applications (OAuth clients) of a Clavis tenant, and read its \
-                       audit log. Call it with an access token from the tenant's own token endpoint \
+        description = "Register and manage the applications (OAuth clients) of a Clavis tenant and the end \
+                       users of its Cloud Directory, and read its audit log. Call it with an access token from the tenant's own token endpoint \
                        (`POST /oauth/v4/{tenantId}/token`, client credentials grant) issued to an \
                        application with management access: `clavis:management:read` for GET, \
                        `clavis:management:write` for everything else.",
@@ -26,6 +26,8 @@ use super::error::ErrorBody;
     tags(
         (name = "applications", description = "Applications (OAuth clients) and their secrets"),
         (name = "audit", description = "The audit log of administrative acts"),
+        (name = "cloud directory", description = "The tenant's end users (SCIM 2.0 users in App ID's shapes) and their roles"),
+        (name = "config", description = "Token settings and the Cloud Directory's password policy"),
         (name = "document", description = "This OpenAPI document"),
     )
 )]

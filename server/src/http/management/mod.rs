@@ -9,6 +9,7 @@
 
 mod applications;
 mod audit;
+mod cloud_directory;
 mod config;
 mod document;
 pub mod error;
@@ -80,6 +81,12 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(roles::get_role, roles::update_role, roles::delete_role))
         .routes(routes!(roles::get_application_roles, roles::set_application_roles))
         .routes(routes!(config::get_token_config, config::set_token_config))
+        .routes(routes!(config::get_password_policy, config::set_password_policy))
+        .routes(routes!(cloud_directory::sign_up))
+        .routes(routes!(cloud_directory::list_users))
+        .routes(routes!(cloud_directory::get_user, cloud_directory::replace_user, cloud_directory::delete_user))
+        .routes(routes!(cloud_directory::change_password))
+        .routes(routes!(cloud_directory::get_user_roles, cloud_directory::set_user_roles))
         .routes(routes!(usage::get_usage))
         .routes(routes!(audit::list_audit));
     OpenApiRouter::with_openapi(document::ApiDoc::openapi())

@@ -5,6 +5,8 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use chrono::Duration;
 use clavis_types::ManagementAccess;
+use domain::services::{DirectoryUser, NewDirectoryUser, UserStatus};
+use domain::{TenantScope, Write};
 use serde_json::json;
 
 use super::super::support::{TestServer, servers};
@@ -12,13 +14,49 @@ use super::{Fixture, assert_error, assert_insufficient_scope, assert_invalid_tok
 
 const READ: &str = "clavis:management:read";
 const WRITE: &str = "clavis:management:write";
+const USER_PASSWORD: &str = "violet-harbour-42";
 
-/// Every route of the API with a body that would succeed, against
-/// `target`'s application `client_id` in tenant `tenant_id`.
-fn every_route(tenant_id: &str, client_id: &str) -> Vec<(Method, String, Option<serde_json::Value>)> {
+/// A Cloud Directory user of `scope`'s tenant, made by the service itself.
+async fn directory_user(s: &TestServer, scope: &TenantScope<Write>, email: &str) -> DirectoryUser {
+    let new = NewDirectoryUser {
+        email: email.to_owned(),
+        user_name: None,
+        password: USER_PASSWORD.to_owned(),
+        given_name: String::new(),
+        family_name: String::new(),
+        active: true,
+        status: UserStatus::Confirmed,
+    };
+    s.services.sign_up_directory_user(scope, new, s.now()).await.expect("user")
+}
+
+/// Every route of the API with a body that would succeed, against the
+/// application `client_id` and the Cloud Directory user `user_id` in tenant
+/// `tenant_id`.
+fn every_route(tenant_id: &str, client_id: &str, user_id: &str) -> Vec<(Method, String, Option<serde_json::Value>)> {
     let base = format!("/management/v4/{tenant_id}");
     let app = format!("{base}/applications/{client_id}");
+    let user = format!("{base}/cloud_directory/Users/{user_id}");
+    let sign_up = json!({"emails": [{"value": "intruder@example.com", "primary": true}], "password": USER_PASSWORD});
     vec![
+        (Method::GET, format!("{base}/cloud_directory/Users"), None),
+        (Method::POST, format!("{base}/cloud_directory/sign_up"), Some(sign_up)),
+        (Method::GET, user.clone(), None),
+        (Method::PUT, user.clone(), Some(json!({"emails": [{"value": "hijacked@example.com"}]}))),
+        (Method::DELETE, user, None),
+        (
+            Method::POST,
+            format!("{base}/cloud_directory/change_password"),
+            Some(json!({"uuid": user_id, "newPassword": "hijacked passphrase"})),
+        ),
+        (Method::GET, format!("{base}/users/{user_id}/roles"), None),
+        (Method::PUT, format!("{base}/users/{user_id}/roles"), Some(json!({"roles": {"ids": []}}))),
+        (Method::GET, format!("{base}/config/cloud_directory/password_policy"), None),
+        (
+            Method::PUT,
+            format!("{base}/config/cloud_directory/password_policy"),
+            Some(json!({"minLength": 8, "rejectCommon": false})),
+        ),
         (Method::GET, format!("{base}/applications"), None),
         (Method::POST, format!("{base}/applications"), Some(json!({"name": "intruder"}))),
         (Method::GET, app.clone(), None),
@@ -141,7 +179,7 @@ async fn without_management_access_there_is_no_management_token() {
         assert_eq!(refused, (StatusCode::BAD_REQUEST, "invalid_target".to_owned()), "{}", s.backend);
         // Its own token, minted for itself, opens no route.
         let token = s.token_for(&plain).await;
-        for (method, path, body) in every_route(&f.tenant.tenant_id, &f.admin.client_id) {
+        for (method, path, body) in every_route(&f.tenant.tenant_id, &f.admin.client_id, &f.admin.client_id) {
             assert_invalid_token(&call(&s, method.clone(), &path, Some(&token), body).await);
         }
     }
@@ -175,7 +213,7 @@ async fn a_token_minted_for_another_audience_is_refused_by_the_management_api() 
         let (status, downstream) =
             try_token(&s, &t, &f.admin.client_id, secret, "&audience=https://billing.example").await;
         assert_eq!(status, StatusCode::OK, "{downstream}");
-        for (method, path, body) in every_route(&t, &f.admin.client_id) {
+        for (method, path, body) in every_route(&t, &f.admin.client_id, &f.admin.client_id) {
             assert_invalid_token(&call(&s, method.clone(), &path, Some(&downstream), body).await);
         }
     }
@@ -184,8 +222,9 @@ async fn a_token_minted_for_another_audience_is_refused_by_the_management_api() 
 /// Writes with a read-only token are refused and change nothing.
 async fn assert_cannot_write(s: &TestServer, f: &Fixture, token: &str) {
     let victim = s.app(&f.scope, "victim", ManagementAccess::None).await;
+    let victim_user = directory_user(s, &f.scope, &format!("victim-{}@example.com", victim.client_id)).await;
     let before = audit_count(s, &f.tenant.tenant_id).await;
-    for (method, path, body) in every_route(&f.tenant.tenant_id, &victim.client_id) {
+    for (method, path, body) in every_route(&f.tenant.tenant_id, &victim.client_id, &victim_user.id) {
         let reply = call(s, method.clone(), &path, Some(token), body).await;
         if is_write(&method) {
             assert_insufficient_scope(&reply, WRITE);
@@ -204,6 +243,7 @@ async fn assert_cannot_write(s: &TestServer, f: &Fixture, token: &str) {
         try_token(s, &f.tenant.tenant_id, &victim.client_id, victim.secret.as_deref().unwrap(), "").await.0,
         StatusCode::OK
     );
+    assert_eq!(s.services.directory_user(&f.scope, &victim_user.id).await.expect("user"), victim_user);
 }
 
 #[tokio::test]
@@ -277,8 +317,10 @@ async fn tenant_isolation_table() {
         let b = Fixture::new(&s, "Bravo Inc").await;
         let a_app = s.app(&a.scope, "alpha-payroll", ManagementAccess::Write).await;
         let a_secret = a_app.secret.clone().unwrap();
+        let a_user = directory_user(&s, &a.scope, "ada@alpha.example").await;
         let a_audit = audit_count(&s, &a.tenant.tenant_id).await;
         let leaks = [
+            "ada@alpha.example",
             a_app.client_id.as_str(),
             a_secret.as_str(),
             "alpha-payroll",
@@ -293,19 +335,22 @@ async fn tenant_isolation_table() {
         };
 
         // B's write token on A's URLs: the token is not one of A's.
-        for (method, path, body) in every_route(&a.tenant.tenant_id, &a_app.client_id) {
+        for (method, path, body) in every_route(&a.tenant.tenant_id, &a_app.client_id, &a_user.id) {
             let reply = call(&s, method.clone(), &path, Some(&b.token), body).await;
             let what = format!("{} {method} {path}", s.backend);
             assert_invalid_token(&reply);
             check_leaks(&what, &reply.text());
             assert!(!reply.text().contains(&a.tenant.tenant_id), "{what}: {}", reply.text());
         }
-        // B's write token on B's URLs naming A's application: not found.
-        for (method, path, body) in every_route(&b.tenant.tenant_id, &a_app.client_id) {
+        // B's write token on B's URLs naming A's application or user: not found.
+        for (method, path, body) in every_route(&b.tenant.tenant_id, &a_app.client_id, &a_user.id) {
+            let names_a = [&a_app.client_id, &a_user.id].iter().any(|id| {
+                path.contains(id.as_str()) || body.as_ref().is_some_and(|b| b.to_string().contains(id.as_str()))
+            });
             let reply = call(&s, method.clone(), &path, Some(&b.token), body).await;
             let what = format!("{} {method} {path}", s.backend);
             check_leaks(&what, &reply.text());
-            if path.contains(&a_app.client_id) {
+            if names_a {
                 assert_error(&reply, StatusCode::NOT_FOUND, "not_found");
             } else {
                 // B's own list, create and audit succeed and show only B.
@@ -321,5 +366,8 @@ async fn tenant_isolation_table() {
         assert_eq!(audit_count(&s, &a.tenant.tenant_id).await, a_audit);
         let a_list = call(&s, Method::GET, &a.path("/applications"), Some(&a.token), None).await;
         assert!(!a_list.text().contains("intruder"), "B's create landed in B");
+        assert_eq!(s.services.directory_user(&a.scope, &a_user.id).await.expect("A's user"), a_user);
+        let a_users = call(&s, Method::GET, &a.path("/cloud_directory/Users"), Some(&a.token), None).await;
+        assert_eq!(a_users.json()["totalResults"], 1, "B's sign-up landed in B");
     }
 }

@@ -8,6 +8,7 @@
 mod access;
 mod applications;
 mod audit;
+mod cloud_directory;
 mod openapi;
 mod roles;
 mod schema_findings;

@@ -36,6 +36,16 @@ const EXPECTED: &[(&str, &str)] = &[
     ("GET", "/management/v4/{tenantId}/config/tokens"),
     ("PUT", "/management/v4/{tenantId}/config/tokens"),
     ("GET", "/management/v4/{tenantId}/audit"),
+    ("GET", "/management/v4/{tenantId}/config/cloud_directory/password_policy"),
+    ("PUT", "/management/v4/{tenantId}/config/cloud_directory/password_policy"),
+    ("POST", "/management/v4/{tenantId}/cloud_directory/sign_up"),
+    ("GET", "/management/v4/{tenantId}/cloud_directory/Users"),
+    ("GET", "/management/v4/{tenantId}/cloud_directory/Users/{userId}"),
+    ("PUT", "/management/v4/{tenantId}/cloud_directory/Users/{userId}"),
+    ("DELETE", "/management/v4/{tenantId}/cloud_directory/Users/{userId}"),
+    ("POST", "/management/v4/{tenantId}/cloud_directory/change_password"),
+    ("GET", "/management/v4/{tenantId}/users/{profileId}/roles"),
+    ("PUT", "/management/v4/{tenantId}/users/{profileId}/roles"),
 ];
 
 const METHODS: &[&str] = &["GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "HEAD", "TRACE"];
@@ -96,7 +106,9 @@ async fn the_document_parses_and_lists_every_served_route() {
                 .replace("{tenantId}", &f.tenant.tenant_id)
                 .replace("{clientId}", &app.client_id)
                 .replace("{roleId}", &app.client_id)
-                .replace("{kid}", &app.client_id);
+                .replace("{kid}", &app.client_id)
+                .replace("{userId}", &app.client_id)
+                .replace("{profileId}", &app.client_id);
             let probe = call(&s, method.parse().unwrap(), &uri, None, None).await;
             if path.contains("{tenantId}") {
                 assert_eq!(probe.status, StatusCode::UNAUTHORIZED, "{method} {uri}: {}", probe.text());
@@ -111,7 +123,9 @@ async fn the_document_parses_and_lists_every_served_route() {
             let uri = path
                 .replace("{tenantId}", &f.tenant.tenant_id)
                 .replace("{clientId}", &app.client_id)
-                .replace("{roleId}", &app.client_id);
+                .replace("{roleId}", &app.client_id)
+                .replace("{userId}", &app.client_id)
+                .replace("{profileId}", &app.client_id);
             for method in ["GET", "PUT", "POST", "DELETE", "PATCH"] {
                 if !documented.contains(&(method.to_owned(), path.clone())) {
                     let reply = call(&s, method.parse().unwrap(), &uri, Some(&f.token), None).await;

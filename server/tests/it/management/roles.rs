@@ -103,7 +103,7 @@ async fn token_settings_and_cross_tenant_ids() {
         let b = Fixture::new(&s, "Bravo").await;
         let config = a.path("/config/tokens");
         let got = call(&s, Method::GET, &config, Some(&a.token), None).await;
-        assert_eq!(got.json(), json!({"access": {"expires_in": 3600}}));
+        assert_eq!(got.json()["access"], json!({"expires_in": 3600}));
         for bad in
             [json!({"access": {"expires_in": 299}}), json!({"access": {"expires_in": 86401}}), json!({"access": {}})]
         {
@@ -111,7 +111,7 @@ async fn token_settings_and_cross_tenant_ids() {
             assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}: {}", reply.text());
         }
         let set = call(&s, Method::PUT, &config, Some(&a.token), Some(json!({"access": {"expires_in": 900}}))).await;
-        assert_eq!(set.json(), json!({"access": {"expires_in": 900}}));
+        assert_eq!(set.json()["access"], json!({"expires_in": 900}));
         let reply = s
             .post_form(
                 &format!("/oauth/v4/{}/token", a.tenant.tenant_id),

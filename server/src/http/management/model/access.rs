@@ -152,9 +152,27 @@ pub(crate) struct AccessTokenConfig {
     pub expires_in: i64,
 }
 
-/// App ID's token configuration: `{"access": {"expires_in": 3600}}`.
+/// Refresh-token settings of the password grant.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RefreshTokenConfig {
+    /// Whether the password grant issues refresh tokens; turning it off
+    /// makes every outstanding one fail.
+    pub enabled: bool,
+    /// Lifetime of new refresh tokens in seconds: 60 to 7776000 (90 days).
+    #[schema(minimum = 60, maximum = 7776000, example = 2592000)]
+    #[serde(deserialize_with = "super::integral")]
+    pub expires_in: i64,
+}
+
+/// App ID's token configuration:
+/// `{"access": {"expires_in": 3600}, "refresh": {"enabled": true, "expires_in": 2592000}}`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TokenConfig {
+    #[serde(deserialize_with = "super::directory::object")]
     pub access: AccessTokenConfig,
+    /// Always in answers; a `PUT` without it keeps the refresh settings.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "super::directory::optional_object")]
+    pub refresh: Option<RefreshTokenConfig>,
 }

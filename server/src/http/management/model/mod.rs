@@ -9,9 +9,15 @@ use utoipa::{IntoParams, ToSchema};
 use crate::wire::rfc3339;
 
 mod access;
+mod directory;
 
 pub(crate) use access::{
-    AccessTokenConfig, ApplicationRoles, Role, RoleBody, RoleList, Scopes, SetApplicationRoles, TokenConfig,
+    AccessTokenConfig, ApplicationRoles, RefreshTokenConfig, Role, RoleBody, RoleList, Scopes, SetApplicationRoles,
+    TokenConfig,
+};
+pub(crate) use directory::{
+    ChangePassword, EmailInput, ListUsersParams, NameInput, Object, PasswordPolicy, SignUpBody, SignUpParams, User,
+    UserBody, UserList, UserRoles,
 };
 
 /// What an application may do with the management API.
