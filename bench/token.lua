@@ -3,6 +3,12 @@
 --
 -- Environment (read by every wrk thread):
 --   BENCH_AUTH_HEADER   the full Authorization header value ("Basic ...")
+--   BENCH_CREDENTIALS_FILE  instead: a file of such values, one per line, one
+--                       per application; each request takes one of them
+--   BENCH_ORDER         with a credentials file: "random" (default), a
+--                       random line per request, or "sequential", each
+--                       thread walking its share of the lines in order
+--                       (thread k of n: lines k, k + n, ...; then again)
 --   BENCH_SAMPLE_DIR    where each thread writes sampled response bodies,
 --                       one per line (samples-N.jsonl) and the first non-2xx
 --                       bodies (non2xx-N.txt); unset: nothing is written
@@ -12,8 +18,10 @@
 --   BENCH_SAMPLE_MAX    at most this many bodies per thread (default 1000)
 
 local auth = os.getenv("BENCH_AUTH_HEADER")
-if auth == nil or auth == "" then
-  io.stderr:write("token.lua: BENCH_AUTH_HEADER is not set\n")
+local credentials_file = os.getenv("BENCH_CREDENTIALS_FILE")
+if credentials_file == "" then credentials_file = nil end
+if credentials_file == nil and (auth == nil or auth == "") then
+  io.stderr:write("token.lua: neither BENCH_AUTH_HEADER nor BENCH_CREDENTIALS_FILE is set\n")
   os.exit(2)
 end
 
@@ -21,7 +29,7 @@ wrk.method = "POST"
 wrk.body = "grant_type=client_credentials"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Accept"] = "application/json"
-wrk.headers["Authorization"] = auth
+if credentials_file == nil then wrk.headers["Authorization"] = auth end
 
 -- Main Lua state: keep a handle on each thread to aggregate in done().
 local threads = {}
@@ -42,7 +50,26 @@ local bad_file = nil
 local bad_written = 0
 local first, every, max_samples
 
+local credentials = nil
+local next_line = 0
+local step = 1
+local sequential = false
+
 function init(args)
+  if credentials_file ~= nil then
+    credentials = {}
+    for line in io.lines(credentials_file) do
+      if line ~= "" then credentials[#credentials + 1] = line end
+    end
+    if #credentials == 0 then
+      io.stderr:write("token.lua: no credentials in " .. credentials_file .. "\n")
+      os.exit(2)
+    end
+    sequential = os.getenv("BENCH_ORDER") == "sequential"
+    next_line = thread_id - 1
+    step = tonumber(os.getenv("BENCH_THREADS") or "1")
+    math.randomseed(os.time() * 1000 + thread_id)
+  end
   first = tonumber(os.getenv("BENCH_SAMPLE_FIRST") or "100")
   every = tonumber(os.getenv("BENCH_SAMPLE_EVERY") or "100")
   max_samples = tonumber(os.getenv("BENCH_SAMPLE_MAX") or "1000")
@@ -50,6 +77,20 @@ function init(args)
   if dir ~= nil and dir ~= "" then
     sample_file = assert(io.open(dir .. "/samples-" .. thread_id .. ".jsonl", "w"))
     bad_file = assert(io.open(dir .. "/non2xx-" .. thread_id .. ".txt", "w"))
+  end
+end
+
+if credentials_file ~= nil then
+  function request()
+    local line
+    if sequential then
+      line = credentials[next_line % #credentials + 1]
+      next_line = next_line + step
+    else
+      line = credentials[math.random(#credentials)]
+    end
+    wrk.headers["Authorization"] = line
+    return wrk.format()
   end
 end
 
