@@ -11,6 +11,7 @@ mod concurrent_start;
 mod csp;
 mod dashboard;
 mod dashboard_kill_switches;
+mod dashboard_users;
 mod hydration;
 mod management;
 mod member_cli;
