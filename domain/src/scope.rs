@@ -64,6 +64,8 @@ pub enum Actor {
     },
     /// The `clavis` command line, run by whoever controls the host.
     Cli,
+    /// Clavis itself, acting on a tenant's schedule (key rotation).
+    Schedule,
 }
 
 impl Actor {
@@ -72,6 +74,7 @@ impl Actor {
             Actor::User { email, .. } => email,
             Actor::Application { client_id } => client_id,
             Actor::Cli => "cli",
+            Actor::Schedule => "schedule",
         }
     }
 }

@@ -12,6 +12,7 @@ mod m20261201_000007_totp;
 mod m20261201_000008_cloud_directory;
 mod m20261201_000009_throttle;
 mod m20261201_000010_cache_invalidation;
+mod m20261201_000011_key_rotation;
 
 /// Every migration, in order. Applied at start-up and by `clavis migrate`.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_cloud_directory::Migration),
             Box::new(m20261201_000009_throttle::Migration),
             Box::new(m20261201_000010_cache_invalidation::Migration),
+            Box::new(m20261201_000011_key_rotation::Migration),
         ]
     }
 }

@@ -12,6 +12,8 @@ use crate::error::AppError;
 pub enum KeyState {
     /// Signs new tokens.
     Active,
+    /// Published ahead by the rotation schedule; signs soon.
+    Next,
     /// Replaced; still published for the tokens it signed.
     Previous,
     /// Replaced long ago; no token it signed is still valid.
@@ -24,6 +26,7 @@ impl KeyState {
     pub fn label(self) -> &'static str {
         match self {
             KeyState::Active => "active",
+            KeyState::Next => "next",
             KeyState::Previous => "previous",
             KeyState::Expired => "expired",
             KeyState::Revoked => "revoked",
@@ -65,6 +68,7 @@ impl From<domain::services::SigningKeyInfo> for KeyRow {
             algorithm: info.algorithm.name().to_owned(),
             state: match info.state {
                 S::Active => KeyState::Active,
+                S::Next => KeyState::Next,
                 S::Previous => KeyState::Previous,
                 S::Expired => KeyState::Expired,
                 S::Revoked => KeyState::Revoked,

@@ -97,6 +97,7 @@ fn KeysTab(context: TenantContext) -> impl IntoView {
 fn state_badge(state: KeyState) -> impl IntoView {
     let class = match state {
         KeyState::Active => "bg-emerald-50 text-emerald-800 ring-emerald-200",
+        KeyState::Next => "bg-sky-50 text-sky-800 ring-sky-200",
         KeyState::Previous => "bg-amber-50 text-amber-900 ring-amber-200",
         KeyState::Expired => "bg-slate-100 text-slate-700 ring-slate-200",
         KeyState::Revoked => "bg-red-50 text-red-800 ring-red-200",

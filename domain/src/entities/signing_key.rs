@@ -9,13 +9,16 @@ pub struct Model {
     pub kid: String,
     pub tenant_id: String,
     pub alg: String,
-    /// `active` (signs new tokens) or `retired` (published until `publish_until`).
+    /// `active` (signs new tokens), `next` (published ahead, signs from
+    /// `activates_at`), `retired` (published until `publish_until`) or `revoked`.
     pub status: String,
     pub sealed_private_key: String,
     pub public_jwk: String,
     pub created_at: i64,
     pub retired_at: Option<i64>,
     pub publish_until: Option<i64>,
+    /// When a scheduled key starts (or started) signing.
+    pub activates_at: Option<i64>,
 }
 
 impl std::fmt::Debug for Model {

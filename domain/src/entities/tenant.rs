@@ -19,6 +19,8 @@ pub struct Model {
     /// The Cloud Directory's password policy.
     pub directory_password_min_chars: i32,
     pub directory_reject_common_passwords: bool,
+    /// Days between scheduled key rotations; none when rotation is off.
+    pub key_rotation_days: Option<i32>,
     pub created_at: i64,
     pub updated_at: i64,
 }

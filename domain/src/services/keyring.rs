@@ -24,7 +24,14 @@ use crate::scope::{TenantScope, Write};
 use crate::{Error, Result};
 
 /// Allowance for clocks of resource servers that run a little behind.
-const PUBLISH_SLACK_SECS: i64 = 300;
+pub(super) const PUBLISH_SLACK_SECS: i64 = 300;
+
+/// Until when a key that stops signing at `now` stays in the JWKS. A token
+/// signed just before now may have been issued under a longer lifetime than
+/// today's setting, so this covers the longest allowed one.
+pub(super) fn publish_until_after_signing(now: DateTime<Utc>) -> i64 {
+    now.timestamp() + clavis_types::MAX_TOKEN_LIFETIME_SECS + PUBLISH_SLACK_SECS
+}
 
 /// One tenant's settings and keys, as the OAuth endpoints need them.
 pub(crate) struct TenantRuntime {
@@ -111,7 +118,7 @@ impl Services {
             .filter(signing_key::Column::TenantId.eq(tenant_id))
             .filter(
                 Condition::any()
-                    .add(signing_key::Column::Status.eq("active"))
+                    .add(signing_key::Column::Status.is_in(["active", "next"]))
                     .add(signing_key::Column::PublishUntil.gt(now.timestamp())),
             )
             .order_by_desc(signing_key::Column::CreatedAt)
@@ -189,6 +196,19 @@ impl Services {
         alg: Algorithm,
         now: DateTime<Utc>,
     ) -> Result<String> {
+        self.insert_key_row(conn, tenant_id, alg, None, now).await
+    }
+
+    /// Inserts a new key: the signer, or with `activates_at` a key published
+    /// ahead that the schedule makes the signer at that moment.
+    pub(super) async fn insert_key_row<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        tenant_id: &str,
+        alg: Algorithm,
+        activates_at: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
         // RSA generation takes tens of milliseconds: keep it off the async workers.
         let generated = tokio::task::spawn_blocking(move || sign::generate(alg))
             .await
@@ -200,12 +220,13 @@ impl Services {
             kid: Set(generated.kid.clone()),
             tenant_id: Set(tenant_id.to_owned()),
             alg: Set(alg.name().to_owned()),
-            status: Set("active".to_owned()),
+            status: Set(if activates_at.is_some() { "next" } else { "active" }.to_owned()),
             sealed_private_key: Set(sealed),
             public_jwk: Set(serde_json::to_string(&generated.public_jwk).map_err(Error::internal)?),
             created_at: Set(now.timestamp()),
             retired_at: Set(None),
             publish_until: Set(None),
+            activates_at: Set(activates_at),
         }
         .insert(conn)
         .await?;
@@ -230,9 +251,16 @@ impl Services {
             Some(alg) => alg,
             None => parse_signing_alg(&tenant.signing_alg)?,
         };
-        // A token signed just before now may have been issued under a longer
-        // lifetime than today's setting, so publish for the longest allowed one.
-        let publish_until = now.timestamp() + clavis_types::MAX_TOKEN_LIFETIME_SECS + PUBLISH_SLACK_SECS;
+        let publish_until = publish_until_after_signing(now);
+        // A key the schedule published ahead never signed: a manual rotation
+        // supersedes it, and the schedule counts from the new key.
+        signing_key::Entity::update_many()
+            .col_expr(signing_key::Column::Status, Expr::value("retired"))
+            .col_expr(signing_key::Column::RetiredAt, Expr::value(now.timestamp()))
+            .filter(signing_key::Column::TenantId.eq(scope.tenant_id()))
+            .filter(signing_key::Column::Status.eq("next"))
+            .exec(&txn)
+            .await?;
         signing_key::Entity::update_many()
             .col_expr(signing_key::Column::Status, Expr::value("retired"))
             .col_expr(signing_key::Column::RetiredAt, Expr::value(now.timestamp()))
@@ -324,6 +352,7 @@ impl Services {
             .map(|row| {
                 let state = match (row.status.as_str(), row.publish_until) {
                     ("active", _) => SigningKeyState::Active,
+                    ("next", _) => SigningKeyState::Next,
                     ("revoked", _) => SigningKeyState::Revoked,
                     (_, Some(until)) if until > now.timestamp() => SigningKeyState::Previous,
                     _ => SigningKeyState::Expired,
@@ -333,6 +362,10 @@ impl Services {
                     state,
                     created_at: at(row.created_at)?,
                     retired_at: row.retired_at.map(at).transpose()?,
+                    activates_at: match state {
+                        SigningKeyState::Next | SigningKeyState::Active => row.activates_at.map(at).transpose()?,
+                        _ => None,
+                    },
                     published_until: match state {
                         SigningKeyState::Previous => row.publish_until.map(at).transpose()?,
                         _ => None,
@@ -349,6 +382,8 @@ impl Services {
 pub enum SigningKeyState {
     /// Signs new tokens.
     Active,
+    /// Published ahead by the rotation schedule; signs from `activates_at`.
+    Next,
     /// Replaced, still in the JWKS until every token it signed has expired.
     Previous,
     /// Replaced long enough ago that no token it signed is still valid.
@@ -365,6 +400,8 @@ pub struct SigningKeyInfo {
     pub state: SigningKeyState,
     pub created_at: DateTime<Utc>,
     pub retired_at: Option<DateTime<Utc>>,
+    /// When a scheduled key starts (or started) signing.
+    pub activates_at: Option<DateTime<Utc>>,
     /// Until when a previous key stays in the JWKS.
     pub published_until: Option<DateTime<Utc>>,
 }

@@ -11,6 +11,7 @@ mod ids;
 mod invalidation;
 mod invalidation_listener;
 mod invitations;
+mod key_schedule;
 mod keyring;
 mod members;
 mod one_time;
@@ -60,6 +61,10 @@ pub use directory::{
 };
 pub use invalidation::FALLBACK_CACHE_TTL_SECS;
 pub use invitations::{INVITATION_LIFETIME_HOURS, Invitation, InvitationDetails, NewInvitation};
+pub use key_schedule::{
+    DEFAULT_KEY_ROTATION_DAYS, KeyRotation, KeyScheduleRun, MAX_KEY_ROTATION_DAYS, MIN_KEY_ROTATION_DAYS,
+    NEXT_KEY_LEAD_SECS,
+};
 pub use keyring::{SigningKeyInfo, SigningKeyState};
 pub use members::Member;
 pub use one_time::OneTimeLink;

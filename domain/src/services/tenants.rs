@@ -128,6 +128,7 @@ impl Services {
             refresh_lifetime_secs: Set(DEFAULT_REFRESH_LIFETIME_SECS),
             directory_password_min_chars: Set(DEFAULT_DIRECTORY_MIN_PASSWORD_CHARS),
             directory_reject_common_passwords: Set(true),
+            key_rotation_days: Set(None),
             created_at: Set(now.timestamp()),
             updated_at: Set(now.timestamp()),
         }

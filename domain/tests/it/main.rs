@@ -13,6 +13,7 @@ mod directory_grants;
 mod fast_path;
 mod invalidation;
 mod invitations;
+mod key_schedule;
 mod passwords;
 mod sealing;
 mod shared_throttle;
