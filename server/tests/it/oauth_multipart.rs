@@ -84,7 +84,8 @@ async fn file_parts_repeated_fields_and_broken_bodies_are_400() {
     for s in servers().await {
         let (tenant, scope) = s.tenant("Acme").await;
         let app = s.app(&scope, "svc", ManagementAccess::None).await;
-        let basic = Some((app.client_id.as_str(), app.secret.as_deref().unwrap()));
+        let (id, secret) = (app.client_id.as_str(), app.secret.as_deref().unwrap());
+        let basic = Some((id, secret));
 
         // `curl -F grant_type=client_credentials -F key=@secret.pem`
         let file = format!(
@@ -110,7 +111,7 @@ Content-Type: application/octet-stream\r\n\r\n-----BEGIN PRIVATE KEY-----\r\n--{
             .send(
                 Request::post(format!("/oauth/v4/{}/token", tenant.tenant_id))
                     .header("content-type", "multipart/form-data")
-                    .header("authorization", basic_header(basic.unwrap().0, basic.unwrap().1))
+                    .header("authorization", basic_header(id, secret))
                     .body(Body::from(curl_form(&[("grant_type", "client_credentials")])))
                     .unwrap(),
             )
