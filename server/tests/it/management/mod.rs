@@ -9,6 +9,8 @@ mod access;
 mod applications;
 mod audit;
 mod cloud_directory;
+mod cloud_directory_config;
+mod keys;
 mod openapi;
 mod roles;
 mod schema_findings;

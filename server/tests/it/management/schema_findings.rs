@@ -103,7 +103,7 @@ async fn whole_numbers_written_with_a_fraction_part_are_integers() {
         let body = serde_json::json!({"access": {"expires_in": 900.0}});
         let set = call(&s, Method::PUT, &config, Some(&f.token), Some(body)).await;
         assert_eq!(set.status, StatusCode::OK, "{}: {}", s.backend, set.text());
-        assert_eq!(set.json(), serde_json::json!({"access": {"expires_in": 900}}));
+        assert_eq!(set.json()["access"], serde_json::json!({"expires_in": 900}));
         for bad in [
             serde_json::json!({"access": {"expires_in": 900.5}}),
             serde_json::json!({"access": {"expires_in": 1e300}}),
