@@ -190,9 +190,7 @@ impl MigrationTrait for Migration {
             ("idx_refresh_tokens_user", RefreshTokens::UserId),
             ("idx_refresh_tokens_expires", RefreshTokens::ExpiresAt),
         ] {
-            manager
-                .create_index(Index::create().name(name).table(RefreshTokens::Table).col(column).to_owned())
-                .await?;
+            manager.create_index(Index::create().name(name).table(RefreshTokens::Table).col(column).to_owned()).await?;
         }
         let tenant_columns = [
             ColumnDef::new(Tenants::RefreshEnabled).boolean().not_null().default(true).to_owned(),

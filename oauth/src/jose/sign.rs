@@ -157,9 +157,8 @@ impl Signer {
     }
 
     fn sign_with_header(&self, encoded_header: &str, claims_json: &[u8]) -> Result<String, SignError> {
-        let mut token = String::with_capacity(
-            encoded_header.len() + 1 + claims_json.len().div_ceil(3) * 4 + 1 + MAX_SIGNATURE_B64,
-        );
+        let mut token =
+            String::with_capacity(encoded_header.len() + 1 + claims_json.len().div_ceil(3) * 4 + 1 + MAX_SIGNATURE_B64);
         token.push_str(encoded_header);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(claims_json, &mut token);
