@@ -18,7 +18,7 @@ pub async fn healthz() -> Json<serde_json::Value> {
 /// (a query would otherwise wait the pool's whole acquire timeout).
 const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// `GET /readyz`: the database answers too, within [`READY_TIMEOUT`].
+/// `GET /readyz`: the database answers too, within half a second.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
     let ready = tokio::time::timeout(READY_TIMEOUT, state.services.database_ready()).await.unwrap_or(false);
     if ready {
