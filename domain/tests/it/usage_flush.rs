@@ -13,7 +13,7 @@ const CLIENTS: usize = 5_000;
 
 /// Tokens client `i` takes in each round: 1, or 3 for every seventh.
 fn tokens_of(i: usize) -> usize {
-    if i % 7 == 0 { 3 } else { 1 }
+    if i.is_multiple_of(7) { 3 } else { 1 }
 }
 
 async fn one_number(db: &SharedDb, sql: &str) -> i64 {
