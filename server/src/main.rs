@@ -99,6 +99,7 @@ async fn serve(config: Config) -> Result<(), StartupError> {
         println!("This password is shown only now.");
     }
     spawn_housekeeping(services.clone());
+    spawn_key_schedule(services.clone());
     let flusher = spawn_usage_flush(services.clone());
     services.spawn_invalidation_listener();
     let recorder = http::metrics::install();
@@ -199,6 +200,20 @@ fn spawn_usage_flush(services: domain::Services) -> tokio::task::JoinHandle<()> 
 }
 
 /// Periodic clean-up that keeps tables from growing without bound.
+/// Runs every tenant's signing-key rotation schedule once a minute, well
+/// inside the hour a next key is published before it signs.
+fn spawn_key_schedule(services: domain::Services) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            interval.tick().await;
+            if let Err(err) = services.run_key_schedule(services.now()).await {
+                tracing::warn!(error = %err, "scheduled key rotation failed");
+            }
+        }
+    });
+}
+
 fn spawn_housekeeping(services: domain::Services) {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(std::time::Duration::from_secs(600));

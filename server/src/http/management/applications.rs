@@ -10,7 +10,7 @@ use domain::services::{ApplicationUpdate, ListQuery, MAX_APPLICATION_PAGE, NewAp
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson, Reader, Writer};
 use super::model::{
-    Application, ApplicationList, CreateApplication, ListApplicationsParams, RenameApplication, RevokedKey,
+    Application, ApplicationList, CreateApplication, ListApplicationsParams, RenameApplication,
     RevokedTokens, RotateSecret, RotatedSecret, SetManagementAccess,
 };
 use crate::http::AppState;
@@ -246,31 +246,6 @@ pub(super) async fn revoke_tokens(
 ) -> Result<Json<RevokedTokens>, ApiError> {
     let before = state.services.revoke_application_tokens(&scope, &client_id, state.services.now()).await?;
     Ok(Json(RevokedTokens { client_id, revoked_before: crate::wire::rfc3339(before) }))
-}
-
-/// Revoke a signing key
-///
-/// The key leaves the JWKS at once and no token it signed verifies here; if
-/// it was the active key, a new one takes over.
-#[utoipa::path(
-    post,
-    path = "/keys/{kid}/revoke",
-    operation_id = "revokeSigningKey",
-    tag = "keys",
-    params(("tenantId" = String, Path, description = "Tenant ID"), ("kid" = String, Path, description = "Key ID")),
-    responses(
-        (status = 200, description = "Revoked, and the key that signs now", body = RevokedKey),
-        (status = 409, description = "Already revoked", body = ErrorBody),
-    ),
-    security(("bearer" = ["clavis:management:write"]))
-)]
-pub(super) async fn revoke_key(
-    State(state): State<AppState>,
-    Writer(scope): Writer,
-    ApiPath((_, kid)): ApiPath<(String, String)>,
-) -> Result<Json<RevokedKey>, ApiError> {
-    let active_kid = state.services.revoke_signing_key(&scope, &kid, state.services.now()).await?;
-    Ok(Json(RevokedKey { revoked_kid: kid, active_kid }))
 }
 
 /// Revoke the previous client secret

@@ -14,6 +14,7 @@ mod config;
 mod document;
 pub mod error;
 mod extract;
+mod keys;
 pub(crate) mod model;
 mod roles;
 mod scopes;
@@ -73,7 +74,6 @@ fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(applications::rotate_secret))
         .routes(routes!(applications::revoke_tokens))
-        .routes(routes!(applications::revoke_key))
         .routes(routes!(applications::revoke_previous_secret))
         .routes(routes!(applications::set_management_access))
         .routes(routes!(scopes::get_scopes, scopes::set_scopes))
@@ -87,6 +87,10 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(cloud_directory::get_user, cloud_directory::replace_user, cloud_directory::delete_user))
         .routes(routes!(cloud_directory::change_password))
         .routes(routes!(cloud_directory::get_user_roles, cloud_directory::set_user_roles))
+        .routes(routes!(keys::list_keys))
+        .routes(routes!(keys::rotate_key))
+        .routes(routes!(keys::revoke_key))
+        .routes(routes!(keys::get_rotation, keys::set_rotation))
         .routes(routes!(usage::get_usage))
         .routes(routes!(audit::list_audit));
     OpenApiRouter::with_openapi(document::ApiDoc::openapi())

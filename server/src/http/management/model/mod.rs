@@ -10,11 +10,13 @@ use crate::wire::rfc3339;
 
 mod access;
 mod directory;
+mod keys;
 
 pub(crate) use access::{
     AccessTokenConfig, ApplicationRoles, RefreshTokenConfig, Role, RoleBody, RoleList, Scopes, SetApplicationRoles,
     TokenConfig,
 };
+pub(crate) use keys::{KeyRotationConfig, RotateKey, SigningKey, SigningKeyList};
 pub(crate) use directory::{
     ChangePassword, EmailInput, ListUsersParams, NameInput, Object, PasswordPolicy, SignUpBody, SignUpParams, User,
     UserBody, UserList, UserRoles,
