@@ -49,8 +49,6 @@ impl MigrationTrait for Migration {
         manager
             .alter_table(Table::alter().table(SigningKeys::Table).drop_column(SigningKeys::ActivatesAt).to_owned())
             .await?;
-        manager
-            .alter_table(Table::alter().table(Tenants::Table).drop_column(Tenants::KeyRotationDays).to_owned())
-            .await
+        manager.alter_table(Table::alter().table(Tenants::Table).drop_column(Tenants::KeyRotationDays).to_owned()).await
     }
 }
