@@ -10,8 +10,8 @@ use domain::services::{ApplicationUpdate, ListQuery, MAX_APPLICATION_PAGE, NewAp
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery, OptionalJson, Reader, Writer};
 use super::model::{
-    Application, ApplicationList, CreateApplication, ListApplicationsParams, RenameApplication,
-    RevokedTokens, RotateSecret, RotatedSecret, SetManagementAccess,
+    Application, ApplicationList, CreateApplication, ListApplicationsParams, RenameApplication, RevokedTokens,
+    RotateSecret, RotatedSecret, SetManagementAccess,
 };
 use crate::http::AppState;
 

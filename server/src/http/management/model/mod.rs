@@ -16,11 +16,11 @@ pub(crate) use access::{
     AccessTokenConfig, ApplicationRoles, RefreshTokenConfig, Role, RoleBody, RoleList, Scopes, SetApplicationRoles,
     TokenConfig,
 };
-pub(crate) use keys::{KeyRotationConfig, RotateKey, SigningKey, SigningKeyList};
 pub(crate) use directory::{
     ChangePassword, EmailInput, ListUsersParams, NameInput, Object, PasswordPolicy, SignUpBody, SignUpParams, User,
     UserBody, UserList, UserRoles,
 };
+pub(crate) use keys::{KeyRotationConfig, RotateKey, SigningKey, SigningKeyList};
 
 /// What an application may do with the management API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
