@@ -1,6 +1,6 @@
 # The two commands of the README, the lint gate CI runs first, the benchmarks
 # and the fuzzer.
-.PHONY: run test check screenshots bench bench-dashboard fuzz
+.PHONY: run test check screenshots bench bench-dashboard bench-password fuzz
 
 run:
 	scripts/run.sh
@@ -21,6 +21,10 @@ bench:
 
 bench-dashboard:
 	bench/dashboard.sh
+
+# Password grants at saturation beside client-credentials traffic.
+bench-password:
+	bench/password_flood.sh
 
 # Fuzzes the token-request parsers, FUZZ_SECONDS per target (default 60); not in CI.
 fuzz:
