@@ -5,12 +5,11 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use clavis_oauth::jose::Algorithm;
 use domain::services::KeyRotation;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, OptionalJson, Reader, Writer};
-use super::model::{KeyRotationConfig, Object, RevokedKey, RotateKey, SigningKey, SigningKeyList};
+use super::model::{KeyRotationConfig, Object, RevokedKey, RotateKey, SigningAlg, SigningKey, SigningKeyList};
 use crate::http::AppState;
 
 const TAG: &str = "keys";
@@ -57,13 +56,7 @@ pub(super) async fn rotate_key(
     Writer(scope): Writer,
     OptionalJson(body): OptionalJson<Object<RotateKey>>,
 ) -> Result<(StatusCode, Json<SigningKey>), ApiError> {
-    let alg = match body.and_then(|Object(body)| body.alg) {
-        Some(name) => Some(
-            Algorithm::from_name(&name)
-                .ok_or_else(|| ApiError::invalid_request("alg must be RS256, ES256 or EdDSA"))?,
-        ),
-        None => None,
-    };
+    let alg = body.and_then(|Object(body)| body.alg).map(SigningAlg::algorithm);
     let services = &state.services;
     let now = services.now();
     let kid = services.rotate_signing_key(&scope, alg, now).await?;
@@ -141,6 +134,8 @@ pub(super) async fn set_rotation(
     Writer(scope): Writer,
     ApiJson(Object(body)): ApiJson<Object<KeyRotationConfig>>,
 ) -> Result<Json<KeyRotationConfig>, ApiError> {
-    let rotation = KeyRotation { enabled: body.enabled, interval_days: body.interval_days };
+    let interval_days =
+        u32::try_from(body.interval_days).map_err(|_| ApiError::invalid_request("interval_days must be 1 to 365"))?;
+    let rotation = KeyRotation { enabled: body.enabled, interval_days };
     Ok(Json(state.services.set_key_rotation(&scope, rotation, state.services.now()).await?.into()))
 }

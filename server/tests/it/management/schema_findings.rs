@@ -168,3 +168,36 @@ async fn the_scope_list_schema_states_the_rules_the_api_applies() {
         }
     }
 }
+
+/// Schemathesis's findings on the key routes: a rotation interval written
+/// as `155.0` is the integer the document promises, and the document names
+/// the only algorithms `POST …/keys/rotate` accepts, so a made-up one is a
+/// schema violation (400), not a schema-valid request refused.
+#[tokio::test]
+async fn key_rotation_settings_take_whole_numbers_and_the_document_lists_the_algorithms() {
+    for s in servers().await {
+        let f = Fixture::new(&s, "Acme").await;
+        let config = f.path("/config/keys/rotation");
+        let body = serde_json::json!({"enabled": true, "interval_days": 155.0});
+        let set = call(&s, Method::PUT, &config, Some(&f.token), Some(body)).await;
+        assert_eq!(set.status, StatusCode::OK, "{}: {}", s.backend, set.text());
+        assert_eq!(set.json()["interval_days"], 155);
+        for bad in [
+            serde_json::json!({"enabled": true, "interval_days": 155.5}),
+            serde_json::json!({"enabled": true, "interval_days": -1}),
+            serde_json::json!({"enabled": true, "interval_days": 5_000_000_000_i64}),
+        ] {
+            let reply = call(&s, Method::PUT, &config, Some(&f.token), Some(bad)).await;
+            assert_error(&reply, StatusCode::BAD_REQUEST, "invalid_request");
+        }
+        let rotate = f.path("/keys/rotate");
+        let made_up = call(&s, Method::POST, &rotate, Some(&f.token), Some(serde_json::json!({"alg": "HS256"}))).await;
+        assert_error(&made_up, StatusCode::BAD_REQUEST, "invalid_request");
+        let rotated = call(&s, Method::POST, &rotate, Some(&f.token), Some(serde_json::json!({"alg": "EdDSA"}))).await;
+        assert_eq!(rotated.status, StatusCode::CREATED, "{}", rotated.text());
+        assert_eq!(rotated.json()["alg"], "EdDSA");
+        let document = s.get("/management/v4/openapi.json").await.json();
+        let schemas = &document["components"]["schemas"];
+        assert_eq!(schemas["SigningAlg"]["enum"], serde_json::json!(["RS256", "ES256", "EdDSA"]), "{schemas}");
+    }
+}

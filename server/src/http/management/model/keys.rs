@@ -63,10 +63,32 @@ pub(crate) struct SigningKeyList {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RotateKey {
-    /// The new key's algorithm (`RS256`, `ES256` or `EdDSA`); by default
-    /// the tenant's. A different one becomes the tenant's algorithm.
+    /// The new key's algorithm; by default the tenant's. A different one
+    /// becomes the tenant's algorithm.
     #[schema(example = "ES256")]
-    pub alg: Option<String>,
+    pub alg: Option<SigningAlg>,
+}
+
+/// A signing algorithm as the API names it.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+pub(crate) enum SigningAlg {
+    #[serde(rename = "RS256")]
+    Rs256,
+    #[serde(rename = "ES256")]
+    Es256,
+    #[serde(rename = "EdDSA")]
+    EdDsa,
+}
+
+impl SigningAlg {
+    pub(crate) fn algorithm(self) -> clavis_oauth::jose::Algorithm {
+        use clavis_oauth::jose::Algorithm;
+        match self {
+            SigningAlg::Rs256 => Algorithm::Rs256,
+            SigningAlg::Es256 => Algorithm::Es256,
+            SigningAlg::EdDsa => Algorithm::EdDsa,
+        }
+    }
 }
 
 /// The tenant's scheduled rotation.
@@ -77,11 +99,12 @@ pub(crate) struct KeyRotationConfig {
     /// Days a key signs before the next one takes over: 1 to 365. The next
     /// key is in the JWKS an hour before it signs.
     #[schema(minimum = 1, maximum = 365, example = 90)]
-    pub interval_days: u32,
+    #[serde(deserialize_with = "super::integral")]
+    pub interval_days: i64,
 }
 
 impl From<KeyRotation> for KeyRotationConfig {
     fn from(rotation: KeyRotation) -> Self {
-        Self { enabled: rotation.enabled, interval_days: rotation.interval_days }
+        Self { enabled: rotation.enabled, interval_days: i64::from(rotation.interval_days) }
     }
 }

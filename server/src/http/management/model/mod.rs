@@ -20,7 +20,7 @@ pub(crate) use directory::{
     ChangePassword, EmailInput, ListUsersParams, NameInput, Object, PasswordPolicy, SignUpBody, SignUpParams, User,
     UserBody, UserList, UserRoles,
 };
-pub(crate) use keys::{KeyRotationConfig, RotateKey, SigningKey, SigningKeyList};
+pub(crate) use keys::{KeyRotationConfig, RotateKey, SigningAlg, SigningKey, SigningKeyList};
 
 /// What an application may do with the management API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
