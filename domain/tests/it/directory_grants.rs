@@ -303,3 +303,22 @@ async fn a_users_roles_decide_the_scopes_on_the_audience_they_name() {
         assert_eq!(err.code, ErrorCode::InvalidTarget, "users never get management tokens");
     }
 }
+
+/// Rotation is decided in the database: a refresh token spent through one
+/// replica is a reused one at another, which revokes the family there too.
+#[tokio::test]
+async fn a_refresh_token_spent_at_one_replica_is_reuse_at_another() {
+    for db in super::support::SharedDb::all().await {
+        let a = db.instance().await;
+        let b = db.instance().await;
+        let (_, scope) = a.tenant("Acme").await;
+        let web = client(&a, &scope).await;
+        sign_up(&a, &scope, "ada@example.com").await;
+        let first = password_grant(&a, &web, "ada@example.com", PASSWORD, "").await.unwrap().refresh_token.unwrap();
+        let successor = refresh(&a, &web, &first).await.unwrap().refresh_token.unwrap();
+        let reuse = refresh(&b, &web, &first).await.unwrap_err();
+        assert_eq!(reuse.code, ErrorCode::InvalidGrant, "{}", db.backend);
+        let revoked = refresh(&a, &web, &successor).await.unwrap_err();
+        assert_eq!(revoked.code, ErrorCode::InvalidGrant, "{}: the family is revoked for every replica", db.backend);
+    }
+}
