@@ -49,6 +49,8 @@ fuzz_target!(|input: Input| {
         several_authorizations: input.several_authorizations && input.authorization.is_some(),
         content_type,
         body: (!input.oversized).then_some(input.body.as_slice()),
+        dpop: None,
+        several_dpops: false,
     };
     match OAuthRequest::parse(&raw) {
         Err(err) => assert_client_error(&err),

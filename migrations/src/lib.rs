@@ -13,6 +13,7 @@ mod m20261201_000008_cloud_directory;
 mod m20261201_000009_throttle;
 mod m20261201_000010_cache_invalidation;
 mod m20261201_000011_key_rotation;
+mod m20261201_000012_client_keys;
 
 /// Every migration, in order. Applied at start-up and by `clavis migrate`.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_throttle::Migration),
             Box::new(m20261201_000010_cache_invalidation::Migration),
             Box::new(m20261201_000011_key_rotation::Migration),
+            Box::new(m20261201_000012_client_keys::Migration),
         ]
     }
 }

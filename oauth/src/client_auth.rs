@@ -1,4 +1,7 @@
-//! Client authentication syntax: `client_secret_basic` and `client_secret_post`.
+//! Client authentication syntax: `client_secret_basic`, `client_secret_post`
+//! and a JWT client assertion (RFC 7523 §2.2: `private_key_jwt`, or a
+//! federated workload-identity token). What an assertion must say is
+//! `client_assertion`'s; here is only which method a request used.
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
@@ -11,6 +14,9 @@ use super::params::Params;
 pub enum AuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
+    /// A JWT assertion (`client_assertion_type` jwt-bearer), signed by the
+    /// client's own key or by a trusted workload-identity issuer.
+    JwtAssertion,
 }
 
 impl AuthMethod {
@@ -18,23 +24,58 @@ impl AuthMethod {
         match self {
             AuthMethod::ClientSecretBasic => "client_secret_basic",
             AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::JwtAssertion => "private_key_jwt",
         }
     }
 }
 
-/// A client ID and secret as presented; the secret is redacted in `Debug`.
+/// RFC 7523 §2.2: "The value of the "client_assertion_type" is
+/// "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"."
+pub const CLIENT_ASSERTION_TYPE_JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// What the client presented to prove who it is.
+#[derive(Clone, PartialEq, Eq)]
+pub enum ClientProof {
+    /// A client secret (Basic or in the body).
+    Secret(String),
+    /// A JWT client assertion, not yet verified.
+    Assertion(String),
+}
+
+/// A client ID and its proof as presented; the proof is redacted in `Debug`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ClientCredentials {
+    /// The `client_id` sent, or for an assertion sent without one, the
+    /// assertion's (unverified) `sub`.
     pub client_id: String,
-    pub client_secret: String,
+    pub proof: ClientProof,
     pub method: AuthMethod,
+}
+
+impl ClientCredentials {
+    /// The secret presented, if the proof is one.
+    pub fn secret(&self) -> Option<&str> {
+        match &self.proof {
+            ClientProof::Secret(secret) => Some(secret),
+            ClientProof::Assertion(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Debug for ClientProof {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ClientProof::Secret(_) => "Secret(<redacted>)",
+            ClientProof::Assertion(_) => "Assertion(<redacted>)",
+        })
+    }
 }
 
 impl std::fmt::Debug for ClientCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientCredentials")
             .field("client_id", &self.client_id)
-            .field("client_secret", &"<redacted>")
+            .field("proof", &self.proof)
             .field("method", &self.method)
             .finish()
     }
@@ -63,7 +104,11 @@ pub fn parse_basic(header: &[u8]) -> Result<ClientCredentials, OAuthError> {
     if client_id.is_empty() || client_secret.is_empty() {
         return Err(OAuthError::invalid_client("client authentication failed").with_basic_challenge(true));
     }
-    Ok(ClientCredentials { client_id, client_secret, method: AuthMethod::ClientSecretBasic })
+    Ok(ClientCredentials {
+        client_id,
+        proof: ClientProof::Secret(client_secret),
+        method: AuthMethod::ClientSecretBasic,
+    })
 }
 
 /// Decodes one `application/x-www-form-urlencoded` component.
@@ -92,6 +137,16 @@ pub fn authenticate_request(
 fn pick_method(basic: Option<ClientCredentials>, params: &Params) -> Result<ClientCredentials, OAuthError> {
     let body_id = params.get("client_id");
     let body_secret = params.get("client_secret");
+    let assertion_type = params.get("client_assertion_type");
+    let assertion = params.get("client_assertion");
+    if assertion_type.is_some() || assertion.is_some() {
+        if basic.is_some() || body_secret.is_some() {
+            return Err(OAuthError::invalid_request(
+                "the client used more than one authentication method (a client assertion and a secret)",
+            ));
+        }
+        return assertion_credentials(body_id, assertion_type, assertion);
+    }
     match (basic, body_id, body_secret) {
         (Some(_), _, Some(_)) => Err(OAuthError::invalid_request(
             "the client used more than one authentication method (Basic and client_secret in the body)",
@@ -102,7 +157,7 @@ fn pick_method(basic: Option<ClientCredentials>, params: &Params) -> Result<Clie
         (Some(basic), _, None) => Ok(basic),
         (None, Some(id), Some(secret)) => Ok(ClientCredentials {
             client_id: id.to_owned(),
-            client_secret: secret.to_owned(),
+            proof: ClientProof::Secret(secret.to_owned()),
             method: AuthMethod::ClientSecretPost,
         }),
         (None, Some(_), None) => Err(OAuthError::invalid_client("client_secret is missing")),
@@ -111,6 +166,52 @@ fn pick_method(basic: Option<ClientCredentials>, params: &Params) -> Result<Clie
             "client authentication is required (HTTP Basic or client_id and client_secret)",
         )),
     }
+}
+
+/// RFC 7521 §4.2: "client_assertion_type REQUIRED ... client_assertion
+/// REQUIRED ... client_id OPTIONAL", and RFC 7523 §3: for client
+/// authentication the "sub" "MUST be the "client_id" of the OAuth client",
+/// which names the client when `client_id` was left out.
+fn assertion_credentials(
+    body_id: Option<&str>,
+    assertion_type: Option<&str>,
+    assertion: Option<&str>,
+) -> Result<ClientCredentials, OAuthError> {
+    match assertion_type {
+        Some(CLIENT_ASSERTION_TYPE_JWT_BEARER) => {}
+        Some(_) => {
+            return Err(OAuthError::invalid_client(
+                "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ));
+        }
+        None => return Err(OAuthError::invalid_client("client_assertion_type is missing")),
+    }
+    let assertion = assertion
+        .filter(|assertion| !assertion.is_empty())
+        .ok_or_else(|| OAuthError::invalid_client("client_assertion is missing"))?;
+    let client_id = match body_id {
+        Some(id) => id.to_owned(),
+        None => unverified_subject(assertion)
+            .ok_or_else(|| OAuthError::invalid_client("client_id is missing and the assertion names no sub"))?,
+    };
+    Ok(ClientCredentials {
+        client_id,
+        proof: ClientProof::Assertion(assertion.to_owned()),
+        method: AuthMethod::JwtAssertion,
+    })
+}
+
+/// The `sub` of a JWS's payload, read without verifying anything: it only
+/// says which client's keys to verify with.
+fn unverified_subject(assertion: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Subject {
+        sub: String,
+    }
+    let payload = assertion.split('.').nth(1)?;
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let subject: Subject = serde_json::from_slice(&json).ok()?;
+    (!subject.sub.is_empty()).then_some(subject.sub)
 }
 
 #[cfg(test)]
@@ -125,7 +226,7 @@ mod tests {
     fn basic_credentials_are_form_decoded() {
         let creds = parse_basic(&basic("my%20app:s3cr%2Bt+x")).unwrap();
         assert_eq!(creds.client_id, "my app");
-        assert_eq!(creds.client_secret, "s3cr+t x");
+        assert_eq!(creds.proof, ClientProof::Secret("s3cr+t x".to_owned()));
         assert_eq!(creds.method, AuthMethod::ClientSecretBasic);
     }
 
@@ -162,5 +263,36 @@ mod tests {
         assert_eq!(authenticate_request(None, &Params::default()).unwrap_err().status, 401);
         let post = authenticate_request(None, &params).unwrap();
         assert_eq!(post.method, AuthMethod::ClientSecretPost);
+    }
+
+    #[test]
+    fn a_client_assertion_is_one_method_and_names_its_client() {
+        const TYPE: &str = "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer";
+        // {"sub":"app-1"} as a payload; header and signature are not read here.
+        let jwt =
+            format!("e30.{}.c2ln", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"sub":"app-1"}"#));
+        let form = |extra: &str| {
+            Params::from_form(format!("client_assertion_type={TYPE}&client_assertion={jwt}{extra}").as_bytes()).unwrap()
+        };
+        let creds = authenticate_request(None, &form("")).unwrap();
+        assert_eq!((creds.client_id.as_str(), creds.method), ("app-1", AuthMethod::JwtAssertion));
+        assert_eq!(creds.proof, ClientProof::Assertion(jwt.clone()));
+        assert_eq!(authenticate_request(None, &form("&client_id=other")).unwrap().client_id, "other");
+        assert!(!format!("{creds:?}").contains(&jwt));
+        let both = authenticate_request(None, &form("&client_secret=s")).unwrap_err();
+        assert_eq!(both.code.as_str(), "invalid_request");
+        assert_eq!(
+            authenticate_request(parse_basic(&basic("a:b")).ok(), &form("")).unwrap_err().code.as_str(),
+            "invalid_request"
+        );
+        for body in [
+            format!("client_assertion={jwt}"),
+            format!("client_assertion_type=urn%3Aother&client_assertion={jwt}"),
+            format!("client_assertion_type={TYPE}"),
+            format!("client_assertion_type={TYPE}&client_assertion=not-a-jwt"),
+        ] {
+            let err = authenticate_request(None, &Params::from_form(body.as_bytes()).unwrap()).unwrap_err();
+            assert_eq!((err.status, err.code.as_str()), (401, "invalid_client"), "{body}");
+        }
     }
 }

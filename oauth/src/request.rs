@@ -20,6 +20,10 @@ pub struct RawRequest<'a> {
     pub content_type: Option<&'a [u8]>,
     /// The body, or `None` when it was larger than the endpoint accepts.
     pub body: Option<&'a [u8]>,
+    /// The `DPoP` header value (RFC 9449 §4.1), if any.
+    pub dpop: Option<&'a [u8]>,
+    /// Whether the request carried more than one `DPoP` header.
+    pub several_dpops: bool,
 }
 
 /// The parameters and any HTTP Basic credentials of a request.
@@ -71,7 +75,14 @@ mod tests {
     ) -> Result<OAuthRequest, OAuthError> {
         let several_authorizations = authorization.len() > 1;
         let authorization = authorization.first().copied();
-        OAuthRequest::parse(&RawRequest { authorization, several_authorizations, content_type, body })
+        OAuthRequest::parse(&RawRequest {
+            authorization,
+            several_authorizations,
+            content_type,
+            body,
+            dpop: None,
+            several_dpops: false,
+        })
     }
 
     #[test]

@@ -20,6 +20,13 @@ pub struct Model {
     pub scopes: String,
     /// Tokens issued to it at or before this Unix second are revoked.
     pub tokens_revoked_before: Option<i64>,
+    /// Its public keys (a JWKS as JSON) when it authenticates with
+    /// `private_key_jwt`; it then has no secret.
+    pub jwks: Option<String>,
+    /// Where its JWKS is fetched, instead of `jwks`.
+    pub jwks_uri: Option<String>,
+    /// Its tokens must be DPoP-bound: Bearer requests are refused.
+    pub dpop_required: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

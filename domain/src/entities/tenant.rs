@@ -21,6 +21,8 @@ pub struct Model {
     pub directory_reject_common_passwords: bool,
     /// Days between scheduled key rotations; none when rotation is off.
     pub key_rotation_days: Option<i32>,
+    /// Whether every DPoP proof must carry a nonce this server issued.
+    pub dpop_nonce_required: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }

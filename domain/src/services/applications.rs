@@ -240,6 +240,9 @@ impl Services {
             identifier: Set(identifier.clone()),
             scopes: Set("[]".to_owned()),
             tokens_revoked_before: Set(None),
+            jwks: Set(None),
+            jwks_uri: Set(None),
+            dpop_required: Set(false),
         }
         .insert(&txn)
         .await?;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use clavis_oauth::client_auth::{AuthMethod, ClientCredentials};
+use clavis_oauth::client_auth::{AuthMethod, ClientCredentials, ClientProof};
 use clavis_oauth::{ErrorCode, OAuthError};
 use clavis_types::ManagementAccess;
 
@@ -36,12 +36,14 @@ struct CachedSecret {
 }
 
 #[derive(Debug)]
-struct CachedClient {
-    tenant_id: String,
-    management_access: ManagementAccess,
+pub(super) struct CachedClient {
+    pub(super) tenant_id: String,
+    pub(super) management_access: ManagementAccess,
     secrets: Vec<CachedSecret>,
-    grants: Arc<[Grant]>,
+    pub(super) grants: Arc<[Grant]>,
     tokens_revoked_before: Option<i64>,
+    /// Its tokens must be DPoP-bound.
+    pub(super) dpop_required: bool,
 }
 
 /// What the services need to know of a client that holds a token.
@@ -165,6 +167,7 @@ impl Services {
             secrets,
             grants,
             tokens_revoked_before: app.tokens_revoked_before,
+            dpop_required: app.dpop_required,
         }))
     }
 
@@ -239,7 +242,7 @@ impl Services {
             return Err(generic_failure().with_basic_challenge(used_basic));
         }
         let outcome = self
-            .authenticate_client(&runtime.tenant_id, credentials, now)
+            .authenticate_client(runtime, credentials, now)
             .await
             .map_err(|err| err.with_basic_challenge(used_basic));
         let Some(source) = source else { return outcome };
@@ -289,7 +292,7 @@ impl Services {
     /// same `invalid_client`, whatever the cause.
     async fn authenticate_client(
         &self,
-        tenant_id: &str,
+        runtime: &TenantRuntime,
         credentials: &ClientCredentials,
         now: DateTime<Utc>,
     ) -> std::result::Result<AuthenticatedCaller, OAuthError> {
@@ -298,12 +301,18 @@ impl Services {
             .await
             .map_err(|err| oauth_failure(&err))?
             .ok_or_else(generic_failure)?;
-        if client.tenant_id != tenant_id {
+        if client.tenant_id != runtime.tenant_id {
             return Err(generic_failure());
         }
+        let secret = match &credentials.proof {
+            ClientProof::Secret(secret) => secret,
+            ClientProof::Assertion(assertion) => {
+                return self.authenticate_assertion(runtime, &credentials.client_id, &client, assertion, now).await;
+            }
+        };
         let now_unix = now.timestamp();
         // Hashed once, however many secrets are live during a rotation.
-        let presented = secret_digest(&credentials.client_secret);
+        let presented = secret_digest(secret);
         let matched = client
             .secrets
             .iter()

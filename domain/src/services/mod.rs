@@ -3,6 +3,7 @@
 mod applications;
 mod audit;
 mod auth;
+mod client_assertion;
 mod client_credentials;
 mod clients;
 mod directory;
@@ -20,6 +21,7 @@ mod password_policy;
 mod passwords;
 mod protected;
 mod recovery_codes;
+mod replay;
 mod reseal;
 mod roles;
 mod second_factor;
@@ -109,6 +111,7 @@ struct Inner {
     clients: clients::ClientCache,
     usage: usage::UsageCounters,
     invalidation: invalidation::InvalidationState,
+    replay: replay::ReplayState,
 }
 
 impl Services {
@@ -132,6 +135,7 @@ impl Services {
                 clients: clients::ClientCache::default(),
                 usage: usage::UsageCounters::default(),
                 invalidation: invalidation::InvalidationState::default(),
+                replay: replay::ReplayState::default(),
             }),
         }
     }

@@ -129,6 +129,7 @@ impl Services {
             directory_password_min_chars: Set(DEFAULT_DIRECTORY_MIN_PASSWORD_CHARS),
             directory_reject_common_passwords: Set(true),
             key_rotation_days: Set(None),
+            dpop_nonce_required: Set(false),
             created_at: Set(now.timestamp()),
             updated_at: Set(now.timestamp()),
         }

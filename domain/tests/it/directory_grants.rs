@@ -133,6 +133,8 @@ async fn repeated_failures_for_one_user_from_one_address_are_throttled() {
                 several_authorizations: false,
                 content_type: Some(b"application/x-www-form-urlencoded"),
                 body: Some(body.as_bytes()),
+                dpop: None,
+                several_dpops: false,
             };
             statuses.push(env.services.token(&web.tenant_id, raw, Some(addr), env.now()).await.unwrap_err().status);
         }

@@ -91,6 +91,8 @@ impl Process {
             several_authorizations: false,
             content_type: Some(b"application/x-www-form-urlencoded"),
             body: Some(b"grant_type=client_credentials"),
+            dpop: None,
+            several_dpops: false,
         };
         self.services.token(tenant_id, request, None, t0()).await.map_err(|err| err.code)
     }

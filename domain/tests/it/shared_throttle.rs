@@ -48,6 +48,8 @@ async fn token_from(
         several_authorizations: false,
         content_type: Some(b"application/x-www-form-urlencoded"),
         body: Some(b"grant_type=client_credentials"),
+        dpop: None,
+        several_dpops: false,
     };
     env.services.token(tenant_id, raw, Some(source), env.now()).await.map(|_| ())
 }

@@ -186,6 +186,8 @@ fn form<'a>(authorization: &'a str, body: &'a str) -> RawRequest<'a> {
         several_authorizations: false,
         content_type: Some(b"application/x-www-form-urlencoded"),
         body: Some(body.as_bytes()),
+        dpop: None,
+        several_dpops: false,
     }
 }
 

@@ -24,7 +24,7 @@ fn parse_token_request(raw: &RawRequest<'_>) -> Result<(), TestCaseError> {
             // What was accepted is usable: an authenticated client and
             // scope tokens in RFC 6749 §3.3's syntax.
             prop_assert!(!parsed.credentials.client_id.is_empty());
-            prop_assert!(!parsed.credentials.client_secret.is_empty());
+            prop_assert!(!parsed.credentials.secret().unwrap_or_default().is_empty());
             for token in parsed.scope.iter().flatten() {
                 prop_assert!(!token.is_empty() && !token.contains(' '));
             }
@@ -39,7 +39,10 @@ fn parse_any_grant(request: &OAuthRequest) -> Result<(), TestCaseError> {
     match token_request::parse_grant(&request.params, request.basic.clone()) {
         Err(err) => assert_client_error(&err),
         Ok(grant) => {
-            prop_assert!(!grant.credentials().client_id.is_empty() && !grant.credentials().client_secret.is_empty());
+            prop_assert!(
+                !grant.credentials().client_id.is_empty()
+                    && !grant.credentials().secret().unwrap_or_default().is_empty()
+            );
             prop_assert_eq!(Some(grant.grant_type()), request.params.get("grant_type"));
             match &grant {
                 GrantRequest::ClientCredentials(_) => {}
@@ -88,7 +91,7 @@ proptest! {
             authorization: None,
             several_authorizations: false,
             content_type: Some(content_type.as_bytes()),
-            body: Some(&body),
+            body: Some(&body), dpop: None, several_dpops: false
         };
         match OAuthRequest::parse(&raw) {
             Err(err) => {
@@ -112,7 +115,7 @@ proptest! {
             authorization: authorization.as_deref(),
             several_authorizations: several_authorizations && authorization.is_some(),
             content_type: content_type.as_deref(),
-            body: body.as_deref(),
+            body: body.as_deref(), dpop: None, several_dpops: false
         };
         parse_token_request(&raw)?;
     }
@@ -123,7 +126,7 @@ proptest! {
             authorization: None,
             several_authorizations: false,
             content_type: Some(b"application/x-www-form-urlencoded"),
-            body: Some(&body),
+            body: Some(&body), dpop: None, several_dpops: false
         };
         parse_token_request(&raw)?;
     }
@@ -146,7 +149,7 @@ proptest! {
             authorization: None,
             several_authorizations: false,
             content_type: Some(b"application/json"),
-            body: Some(&body),
+            body: Some(&body), dpop: None, several_dpops: false
         };
         parse_token_request(&raw)?;
     }
@@ -161,10 +164,12 @@ proptest! {
                 prop_assert!(err.status == 400 || (err.status == 401 && err.basic_challenge), "{err:?}");
             }
             Ok(credentials) => {
-                prop_assert!(!credentials.client_id.is_empty() && !credentials.client_secret.is_empty());
+                prop_assert!(!credentials.client_id.is_empty() && !credentials.secret().unwrap_or_default().is_empty());
                 // Debug output does not depend on the secret at all.
                 let mut other = credentials.clone();
-                other.client_secret.push('x');
+                if let clavis_oauth::client_auth::ClientProof::Secret(secret) = &mut other.proof {
+                    secret.push('x');
+                }
                 prop_assert_eq!(format!("{credentials:?}"), format!("{other:?}"));
             }
         }
@@ -183,7 +188,7 @@ proptest! {
     /// An empty body needs no media type; any other body without one is 415.
     #[test]
     fn a_body_without_content_type_is_415(body in body()) {
-        let raw = RawRequest { authorization: None, several_authorizations: false, content_type: None, body: Some(&body) };
+        let raw = RawRequest { authorization: None, several_authorizations: false, content_type: None, body: Some(&body), dpop: None, several_dpops: false };
         match OAuthRequest::parse(&raw) {
             Ok(request) => prop_assert!(body.is_empty() && request.params == Params::default()),
             Err(err) => prop_assert_eq!(err.status, 415),
@@ -194,7 +199,7 @@ proptest! {
     /// the request carries, once the `Authorization` header has been read.
     #[test]
     fn an_oversized_body_is_413(content_type in proptest::option::of(content_type())) {
-        let raw = RawRequest { authorization: None, several_authorizations: false, content_type: content_type.as_deref(), body: None };
+        let raw = RawRequest { authorization: None, several_authorizations: false, content_type: content_type.as_deref(), body: None, dpop: None, several_dpops: false };
         prop_assert_eq!(OAuthRequest::parse(&raw).unwrap_err().status, 413);
     }
 
@@ -204,7 +209,7 @@ proptest! {
             authorization: Some(&header),
             several_authorizations: true,
             content_type: Some(b"application/x-www-form-urlencoded"),
-            body: Some(&body),
+            body: Some(&body), dpop: None, several_dpops: false
         };
         let err = OAuthRequest::parse(&raw).unwrap_err();
         prop_assert_eq!(err.status, 400);

@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-use clavis_oauth::client_auth::{AuthMethod, ClientCredentials, parse_basic};
+use clavis_oauth::client_auth::{AuthMethod, ClientCredentials, ClientProof, parse_basic};
 use clavis_oauth::params::Params;
 use clavis_oauth::request::{OAuthRequest, RawRequest};
 use clavis_oauth::token_request::{self, GrantRequest, PasswordRequest, RefreshRequest, TokenRequest};
@@ -146,6 +146,8 @@ fn parse_grant(
         several_authorizations: false,
         content_type: Some(content_type.as_bytes()),
         body: Some(&body),
+        dpop: None,
+        several_dpops: false,
     };
     let request = OAuthRequest::parse(&raw)?;
     token_request::parse_grant(&request.params, request.basic)
@@ -172,7 +174,7 @@ proptest! {
         prop_assume!(pairs.iter().all(|(_, value)| !value.contains(&delimiter)));
         let content_type = multipart_content_type(&boundary, quote);
         let body = multipart_encode(&pairs, &boundary, &style);
-        let raw = RawRequest { authorization: None, several_authorizations: false, content_type: Some(content_type.as_bytes()), body: Some(&body) };
+        let raw = RawRequest { authorization: None, several_authorizations: false, content_type: Some(content_type.as_bytes()), body: Some(&body), dpop: None, several_dpops: false };
         let multipart = OAuthRequest::parse(&raw).unwrap().params;
         prop_assert_eq!(multipart, Params::from_form(&form_body(&pairs, false)).unwrap());
     }
@@ -203,7 +205,7 @@ proptest! {
         let parsed = parse_grant(&pairs, format, &style, basic).unwrap();
         let method = if use_basic { AuthMethod::ClientSecretBasic } else { AuthMethod::ClientSecretPost };
         let expected = PasswordRequest {
-            credentials: ClientCredentials { client_id, client_secret, method },
+            credentials: ClientCredentials { client_id, proof: ClientProof::Secret(client_secret), method },
             username,
             password,
             scope,
@@ -231,7 +233,7 @@ proptest! {
         let basic = use_basic.then_some((client_id.as_str(), client_secret.as_str()));
         let parsed = parse_grant(&pairs, format, &style, basic).unwrap();
         let method = if use_basic { AuthMethod::ClientSecretBasic } else { AuthMethod::ClientSecretPost };
-        let credentials = ClientCredentials { client_id, client_secret, method };
+        let credentials = ClientCredentials { client_id, proof: ClientProof::Secret(client_secret), method };
         prop_assert_eq!(parsed, GrantRequest::RefreshToken(RefreshRequest { credentials, refresh_token, scope }));
     }
 
@@ -269,7 +271,7 @@ proptest! {
     ) {
         let header = basic_header(&client_id, &client_secret, escape_everything, padded, &scheme);
         let parsed = parse_basic(&header).unwrap();
-        prop_assert_eq!(parsed, ClientCredentials { client_id, client_secret, method: AuthMethod::ClientSecretBasic });
+        prop_assert_eq!(parsed, ClientCredentials { client_id, proof: ClientProof::Secret(client_secret), method: AuthMethod::ClientSecretBasic });
     }
 
     #[test]
@@ -308,14 +310,14 @@ proptest! {
             authorization: authorization.as_deref(),
             several_authorizations: false,
             content_type: Some(content_type.as_bytes()),
-            body: Some(&body),
+            body: Some(&body), dpop: None, several_dpops: false
         };
         let request = OAuthRequest::parse(&raw).unwrap();
         let parsed = token_request::parse(&request.params, request.basic).unwrap();
 
         let method = if use_basic { AuthMethod::ClientSecretBasic } else { AuthMethod::ClientSecretPost };
         let audiences = audience.into_iter().chain(resources).collect();
-        let expected = TokenRequest { credentials: ClientCredentials { client_id, client_secret, method }, scope, audiences };
+        let expected = TokenRequest { credentials: ClientCredentials { client_id, proof: ClientProof::Secret(client_secret), method }, scope, audiences };
         prop_assert_eq!(parsed, expected);
     }
 }

@@ -70,6 +70,8 @@ fn signs_in(dir: &Path, url: &str, tenant: &str, client: &(String, String), emai
         several_authorizations: false,
         content_type: Some(b"application/x-www-form-urlencoded"),
         body: Some(body.as_bytes()),
+        dpop: None,
+        several_dpops: false,
     };
     runtime.block_on(services.token(tenant, raw, None, services.now())).is_ok()
 }

@@ -35,11 +35,15 @@ impl ReadRequest {
     pub(super) fn raw(&self) -> RawRequest<'_> {
         let mut authorizations = self.parts.headers.get_all(header::AUTHORIZATION).iter();
         let authorization = authorizations.next().map(HeaderValue::as_bytes);
+        let mut dpops = self.parts.headers.get_all("dpop").iter();
+        let dpop = dpops.next().map(HeaderValue::as_bytes);
         RawRequest {
             authorization,
             several_authorizations: authorizations.next().is_some(),
             content_type: self.parts.headers.get(header::CONTENT_TYPE).map(HeaderValue::as_bytes),
             body: self.body.as_deref(),
+            dpop,
+            several_dpops: dpops.next().is_some(),
         }
     }
 }
