@@ -1,7 +1,7 @@
 //! The pure protocol code of Clavis: OAuth 2.0 request parsing (form,
 //! multipart and JSON bodies), client authentication syntax, the grants'
 //! requests and scope rules, access-token and ID-token claims, bearer token
-//! usage, server metadata, RFC error codes, and JOSE (JWS signing and
+//! usage, server metadata, RFC error codes, DPoP proofs, and JOSE (JWS signing and
 //! verification, JWK/JWKS).
 //!
 //! Nothing here touches a database, the network, an async runtime or the
@@ -12,6 +12,8 @@
 pub mod access_token;
 pub mod bearer;
 pub mod client_auth;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod dpop;
 pub mod error;
 pub mod id_token;
 pub mod introspection;
