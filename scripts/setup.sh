@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing Clavis needs, skipping what is present.
 # Usage: scripts/setup.sh [--e2e] [--replicas]
-#   --e2e       adds Chromium and Playwright (the browser tests)
+#   --e2e       adds Chromium, Playwright and the pinned Python client (the browser
+#               and end-to-end tests)
 #   --replicas  adds HAProxy (scripts/replicas-test.sh puts it before two replicas)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,8 +52,21 @@ npm_install() {
 }
 npm_install .
 
+# The Python client of the end-to-end tests (authlib), pinned in a virtualenv
+# of its own; reinstalled only when its requirements file changed.
+python_venv() {
+  local venv=$1 requirements=$2
+  if ! cmp -s "$requirements" "$venv/.clavis-installed-requirements" 2>/dev/null; then
+    say "installing $requirements into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    cp "$requirements" "$venv/.clavis-installed-requirements"
+  fi
+}
+
 if $e2e; then
   npm_install end2end
+  python_venv .venv-e2e end2end/python/requirements.txt
   if [[ ! -x /usr/bin/chromium ]]; then
     if [[ $(id -u) -eq 0 ]]; then
       say "installing Chromium from Debian's packages"
