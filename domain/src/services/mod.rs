@@ -21,6 +21,7 @@ mod password_policy;
 mod passwords;
 mod protected;
 mod recovery_codes;
+mod remote_jwks;
 mod replay;
 mod reseal;
 mod roles;
@@ -112,6 +113,8 @@ struct Inner {
     usage: usage::UsageCounters,
     invalidation: invalidation::InvalidationState,
     replay: replay::ReplayState,
+    /// Keys fetched from admin-stored URLs (`jwks_uri`s, discovery).
+    remote_jwks: remote_jwks::RemoteJwks,
 }
 
 impl Services {
@@ -136,6 +139,7 @@ impl Services {
                 usage: usage::UsageCounters::default(),
                 invalidation: invalidation::InvalidationState::default(),
                 replay: replay::ReplayState::default(),
+                remote_jwks: remote_jwks::RemoteJwks::default(),
             }),
         }
     }
