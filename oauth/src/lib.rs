@@ -11,6 +11,7 @@
 
 pub mod access_token;
 pub mod bearer;
+pub mod client_assertion;
 pub mod client_auth;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod dpop;

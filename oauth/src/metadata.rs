@@ -54,7 +54,14 @@ pub struct ServerMetadata {
     /// be used unless the Response Type used returns no ID Token from the
     /// Authorization Endpoint". RS256 only: it is what App ID clients accept.
     pub id_token_signing_alg_values_supported: [&'static str; 1],
-    pub token_endpoint_auth_methods_supported: [&'static str; 2],
+    /// RFC 8414 §2: "JSON array containing a list of client authentication
+    /// methods supported by this token endpoint."
+    pub token_endpoint_auth_methods_supported: [&'static str; 3],
+    /// RFC 8414 §2: "JSON array containing a list of the JWS signing
+    /// algorithms ... supported by the token endpoint for the signature on
+    /// the JWT used to authenticate the client at the token endpoint for the
+    /// "private_key_jwt" and "client_secret_jwt" authentication methods."
+    pub token_endpoint_auth_signing_alg_values_supported: [&'static str; 4],
     pub introspection_endpoint_auth_methods_supported: [&'static str; 2],
     pub revocation_endpoint_auth_methods_supported: [&'static str; 2],
     /// Discovery §3: "The server MUST support the openid scope value."
@@ -64,6 +71,13 @@ pub struct ServerMetadata {
 }
 
 const AUTH_METHODS: [&str; 2] = [AuthMethod::ClientSecretBasic.as_str(), AuthMethod::ClientSecretPost.as_str()];
+
+/// The token endpoint also takes `private_key_jwt` assertions.
+const TOKEN_AUTH_METHODS: [&str; 3] =
+    [AuthMethod::ClientSecretBasic.as_str(), AuthMethod::ClientSecretPost.as_str(), AuthMethod::JwtAssertion.as_str()];
+
+/// What a client may sign its assertion with (`jose::client_verify::ClientAlgorithm`).
+pub const ASSERTION_SIGNING_ALGS: [&str; 4] = ["RS256", "PS256", "ES256", "EdDSA"];
 
 impl ServerMetadata {
     pub fn new(issuer: &str, default_scope: &str, signing_algs: Vec<&'static str>) -> Self {
@@ -78,7 +92,8 @@ impl ServerMetadata {
             response_types_supported: [],
             subject_types_supported: ["public"],
             id_token_signing_alg_values_supported: ["RS256"],
-            token_endpoint_auth_methods_supported: AUTH_METHODS,
+            token_endpoint_auth_methods_supported: TOKEN_AUTH_METHODS,
+            token_endpoint_auth_signing_alg_values_supported: ASSERTION_SIGNING_ALGS,
             introspection_endpoint_auth_methods_supported: AUTH_METHODS,
             revocation_endpoint_auth_methods_supported: AUTH_METHODS,
             scopes_supported: vec![
@@ -109,6 +124,14 @@ mod tests {
         assert_eq!(doc["subject_types_supported"], serde_json::json!(["public"]));
         assert_eq!(doc["id_token_signing_alg_values_supported"], serde_json::json!(["RS256"]));
         assert_eq!(doc["response_types_supported"], serde_json::json!([]));
+        assert_eq!(
+            doc["token_endpoint_auth_methods_supported"],
+            serde_json::json!(["client_secret_basic", "client_secret_post", "private_key_jwt"])
+        );
+        assert_eq!(
+            doc["token_endpoint_auth_signing_alg_values_supported"],
+            serde_json::json!(["RS256", "PS256", "ES256", "EdDSA"])
+        );
         assert_eq!(doc["access_token_signing_alg_values_supported"], serde_json::json!(["RS256", "ES256"]));
         let scopes = doc["scopes_supported"].as_array().unwrap();
         assert!(scopes.contains(&"openid".into()) && scopes.contains(&"appid_default".into()));

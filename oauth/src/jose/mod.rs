@@ -6,11 +6,16 @@
 //! RFC 8725 §3.1: "Libraries MUST enable the caller to specify a supported
 //! set of algorithms and MUST NOT use any other algorithms when performing
 //! cryptographic operations." The set here is closed: RS256, ES256, EdDSA;
-//! never `none`, never HMAC.
+//! never `none`, never HMAC. Client assertions may also use PS256, which
+//! Clavis verifies ([`client_verify`]) but never signs with.
 //!
 //! Signing and verification use aws-lc-rs, a C library; on
 //! `wasm32-unknown-unknown` (the dashboard) only the data types build.
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod client_keys;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod client_verify;
 pub mod jwk;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod sign;

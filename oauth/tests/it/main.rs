@@ -7,6 +7,7 @@
 // A test binary exports nothing; `pub` marks what its modules share.
 #![allow(unreachable_pub)]
 
+mod client_keys;
 mod hostile;
 mod regressions;
 mod round_trip;

@@ -378,7 +378,11 @@ async fn discovery_and_jwks_describe_the_issued_tokens() {
             }
             assert_eq!(
                 doc["token_endpoint_auth_methods_supported"],
-                serde_json::json!(["client_secret_basic", "client_secret_post"])
+                serde_json::json!(["client_secret_basic", "client_secret_post", "private_key_jwt"])
+            );
+            assert_eq!(
+                doc["token_endpoint_auth_signing_alg_values_supported"],
+                serde_json::json!(["RS256", "PS256", "ES256", "EdDSA"])
             );
         }
         let jwks = s.get(&format!("{base}/publickeys")).await;
