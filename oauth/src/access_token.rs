@@ -21,6 +21,19 @@ pub fn header_json(alg: &str, kid: &str) -> String {
     serde_json::json!({"alg": alg, "kid": kid, "typ": TOKEN_TYPE, "ver": 4}).to_string()
 }
 
+/// RFC 9449 §6.1: a DPoP-bound token's `cnf` claim names the SHA-256
+/// thumbprint of the key the holder proves possession of.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Confirmation<'a> {
+    pub jkt: &'a str,
+}
+
+/// A verified token's `cnf`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct VerifiedConfirmation {
+    pub jkt: String,
+}
+
 /// The claims Clavis signs, borrowed from the request state to avoid copies.
 #[derive(Debug, Serialize)]
 pub struct IssuedClaims<'a> {
@@ -40,6 +53,9 @@ pub struct IssuedClaims<'a> {
     /// How the token was obtained: [`GRANT_TYPE_CLAIM`] or
     /// [`GRANT_TYPE_PASSWORD_CLAIM`].
     pub gty: &'a str,
+    /// The DPoP key the token is bound to; absent for a Bearer token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation<'a>>,
 }
 
 /// The claims of a token Clavis verified (for introspection and the
@@ -55,6 +71,9 @@ pub struct VerifiedClaims {
     pub jti: String,
     pub tenant: String,
     pub scope: String,
+    /// Present when the token is DPoP-bound (RFC 9449 §6.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<VerifiedConfirmation>,
 }
 
 impl VerifiedClaims {
@@ -91,10 +110,17 @@ mod tests {
             scope: "appid_default",
             amr: [AMR_CLIENT_CREDENTIALS],
             gty: GRANT_TYPE_CLAIM,
+            cnf: None,
         };
         let json: serde_json::Value = serde_json::to_value(&claims).unwrap();
         assert_eq!(json["aud"], serde_json::json!(["client"]));
         assert_eq!(json["amr"], serde_json::json!(["appid_client_credentials"]));
+        assert!(json.get("cnf").is_none(), "a Bearer token has no cnf");
+        let bound = IssuedClaims { cnf: Some(Confirmation { jkt: "thumb" }), ..claims };
+        let json: serde_json::Value = serde_json::to_value(&bound).unwrap();
+        assert_eq!(json["cnf"], serde_json::json!({"jkt": "thumb"}));
+        let verified: VerifiedClaims = serde_json::from_value(json).unwrap();
+        assert_eq!(verified.cnf, Some(VerifiedConfirmation { jkt: "thumb".into() }));
     }
 
     #[test]
@@ -113,6 +139,7 @@ mod tests {
             scope: "appid_default openid",
             amr: [AMR_CLOUD_DIRECTORY],
             gty: GRANT_TYPE_PASSWORD_CLAIM,
+            cnf: None,
         };
         let json: serde_json::Value = serde_json::to_value(&claims).unwrap();
         assert_eq!(json["amr"], serde_json::json!(["cloud_directory"]));

@@ -20,6 +20,10 @@ pub enum ErrorCode {
     InvalidTarget,
     ServerError,
     TemporarilyUnavailable,
+    /// RFC 9449 §5: the DPoP proof is invalid.
+    InvalidDpopProof,
+    /// RFC 9449 §8: the proof must carry the server's nonce (sent with it).
+    UseDpopNonce,
     /// Clavis's own code for a path that names no tenant.
     NotFound,
 }
@@ -36,6 +40,8 @@ impl ErrorCode {
             ErrorCode::InvalidTarget => "invalid_target",
             ErrorCode::ServerError => "server_error",
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+            ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            ErrorCode::UseDpopNonce => "use_dpop_nonce",
             ErrorCode::NotFound => "not_found",
         }
     }
@@ -59,6 +65,8 @@ pub struct OAuthError {
     pub realm: Option<String>,
     /// Seconds the client must wait before retrying (the `Retry-After` of a 429).
     pub retry_after_secs: Option<u64>,
+    /// RFC 9449 §8: a fresh server nonce, sent as the `DPoP-Nonce` header.
+    pub dpop_nonce: Option<String>,
 }
 
 impl OAuthError {
@@ -70,6 +78,7 @@ impl OAuthError {
             basic_challenge: false,
             realm: None,
             retry_after_secs: None,
+            dpop_nonce: None,
         }
     }
 
@@ -108,6 +117,18 @@ impl OAuthError {
 
     pub fn unauthorized_client(description: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::UnauthorizedClient, 400, description)
+    }
+
+    /// 400 `invalid_dpop_proof` (RFC 9449 §5).
+    pub fn invalid_dpop_proof(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidDpopProof, 400, description)
+    }
+
+    /// 400 `use_dpop_nonce` (RFC 9449 §8), carrying the nonce to retry with.
+    pub fn use_dpop_nonce(nonce: String) -> Self {
+        let mut err = Self::new(ErrorCode::UseDpopNonce, 400, "a DPoP nonce is required; retry with the one sent");
+        err.dpop_nonce = Some(nonce);
+        err
     }
 
     /// 413: the body is larger than the endpoint accepts.

@@ -37,6 +37,9 @@ pub struct IntrospectionResponse {
     pub jti: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
+    /// RFC 9449 §6.2: a DPoP-bound token's confirmation (`{"jkt": ...}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<crate::access_token::VerifiedConfirmation>,
 }
 
 impl IntrospectionResponse {

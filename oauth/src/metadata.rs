@@ -9,6 +9,11 @@ use super::token_request::{GRANT_CLIENT_CREDENTIALS, GRANT_PASSWORD, GRANT_REFRE
 /// The grants the token endpoint serves.
 pub const GRANT_TYPES: [&str; 3] = [GRANT_CLIENT_CREDENTIALS, GRANT_PASSWORD, GRANT_REFRESH_TOKEN];
 
+/// RFC 9449 §5.1 `dpop_signing_alg_values_supported`: the proof algorithms
+/// [`crate::dpop`] accepts (named here too because this module also builds
+/// for wasm, where the verifier does not).
+pub const DPOP_SIGNING_ALGS: [&str; 4] = ["ES256", "EdDSA", "RS256", "PS256"];
+
 /// The claims of Clavis's access tokens and ID tokens together.
 pub const CLAIMS: &[&str] = &[
     "iss",
@@ -23,6 +28,7 @@ pub const CLAIMS: &[&str] = &[
     "scope",
     "amr",
     "gty",
+    "cnf",
     "auth_time",
     "nonce",
     "email",
@@ -68,6 +74,8 @@ pub struct ServerMetadata {
     pub scopes_supported: Vec<String>,
     pub access_token_signing_alg_values_supported: Vec<&'static str>,
     pub claims_supported: &'static [&'static str],
+    /// RFC 9449 §5.1: the JWS algorithms accepted in DPoP proofs.
+    pub dpop_signing_alg_values_supported: [&'static str; 4],
 }
 
 const AUTH_METHODS: [&str; 2] = [AuthMethod::ClientSecretBasic.as_str(), AuthMethod::ClientSecretPost.as_str()];
@@ -104,6 +112,7 @@ impl ServerMetadata {
             ],
             access_token_signing_alg_values_supported: signing_algs,
             claims_supported: CLAIMS,
+            dpop_signing_alg_values_supported: DPOP_SIGNING_ALGS,
         }
     }
 }
@@ -139,8 +148,15 @@ mod tests {
         for claim in ["sub", "aud", "auth_time", "amr", "email", "name", "given_name", "family_name", "tenant"] {
             assert!(claims.contains(&claim.into()), "{claim}");
         }
+        assert_eq!(doc["dpop_signing_alg_values_supported"], serde_json::json!(["ES256", "EdDSA", "RS256", "PS256"]));
         for endpoint in ["token_endpoint", "jwks_uri", "introspection_endpoint", "revocation_endpoint"] {
             assert!(doc[endpoint].as_str().unwrap().starts_with(issuer), "{endpoint}");
         }
+    }
+
+    #[test]
+    fn the_dpop_algorithms_are_the_ones_the_verifier_accepts() {
+        let accepted: Vec<&str> = crate::dpop::ProofAlg::ALL.into_iter().map(|alg| alg.name()).collect();
+        assert_eq!(accepted, DPOP_SIGNING_ALGS);
     }
 }

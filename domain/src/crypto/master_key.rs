@@ -263,6 +263,20 @@ impl MasterKey {
         self.inner.file.as_deref()
     }
 
+    /// A 32-byte key for `purpose`, derived from the current version with
+    /// HMAC-SHA-256 (a single-block KDF over a uniformly random key, as in
+    /// NIST SP 800-108), so the master key itself only ever seals. Every
+    /// process holding the same keys derives the same value.
+    pub(crate) fn derive(&self, purpose: &str) -> [u8; 32] {
+        let keys = self.snapshot();
+        let (_, key) = keys.current();
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, key);
+        let mut out = [0u8; 32];
+        let tag = aws_lc_rs::hmac::sign(&key, format!("clavis derived key v1|{purpose}").as_bytes());
+        out.copy_from_slice(tag.as_ref());
+        out
+    }
+
     /// Encrypts `plaintext` under the current version, bound to `context`.
     pub fn seal(&self, context: &SealContext<'_>, plaintext: &[u8]) -> Result<String, Error> {
         // Sealing is rare (a new secret or key), so a stat each time is cheap,

@@ -53,6 +53,8 @@ pub struct ApplicationView {
     pub identifier: Option<String>,
     /// The tenant's management API, as App ID's service credentials name it.
     pub management_url: String,
+    /// Its tokens must be DPoP-bound: requests without a proof are refused.
+    pub dpop_required: bool,
 }
 
 /// A new application.
@@ -186,6 +188,7 @@ impl Services {
             secret_created_at: current.map(|s| at(s.created_at)),
             previous_secret: previous,
             identifier: app.identifier,
+            dpop_required: app.dpop_required,
         }
     }
 

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use clavis_oauth::OAuthError;
-use clavis_oauth::access_token::{AMR_CLIENT_CREDENTIALS, GRANT_TYPE_CLAIM, IssuedClaims};
+use clavis_oauth::access_token::{AMR_CLIENT_CREDENTIALS, Confirmation, GRANT_TYPE_CLAIM, IssuedClaims};
 use clavis_oauth::scope;
 use clavis_oauth::token_request::TokenRequest;
 use clavis_types::ManagementAccess;
@@ -30,6 +30,15 @@ pub struct TokenResponse {
     pub id_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// RFC 9449 §8: the `DPoP-Nonce` header of the response, when the tenant
+    /// requires nonces.
+    #[serde(skip)]
+    pub dpop_nonce: Option<String>,
+}
+
+/// `token_type` of a response: RFC 9449 §5.1 "DPoP" for a bound token.
+pub(crate) fn token_type(bound_to: Option<&str>) -> &'static str {
+    if bound_to.is_some() { "DPoP" } else { "Bearer" }
 }
 
 impl std::fmt::Debug for TokenResponse {
@@ -41,6 +50,7 @@ impl std::fmt::Debug for TokenResponse {
             .field("scope", &self.scope)
             .field("id_token", &self.id_token.as_ref().map(|_| "<redacted>"))
             .field("refresh_token", &self.refresh_token.as_ref().map(|_| "<redacted>"))
+            .field("dpop_nonce", &self.dpop_nonce)
             .finish()
     }
 }
@@ -88,12 +98,14 @@ fn target<'a>(
 }
 
 impl Services {
-    /// Decides audience and scope for `client` and signs the token.
+    /// Decides audience and scope for `client` and signs the token, bound
+    /// to the DPoP key thumbprint `bound_to` if there is one.
     pub(crate) fn issue_client_credentials(
         &self,
         runtime: &TenantRuntime,
         client: &AuthenticatedClient,
         request: &TokenRequest,
+        bound_to: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<TokenResponse, OAuthError> {
         let requested: Option<Vec<&str>> = request.scope.as_ref().map(|s| s.iter().map(String::as_str).collect());
@@ -128,6 +140,7 @@ impl Services {
             scope: &granted,
             amr: [AMR_CLIENT_CREDENTIALS],
             gty: GRANT_TYPE_CLAIM,
+            cnf: bound_to.map(|jkt| Confirmation { jkt }),
         };
         let mut payload = Vec::with_capacity(CLAIMS_CAPACITY);
         serde_json::to_writer(&mut payload, &claims).map_err(|_| OAuthError::server_error())?;
@@ -135,11 +148,12 @@ impl Services {
             runtime.signer.sign_jwt(&payload).map_err(|err| oauth_failure(&crate::Error::internal(err)))?;
         Ok(TokenResponse {
             access_token,
-            token_type: "Bearer",
+            token_type: token_type(bound_to),
             expires_in: runtime.token_lifetime_secs,
             scope: granted,
             id_token: None,
             refresh_token: None,
+            dpop_nonce: None,
         })
     }
 }

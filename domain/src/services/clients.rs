@@ -76,6 +76,8 @@ pub(crate) struct AuthenticatedClient {
     pub(crate) tenant_id: String,
     pub(crate) management_access: ManagementAccess,
     pub(crate) grants: Arc<[Grant]>,
+    /// Its tokens must be DPoP-bound (a request without a proof is refused).
+    pub(crate) dpop_required: bool,
 }
 
 /// An authenticated client and the secret it used (whose usage a token counts).
@@ -325,6 +327,7 @@ impl Services {
                 tenant_id: client.tenant_id.clone(),
                 management_access: client.management_access,
                 grants: client.grants.clone(),
+                dpop_required: client.dpop_required,
             },
             secret_id: matched.id.clone(),
         })

@@ -51,6 +51,8 @@ pub(crate) struct TenantRuntime {
     /// Protected applications by identifier, and identifiers by client ID.
     pub(crate) by_identifier: HashMap<String, String>,
     pub(crate) identifier_of: HashMap<String, String>,
+    /// DPoP proofs must carry a server nonce (RFC 9449 §8).
+    pub(crate) dpop_nonce_required: bool,
     loaded_at: DateTime<Utc>,
     /// The Unix second at which a retired key it publishes leaves the JWKS,
     /// so the entry must be rebuilt then even if nothing is written.
@@ -168,6 +170,7 @@ impl Services {
             management_url: self.management_url(tenant_id),
             by_identifier,
             identifier_of,
+            dpop_nonce_required: tenant.dpop_nonce_required,
             loaded_at: now,
             stale_at: keys.iter().filter_map(|key| key.publish_until).min(),
         }))

@@ -8,6 +8,9 @@ mod client_credentials;
 mod clients;
 mod directory;
 mod discovery;
+mod dpop_binding;
+mod dpop_nonce;
+mod dpop_settings;
 mod ids;
 mod invalidation;
 mod invalidation_listener;
@@ -56,6 +59,7 @@ pub use applications::{
 pub use audit::{AuditEntry, AuditPage, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE};
 pub use auth::{CliAuthority, OperatorScope};
 pub use client_credentials::TokenResponse;
+pub use dpop_settings::DpopConfig;
 pub use directory::{
     DEFAULT_DIRECTORY_MIN_PASSWORD_CHARS, DEFAULT_DIRECTORY_PAGE, DEFAULT_REFRESH_LIFETIME_SECS, DirectoryPage,
     DirectoryPasswordPolicy, DirectoryQuery, DirectoryUser, DirectoryUserUpdate, MAX_DIRECTORY_MIN_PASSWORD_CHARS,

@@ -74,7 +74,8 @@ impl Services {
             active: true,
             scope: Some(claims.scope),
             client_id: Some(claims.client_id),
-            token_type: Some("Bearer"),
+            // RFC 9449 §6.2: the type of a bound token is DPoP.
+            token_type: Some(super::client_credentials::token_type(claims.cnf.as_ref().map(|cnf| cnf.jkt.as_str()))),
             exp: Some(claims.exp),
             iat: Some(claims.iat),
             sub: Some(claims.sub),
@@ -82,6 +83,7 @@ impl Services {
             iss: Some(claims.iss),
             jti: Some(claims.jti),
             tenant: Some(claims.tenant),
+            cnf: claims.cnf,
         })
     }
 

@@ -51,23 +51,28 @@ impl Services {
         })?;
         let credentials = grant_request.credentials();
         let issued = match self.authenticate_throttled(&runtime, credentials, client_addr, now).await {
-            Ok(caller) => {
-                let issued = match &grant_request {
-                    GrantRequest::ClientCredentials(request) => {
-                        self.issue_client_credentials(&runtime, &caller.client, request, now)
+            Ok(caller) => match self.dpop_binding(&runtime, &caller.client, &raw, now).await {
+                Ok(binding) => {
+                    let bound_to = binding.as_ref().map(|binding| binding.jkt.as_str());
+                    let mut issued = match &grant_request {
+                        GrantRequest::ClientCredentials(request) => {
+                            self.issue_client_credentials(&runtime, &caller.client, request, bound_to, now)
+                        }
+                        GrantRequest::Password(request) => {
+                            self.password_grant(&runtime, &caller.client, request, client_addr, bound_to, now).await
+                        }
+                        GrantRequest::RefreshToken(request) => {
+                            self.refresh_grant(&runtime, &caller.client, request, bound_to, now).await
+                        }
+                    };
+                    if let Ok(token) = &mut issued {
+                        token.dpop_nonce = binding.and_then(|binding| binding.nonce);
+                        self.record_usage(&caller.secret_id, &caller.client.client_id, now.timestamp());
                     }
-                    GrantRequest::Password(request) => {
-                        self.password_grant(&runtime, &caller.client, request, client_addr, now).await
-                    }
-                    GrantRequest::RefreshToken(request) => {
-                        self.refresh_grant(&runtime, &caller.client, request, now).await
-                    }
-                };
-                if issued.is_ok() {
-                    self.record_usage(&caller.secret_id, &caller.client.client_id, now.timestamp());
+                    issued
                 }
-                issued
-            }
+                Err(err) => Err(err),
+            },
             Err(err) => Err(err),
         };
         match issued {

@@ -10,6 +10,7 @@ mod access;
 mod applications;
 mod directory;
 mod directory_grants;
+mod dpop;
 mod fast_path;
 mod invalidation;
 mod invitations;

@@ -61,13 +61,15 @@ fn throttle_key(tenant_id: &str, email_key: &str) -> String {
 }
 
 impl Services {
-    /// Answers a password grant of the authenticated `client`.
+    /// Answers a password grant of the authenticated `client`; the access
+    /// token is bound to the DPoP key thumbprint `bound_to` if there is one.
     pub(crate) async fn password_grant(
         &self,
         runtime: &TenantRuntime,
         client: &AuthenticatedClient,
         request: &PasswordRequest,
         client_addr: Option<IpAddr>,
+        bound_to: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<TokenResponse, OAuthError> {
         let email_key = normalize_email(&request.username);
@@ -104,7 +106,8 @@ impl Services {
         throttle.record_success(&key, address.as_deref()).await;
         let grant = user_target(runtime, &client.client_id, &request.audiences, request.scope.clone())?;
         let auth_time = now.timestamp();
-        let mut response = self.sign_user_tokens(runtime, &client.client_id, &user, &grant, auth_time, now).await?;
+        let mut response =
+            self.sign_user_tokens(runtime, &client.client_id, &user, &grant, auth_time, bound_to, now).await?;
         let (enabled, lifetime_secs) =
             refresh_settings(self.db(), &runtime.tenant_id).await.map_err(|err| oauth_failure(&err))?;
         if enabled {

@@ -39,12 +39,14 @@ fn narrowed(original: Option<&str>, asked: Option<&[String]>) -> Result<Option<V
 }
 
 impl Services {
-    /// Answers a refresh token grant of the authenticated `client`.
+    /// Answers a refresh token grant of the authenticated `client`; the
+    /// access token is bound to the DPoP key thumbprint `bound_to` if any.
     pub(crate) async fn refresh_grant(
         &self,
         runtime: &TenantRuntime,
         client: &AuthenticatedClient,
         request: &RefreshRequest,
+        bound_to: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<TokenResponse, OAuthError> {
         let failed = |err: crate::Error| oauth_failure(&err);
@@ -87,7 +89,8 @@ impl Services {
         let value = store(&txn, &successor, now).await.map_err(failed)?;
         // Signed before the commit: if the tokens cannot be issued (the
         // audience no longer grants anything), the old token stays unspent.
-        let mut response = self.sign_user_tokens(runtime, &client.client_id, &user, &grant, row.auth_time, now).await?;
+        let mut response =
+            self.sign_user_tokens(runtime, &client.client_id, &user, &grant, row.auth_time, bound_to, now).await?;
         txn.commit().await.map_err(|err| failed(err.into()))?;
         response.refresh_token = Some(value);
         Ok(response)

@@ -5,14 +5,14 @@
 
 use chrono::{DateTime, Utc};
 use clavis_oauth::OAuthError;
-use clavis_oauth::access_token::{AMR_CLOUD_DIRECTORY, GRANT_TYPE_PASSWORD_CLAIM, IssuedClaims};
+use clavis_oauth::access_token::{AMR_CLOUD_DIRECTORY, Confirmation, GRANT_TYPE_PASSWORD_CLAIM, IssuedClaims};
 use clavis_oauth::id_token::IdTokenClaims;
 use clavis_oauth::scope;
 
 use super::full_name;
 use crate::entities::directory_user;
 use crate::services::Services;
-use crate::services::client_credentials::TokenResponse;
+use crate::services::client_credentials::{TokenResponse, token_type};
 use crate::services::clients::oauth_failure;
 use crate::services::keyring::TenantRuntime;
 
@@ -54,7 +54,8 @@ pub(super) fn user_target(
 }
 
 impl Services {
-    /// Signs the access and ID tokens of `user` for `client_id`.
+    /// Signs the access and ID tokens of `user` for `client_id`, the access
+    /// token bound to the DPoP key thumbprint `bound_to` if there is one.
     /// `invalid_target` when an audience other than the client itself
     /// grants the user nothing (an unknown audience looks the same).
     pub(super) async fn sign_user_tokens(
@@ -64,6 +65,7 @@ impl Services {
         user: &directory_user::Model,
         grant: &UserGrant,
         auth_time: i64,
+        bound_to: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<TokenResponse, OAuthError> {
         let entitled = self.user_scopes_on(&user.id, &grant.application).await.map_err(|err| oauth_failure(&err))?;
@@ -94,6 +96,7 @@ impl Services {
             scope: &granted,
             amr: [AMR_CLOUD_DIRECTORY],
             gty: GRANT_TYPE_PASSWORD_CLAIM,
+            cnf: bound_to.map(|jkt| Confirmation { jkt }),
         };
         let name = full_name(&user.given_name, &user.family_name);
         let id_audience = [client_id];
@@ -120,11 +123,12 @@ impl Services {
         let id_token = runtime.signer.sign_id_token(&identity_payload).map_err(failed)?;
         Ok(TokenResponse {
             access_token,
-            token_type: "Bearer",
+            token_type: token_type(bound_to),
             expires_in: runtime.token_lifetime_secs,
             scope: granted,
             id_token: Some(id_token),
             refresh_token: None,
+            dpop_nonce: None,
         })
     }
 }

@@ -39,5 +39,16 @@ pub(super) fn oauth_error(err: &OAuthError) -> Response {
     if let Some(wait) = err.retry_after_secs {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(wait));
     }
+    with_dpop_nonce(&mut response, err.dpop_nonce.as_deref());
     response
 }
+
+/// RFC 9449 §8: "the authorization server ... responds with ... a DPoP-Nonce
+/// HTTP header" carrying the nonce to use next.
+pub(super) fn with_dpop_nonce(response: &mut Response, nonce: Option<&str>) {
+    if let Some(value) = nonce.and_then(|nonce| HeaderValue::from_str(nonce).ok()) {
+        response.headers_mut().insert(DPOP_NONCE, value);
+    }
+}
+
+const DPOP_NONCE: header::HeaderName = header::HeaderName::from_static("dpop-nonce");

@@ -19,7 +19,11 @@ pub(super) async fn token(
     let now = services.now();
     let request = ReadRequest::read(request).await;
     match services.token(&tenant_id, request.raw(), request.client_addr(), now).await {
-        Ok(token) => response::no_store_json(StatusCode::OK, &token),
+        Ok(token) => {
+            let mut answer = response::no_store_json(StatusCode::OK, &token);
+            response::with_dpop_nonce(&mut answer, token.dpop_nonce.as_deref());
+            answer
+        }
         Err(err) => response::oauth_error(&err),
     }
 }
