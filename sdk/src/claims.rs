@@ -52,6 +52,19 @@ impl<'de> Deserialize<'de> for Audience {
     }
 }
 
+/// The `cnf` claim of a sender-constrained token.
+///
+/// ```
+/// let cnf: clavis_sdk::Confirmation = serde_json::from_str(r#"{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}"#).unwrap();
+/// assert!(cnf.jkt.is_some());
+/// ```
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub struct Confirmation {
+    /// The RFC 7638 thumbprint of the DPoP key the token is bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jkt: Option<String>,
+}
+
 /// The verified claims of a Clavis access token.
 ///
 /// In a handler behind [`ProtectLayer`](crate::ProtectLayer), take `Claims` as
@@ -104,6 +117,10 @@ pub struct Claims {
     /// Grant type, `client-credentials`.
     #[serde(default)]
     pub gty: Option<String>,
+    /// Confirmation (RFC 7800): for a DPoP-bound token, the thumbprint of
+    /// the key its holder must prove (RFC 9449 §6.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
     #[serde(skip)]
     raw: Arc<str>,
 }
@@ -129,6 +146,18 @@ impl Claims {
     /// ```
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes().any(|s| s == scope)
+    }
+
+    /// The thumbprint of the key a DPoP-bound token is bound to (`cnf.jkt`),
+    /// `None` for a plain bearer token.
+    ///
+    /// ```no_run
+    /// # fn f(claims: clavis_sdk::Claims) {
+    /// if let Some(jkt) = claims.dpop_jkt() { println!("bound to {jkt}"); }
+    /// # }
+    /// ```
+    pub fn dpop_jkt(&self) -> Option<&str> {
+        self.cnf.as_ref()?.jkt.as_deref()
     }
 
     /// Deserializes the whole verified payload into `T`, for claims this

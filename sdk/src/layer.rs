@@ -5,20 +5,30 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, OriginalUri};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Request, Response, header};
 use tower::{Layer, Service};
 
 use crate::auth_error::AuthError;
 use crate::claims::Claims;
+use crate::dpop_check;
 use crate::validator::TokenValidator;
 
-/// A tower [`Layer`] that lets a request through only with a valid bearer
+/// A tower [`Layer`] that lets a request through only with a valid access
 /// token, and puts the verified [`Claims`] in the request extensions for the
 /// [`Claims`] extractor. Refused requests get RFC 6750 answers: 401 with
-/// `WWW-Authenticate: Bearer error="invalid_token"` (or a bare `Bearer`
-/// challenge when no token was sent), 403 `insufficient_scope`.
+/// `WWW-Authenticate: Bearer error="invalid_token"` (or bare `Bearer` and
+/// `DPoP` challenges when no token was sent), 403 `insufficient_scope`.
+///
+/// DPoP-bound tokens (RFC 9449) come as `Authorization: DPoP <token>` with
+/// exactly one `DPoP` proof header; the layer checks the proof against the
+/// request's method and URL (see
+/// [`public_url`](crate::TokenValidatorBuilder::public_url) behind a proxy),
+/// the token (`ath`) and the token's `cnf.jkt`, its age, and that it was not
+/// seen before. A bound token sent as `Bearer`, and an unbound one sent as
+/// `DPoP`, are refused; refusals of this kind carry a `DPoP` challenge
+/// (`error="invalid_token"` or `error="invalid_dpop_proof"`, with `algs`).
 ///
 /// Scopes per route: [`require_scopes`](Self::require_scopes) gives a layer
 /// that also requires those scopes; put it on one route (or one method of a
@@ -178,8 +188,18 @@ where
                 Some(verified) if verified.by.is_same(&validator) => {
                     validator.check_scopes(&verified.claims, &extra_scopes).map(|()| None)
                 }
-                _ => match bearer_token(request.headers()) {
-                    Ok(token) => validator.validate_with_scopes(token, &extra_scopes).await.map(Some),
+                _ => match dpop_check::dpop_token(request.headers()) {
+                    Ok(Some(token)) => match dpop_request(&validator, &request) {
+                        Ok((proof, method, url)) => {
+                            let token = token.to_owned();
+                            validator.validate_dpop(&token, &proof, &method, &url, &extra_scopes).await.map(Some)
+                        }
+                        Err(err) => Err(err),
+                    },
+                    Ok(None) => match bearer_token(request.headers()) {
+                        Ok(token) => validator.validate_with_scopes(token, &extra_scopes).await.map(Some),
+                        Err(err) => Err(err),
+                    },
                     Err(err) => Err(err),
                 },
             };
@@ -193,7 +213,9 @@ where
                 }
                 Err(err) => {
                     tracing::debug!(error = %err, "refused request");
-                    Ok(err.to_response(validator.realm()))
+                    let dpop = matches!(err, AuthError::InvalidDpopProof(_) | AuthError::InvalidDpopToken(_))
+                        || matches!(dpop_check::dpop_token(request.headers()), Ok(Some(_)));
+                    Ok(err.respond(validator.realm(), dpop, true))
                 }
             }
         })
@@ -207,6 +229,19 @@ where
 struct Verified {
     by: TokenValidator,
     claims: Claims,
+}
+
+/// What a DPoP-bound token is checked against: the request's one proof,
+/// its method and its URL (the full path, also under a nested router).
+/// Read before any await, so that the request body need not be `Sync`.
+fn dpop_request<B>(validator: &TokenValidator, request: &Request<B>) -> Result<(String, String, String), AuthError> {
+    let proof = dpop_check::proof_header(request.headers())?.to_owned();
+    let uri = request.extensions().get::<OriginalUri>().map_or(request.uri(), |original| &original.0);
+    let url = validator
+        .dpop_checker()
+        .request_url(uri, request.headers())
+        .ok_or(AuthError::InvalidDpopProof("the request URL is unknown: no Host header"))?;
+    Ok((proof, request.method().as_str().to_owned(), url))
 }
 
 /// The bearer token of the `Authorization` header (RFC 6750 §2.1), by the

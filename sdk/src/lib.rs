@@ -76,20 +76,23 @@
 mod auth_error;
 mod claims;
 mod clock;
+mod dpop_check;
 mod error;
 mod http;
 mod jwks;
+mod keys;
 mod layer;
 mod secret;
 mod token_manager;
 mod validator;
 
 pub use auth_error::AuthError;
-pub use claims::{Audience, Claims};
+pub use claims::{Audience, Claims, Confirmation};
 pub use clavis_oauth::jose::Algorithm;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::BuildError;
+pub use keys::{KeyError, PrivateKey, SigningAlgorithm};
 pub use layer::{Protect, ProtectLayer};
 pub use secret::{AccessToken, ClientSecret};
-pub use token_manager::{ClientAuth, RetryPolicy, TokenError, TokenManager, TokenManagerBuilder};
+pub use token_manager::{Authorization, ClientAuth, RetryPolicy, TokenError, TokenManager, TokenManagerBuilder};
 pub use validator::{TokenValidator, TokenValidatorBuilder};

@@ -73,6 +73,8 @@ pub struct AccessToken {
     pub(crate) token: Arc<str>,
     pub(crate) expires_at: SystemTime,
     pub(crate) scope: Option<Arc<str>>,
+    /// Bound to a DPoP key (`token_type: DPoP`).
+    pub(crate) dpop: bool,
 }
 
 impl AccessToken {
@@ -97,6 +99,18 @@ impl AccessToken {
     /// ```
     pub fn bearer_header(&self) -> String {
         format!("Bearer {}", self.token)
+    }
+
+    /// `DPoP` for a token bound to the manager's DPoP key (RFC 9449), else
+    /// `Bearer`.
+    ///
+    /// ```no_run
+    /// # async fn run(tokens: clavis_sdk::TokenManager) -> Result<(), clavis_sdk::TokenError> {
+    /// assert_eq!(tokens.access_token().await?.token_type(), "Bearer");
+    /// # Ok(()) }
+    /// ```
+    pub fn token_type(&self) -> &'static str {
+        if self.dpop { "DPoP" } else { "Bearer" }
     }
 
     /// When the token expires (fetch time plus `expires_in`).
@@ -130,6 +144,7 @@ impl fmt::Debug for AccessToken {
             .field("token", &format_args!("<redacted>"))
             .field("expires_at", &self.expires_at)
             .field("scope", &self.scope)
+            .field("token_type", &self.token_type())
             .finish()
     }
 }

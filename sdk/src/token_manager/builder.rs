@@ -1,14 +1,18 @@
 //! Configuration of a [`TokenManager`]: URLs, credentials, audience, scopes, retries and clock.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use super::credential::Credential;
+use super::dpop::Dpop;
 use super::{ClientAuth, Inner, RetryPolicy, TokenManager};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{BuildError, normalize_url};
 use crate::http::default_client;
+use crate::keys::PrivateKey;
 use crate::secret::ClientSecret;
 
 impl TokenManager {
@@ -28,11 +32,75 @@ impl TokenManager {
         client_id: impl Into<String>,
         secret: impl Into<ClientSecret>,
     ) -> TokenManagerBuilder {
+        Self::with_credential(oauth_server_url.into(), client_id.into(), CredentialChoice::Secret(secret.into()))
+    }
+
+    /// Starts configuring a manager that authenticates with `key` instead
+    /// of a secret (`private_key_jwt`, RFC 7523 §2.2): every token request
+    /// carries a new assertion signed by the key (`iss` = `sub` = the client
+    /// ID, `aud` the token endpoint, valid for 60 s, a random `jti`, the
+    /// key's `kid` and `alg` in its header). Register the key's
+    /// [`public_jwk`](PrivateKey::public_jwk) with the application first.
+    ///
+    /// ```no_run
+    /// use clavis_sdk::{PrivateKey, TokenManager};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let key = PrivateKey::from_pem(&std::fs::read_to_string("/etc/orders/client-key.pem")?)?;
+    /// let tokens = TokenManager::with_private_key("https://auth.example/oauth/v4/t1", "client-id", key)
+    ///     .audience("inventory-api")
+    ///     .build()?;
+    /// let token = tokens.access_token().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_private_key(
+        oauth_server_url: impl Into<String>,
+        client_id: impl Into<String>,
+        key: PrivateKey,
+    ) -> TokenManagerBuilder {
+        Self::with_credential(
+            oauth_server_url.into(),
+            client_id.into(),
+            CredentialChoice::Ready(Credential::PrivateKey(key)),
+        )
+    }
+
+    /// Starts configuring a manager that authenticates with a token another
+    /// issuer gave the workload (a federated credential): the file at `path`
+    /// is read again for every token request and its content sent as the
+    /// `client_assertion`, so a token the platform rotates in place (a
+    /// Kubernetes projected service-account token, a CI job's OIDC token
+    /// written to a file) is always the current one.
+    ///
+    /// ```no_run
+    /// use clavis_sdk::TokenManager;
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let tokens = TokenManager::with_federated_token_file(
+    ///     "https://auth.example/oauth/v4/t1",
+    ///     "client-id",
+    ///     "/var/run/secrets/tokens/clavis-token",
+    /// )
+    /// .build()?;
+    /// let token = tokens.access_token().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn with_federated_token_file(
+        oauth_server_url: impl Into<String>,
+        client_id: impl Into<String>,
+        path: impl Into<PathBuf>,
+    ) -> TokenManagerBuilder {
+        let credential = Credential::FederatedTokenFile(path.into());
+        Self::with_credential(oauth_server_url.into(), client_id.into(), CredentialChoice::Ready(credential))
+    }
+
+    fn with_credential(base_url: String, client_id: String, credential: CredentialChoice) -> TokenManagerBuilder {
         TokenManagerBuilder {
-            base_url: oauth_server_url.into(),
+            base_url,
             token_url: None,
-            client_id: client_id.into(),
-            secret: secret.into(),
+            client_id,
+            credential,
+            dpop: None,
             scopes: Vec::new(),
             audience: None,
             auth: ClientAuth::Basic,
@@ -44,7 +112,15 @@ impl TokenManager {
     }
 }
 
-/// Configures a [`TokenManager`]; start with [`TokenManager::builder`].
+/// The credential as configured; a secret takes its sending method at build.
+enum CredentialChoice {
+    Secret(ClientSecret),
+    Ready(Credential),
+}
+
+/// Configures a [`TokenManager`]; start with [`TokenManager::builder`],
+/// [`TokenManager::with_private_key`] or
+/// [`TokenManager::with_federated_token_file`].
 ///
 /// ```
 /// use std::time::Duration;
@@ -61,7 +137,8 @@ pub struct TokenManagerBuilder {
     base_url: String,
     token_url: Option<String>,
     client_id: String,
-    secret: ClientSecret,
+    credential: CredentialChoice,
+    dpop: Option<PrivateKey>,
     /// In request order, without duplicates.
     scopes: Vec<String>,
     audience: Option<String>,
@@ -78,7 +155,14 @@ impl fmt::Debug for TokenManagerBuilder {
             .field("base_url", &self.base_url)
             .field("token_url", &self.token_url)
             .field("client_id", &self.client_id)
-            .field("secret", &self.secret)
+            .field(
+                "credential",
+                match &self.credential {
+                    CredentialChoice::Secret(secret) => secret as &dyn fmt::Debug,
+                    CredentialChoice::Ready(credential) => credential as &dyn fmt::Debug,
+                },
+            )
+            .field("dpop", &self.dpop)
             .field("scopes", &self.scopes)
             .field("audience", &self.audience)
             .finish_non_exhaustive()
@@ -147,7 +231,29 @@ impl TokenManagerBuilder {
         self
     }
 
-    /// How to authenticate the client (default [`ClientAuth::Basic`]).
+    /// Binds the tokens to `key` (DPoP, RFC 9449): every token request
+    /// carries a proof signed by it, the token endpoint's `DPoP-Nonce` is
+    /// remembered (and a request refused with `use_dpop_nonce` is sent again
+    /// once with it), the answer must be `token_type: DPoP`, and API calls
+    /// need a proof each ([`TokenManager::authorize`],
+    /// [`TokenManager::dpop_proof`]). A stolen token is then useless without
+    /// the key.
+    ///
+    /// ```
+    /// use clavis_sdk::{PrivateKey, SigningAlgorithm, TokenManager};
+    ///
+    /// let tokens = TokenManager::builder("https://auth.example/oauth/v4/t1", "id", "s")
+    ///     .dpop_key(PrivateKey::generate(SigningAlgorithm::Es256)?)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn dpop_key(mut self, key: PrivateKey) -> Self {
+        self.dpop = Some(key);
+        self
+    }
+
+    /// How to send a client secret (default [`ClientAuth::Basic`]); no
+    /// effect with a key or a federated token.
     ///
     /// ```
     /// let b = clavis_sdk::TokenManager::builder("https://auth.example/oauth/v4/t1", "id", "s")
@@ -229,9 +335,16 @@ impl TokenManagerBuilder {
         if self.client_id.is_empty() {
             return Err(BuildError::Empty("client ID"));
         }
-        if self.secret.expose().is_empty() {
-            return Err(BuildError::Empty("client secret"));
-        }
+        let credential = match self.credential {
+            CredentialChoice::Secret(secret) if secret.expose().is_empty() => {
+                return Err(BuildError::Empty("client secret"));
+            }
+            CredentialChoice::Secret(secret) => Credential::Secret { secret, auth: self.auth },
+            CredentialChoice::Ready(Credential::FederatedTokenFile(path)) if path.as_os_str().is_empty() => {
+                return Err(BuildError::Empty("federated token file"));
+            }
+            CredentialChoice::Ready(credential) => credential,
+        };
         if self.audience.as_deref().is_some_and(str::is_empty) {
             return Err(BuildError::Empty("audience"));
         }
@@ -243,10 +356,10 @@ impl TokenManagerBuilder {
             inner: Arc::new(Inner {
                 token_url,
                 client_id: self.client_id,
-                secret: self.secret,
+                credential,
+                dpop: self.dpop.map(Dpop::new),
                 scope: (!self.scopes.is_empty()).then(|| self.scopes.join(" ")),
                 audience: self.audience,
-                auth: self.auth,
                 retry: self.retry,
                 clock: self.clock,
                 http,

@@ -1,6 +1,6 @@
 //! Why a token could not be obtained, as the caller sees it.
 
-/// Why no token could be obtained. Never contains the client secret.
+/// Why no token could be obtained. Never contains a secret, a key or a token.
 ///
 /// ```no_run
 /// use clavis_sdk::TokenError;
@@ -36,10 +36,16 @@ pub enum TokenError {
         description: Option<String>,
     },
     /// The token endpoint answered with a body that is not usable: a 200
-    /// that is not a bearer token response, or a body larger than 1 MiB
+    /// that is not a token response of the expected type (`Bearer`, or
+    /// `DPoP` with a DPoP key), or a body larger than 1 MiB
     /// (the SDK stops reading there).
     #[error("the token endpoint returned an unusable response: {0}")]
     InvalidResponse(String),
+    /// The SDK could not produce the client's credential or a DPoP proof:
+    /// an unreadable federated token file, a key that cannot sign, no DPoP
+    /// key, or a request URL that is not absolute. Not retried.
+    #[error("{0}")]
+    Credential(String),
     /// Every attempt failed transiently (network, 5xx, 429).
     #[error("the token endpoint is unavailable after {attempts} attempt(s): {last}")]
     Unavailable {

@@ -1,6 +1,8 @@
 //! The caller side: obtain, cache and refresh access tokens (client credentials grant, RFC 6749 §4.4).
 
 mod builder;
+mod credential;
+mod dpop;
 mod error;
 mod response;
 mod retry;
@@ -8,23 +10,24 @@ mod retry;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 
 pub use builder::TokenManagerBuilder;
+pub use dpop::Authorization;
 pub use error::TokenError;
 pub use retry::RetryPolicy;
 
 use crate::clock::Clock;
 use crate::http::{BodyError, MAX_BODY_BYTES, read_capped};
-use crate::secret::{AccessToken, ClientSecret};
+use crate::secret::AccessToken;
+use credential::Credential;
 use response::{Cached, ErrorResponse, parse_success};
 
-/// How the client authenticates at the token endpoint.
+/// How a client secret is sent to the token endpoint (keys and federated
+/// tokens are always sent as a `client_assertion`).
 ///
 /// ```
 /// use clavis_sdk::ClientAuth;
@@ -73,11 +76,12 @@ pub struct TokenManager {
 struct Inner {
     token_url: String,
     client_id: String,
-    secret: ClientSecret,
+    credential: Credential,
+    /// The DPoP key, when tokens are to be bound to one.
+    dpop: Option<dpop::Dpop>,
     /// Space-separated, as sent; `None` when no scope was asked for.
     scope: Option<String>,
     audience: Option<String>,
-    auth: ClientAuth,
     retry: RetryPolicy,
     clock: Arc<dyn Clock>,
     http: reqwest::Client,
@@ -94,17 +98,22 @@ impl fmt::Debug for TokenManager {
         f.debug_struct("TokenManager")
             .field("token_url", &inner.token_url)
             .field("client_id", &inner.client_id)
-            .field("secret", &inner.secret)
+            .field("credential", &inner.credential)
+            .field("dpop", &inner.dpop)
             .field("scope", &inner.scope)
             .field("audience", &inner.audience)
-            .field("auth", &inner.auth)
             .finish_non_exhaustive()
     }
 }
 
 enum Failure {
     Fatal(TokenError),
-    Transient { reason: String, retry_after: Option<Duration> },
+    Transient {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+    /// RFC 9449 §8: the server wants a proof with the nonce it just sent.
+    UseDpopNonce(TokenError),
 }
 
 impl TokenManager {
@@ -233,11 +242,21 @@ impl TokenManager {
     async fn fetch_with_retries(&self) -> Result<Cached, TokenError> {
         let retry = self.inner.retry;
         let mut attempts: u32 = 0;
+        let mut nonce_retried = false;
         loop {
             attempts = attempts.saturating_add(1);
             match self.fetch_once().await {
                 Ok(cached) => return Ok(cached),
                 Err(Failure::Fatal(err)) => return Err(err),
+                // Once per fetch, at once: a second demand for a nonce means
+                // the nonce did not help.
+                Err(Failure::UseDpopNonce(err)) => {
+                    if nonce_retried {
+                        return Err(err);
+                    }
+                    nonce_retried = true;
+                    attempts = attempts.saturating_sub(1);
+                }
                 Err(Failure::Transient { reason, retry_after }) => {
                     if attempts > retry.max_retries {
                         return Err(TokenError::Unavailable { attempts, last: reason });
@@ -252,20 +271,36 @@ impl TokenManager {
 
     async fn fetch_once(&self) -> Result<Cached, Failure> {
         let inner = &self.inner;
+        // Assertions and proofs are judged by the server's clock, so they
+        // carry the system's time; the injected clock decides cache timing.
+        let wire_now = SystemTime::now();
+        let authentication = inner
+            .credential
+            .authenticate(&inner.client_id, &inner.token_url, wire_now)
+            .await
+            .map_err(Failure::Fatal)?;
         let mut request = inner
             .http
             .post(&inner.token_url)
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(ACCEPT, "application/json");
-        if inner.auth == ClientAuth::Basic {
-            request = request.header(AUTHORIZATION, self.basic_header()?);
+        if let Some(basic) = authentication.basic {
+            request = request.header(AUTHORIZATION, basic);
         }
-        let request = request.body(self.form_body());
+        if let Some(dpop) = &inner.dpop {
+            request =
+                request.header("DPoP", dpop.token_request_proof(&inner.token_url, wire_now).map_err(Failure::Fatal)?);
+        }
+        let request = request.body(self.form_body(&authentication.form));
         let sent_at = inner.clock.now();
         let transient =
             |e: reqwest::Error| Failure::Transient { reason: e.without_url().to_string(), retry_after: None };
         let response = request.send().await.map_err(transient)?;
         let status = response.status();
+        let fresh_nonce = match (&inner.dpop, response.headers().get("DPoP-Nonce").and_then(|v| v.to_str().ok())) {
+            (Some(dpop), Some(nonce)) => dpop.remember_nonce(nonce),
+            _ => false,
+        };
         if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
             // Retried whatever the body says, so it is not read at all.
             let retry_after = response
@@ -286,9 +321,17 @@ impl TokenManager {
             }
         };
         if status.is_success() {
-            return parse_success(&body, sent_at).map_err(Failure::Fatal);
+            return parse_success(&body, sent_at, inner.dpop.is_some()).map_err(Failure::Fatal);
         }
         let parsed: Option<ErrorResponse> = serde_json::from_slice(&body).ok();
+        if fresh_nonce && parsed.as_ref().is_some_and(|e| e.error == "use_dpop_nonce") {
+            let description = parsed.and_then(|e| e.error_description);
+            return Err(Failure::UseDpopNonce(TokenError::Refused {
+                status: status.as_u16(),
+                error: "use_dpop_nonce".into(),
+                description,
+            }));
+        }
         Err(Failure::Fatal(match parsed {
             Some(e) if e.error == "invalid_client" => TokenError::InvalidClient { description: e.error_description },
             None if status == StatusCode::UNAUTHORIZED => TokenError::InvalidClient { description: None },
@@ -299,9 +342,9 @@ impl TokenManager {
         }))
     }
 
-    /// The form body: grant type, scope, audience and, for
-    /// `client_secret_post`, the credentials.
-    fn form_body(&self) -> String {
+    /// The form body: grant type, scope, audience and the client
+    /// authentication's parameters.
+    fn form_body(&self, authentication: &[(&'static str, String)]) -> String {
         let inner = &self.inner;
         let mut form = form_urlencoded::Serializer::new(String::new());
         form.append_pair("grant_type", "client_credentials");
@@ -311,22 +354,10 @@ impl TokenManager {
         if let Some(audience) = &inner.audience {
             form.append_pair("audience", audience);
         }
-        if inner.auth == ClientAuth::Post {
-            form.append_pair("client_id", &inner.client_id);
-            form.append_pair("client_secret", inner.secret.expose());
+        for (name, value) in authentication {
+            form.append_pair(name, value);
         }
         form.finish()
-    }
-
-    fn basic_header(&self) -> Result<HeaderValue, Failure> {
-        let inner = &self.inner;
-        let id: String = form_urlencoded::byte_serialize(inner.client_id.as_bytes()).collect();
-        let secret: String = form_urlencoded::byte_serialize(inner.secret.expose().as_bytes()).collect();
-        let encoded = STANDARD.encode(format!("{id}:{secret}"));
-        let mut value = HeaderValue::from_str(&format!("Basic {encoded}"))
-            .map_err(|_| Failure::Fatal(TokenError::InvalidClient { description: None }))?;
-        value.set_sensitive(true);
-        Ok(value)
     }
 }
 
@@ -350,6 +381,6 @@ mod tests {
             .audience("orders-api")
             .build()
             .unwrap();
-        assert_eq!(tokens.form_body(), "grant_type=client_credentials&scope=read+write&audience=orders-api");
+        assert_eq!(tokens.form_body(&[]), "grant_type=client_credentials&scope=read+write&audience=orders-api");
     }
 }

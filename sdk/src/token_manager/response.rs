@@ -41,12 +41,17 @@ pub(super) struct ErrorResponse {
     pub(super) error_description: Option<String>,
 }
 
-/// Reads a 200 answer sent at `sent_at` into a cache entry.
-pub(super) fn parse_success(body: &[u8], sent_at: SystemTime) -> Result<Cached, TokenError> {
+/// Reads a 200 answer sent at `sent_at` into a cache entry; `dpop` when
+/// the request carried a DPoP proof.
+pub(super) fn parse_success(body: &[u8], sent_at: SystemTime, dpop: bool) -> Result<Cached, TokenError> {
     let response: TokenResponse =
         serde_json::from_slice(body).map_err(|e| TokenError::InvalidResponse(format!("not a token response ({e})")))?;
-    if !response.token_type.eq_ignore_ascii_case("bearer") {
-        return Err(TokenError::InvalidResponse(format!("token_type is {:?}, not Bearer", response.token_type)));
+    // RFC 9449 §5: a bound token comes back as `token_type: DPoP`; a
+    // `Bearer` answer to a proof means the server did not bind it, and the
+    // caller asked for a token that is useless if stolen.
+    let expected = if dpop { "DPoP" } else { "Bearer" };
+    if !response.token_type.eq_ignore_ascii_case(expected) {
+        return Err(TokenError::InvalidResponse(format!("token_type is {:?}, not {expected}", response.token_type)));
     }
     if response.access_token.is_empty() {
         return Err(TokenError::InvalidResponse("empty access_token".into()));
@@ -66,6 +71,7 @@ pub(super) fn parse_success(body: &[u8], sent_at: SystemTime) -> Result<Cached, 
             token: Arc::from(response.access_token),
             expires_at,
             scope: response.scope.map(Arc::from),
+            dpop,
         },
     })
 }
@@ -114,6 +120,7 @@ mod tests {
         let cached = parse_success(
             &body(r#"{"access_token":"t","token_type":"Bearer","expires_in":18446744073709551615}"#),
             now,
+            false,
         )
         .unwrap();
         assert_eq!(cached.token.expires_at, now + MAX_CACHE_LIFETIME);
@@ -125,7 +132,7 @@ mod tests {
         let now = SystemTime::now();
         let token = jwt_with_payload(r#"{"exp":18446744073709551615}"#);
         let json = format!(r#"{{"access_token":"{token}","token_type":"Bearer"}}"#);
-        let cached = parse_success(json.as_bytes(), now).unwrap();
+        let cached = parse_success(json.as_bytes(), now, false).unwrap();
         assert_eq!(cached.token.expires_at, now + MAX_CACHE_LIFETIME);
     }
 
@@ -142,16 +149,30 @@ mod tests {
             }
         }
         let cached =
-            parse_success(&body(r#"{"access_token":"t","token_type":"Bearer","expires_in":3600}"#), late).unwrap();
+            parse_success(&body(r#"{"access_token":"t","token_type":"Bearer","expires_in":3600}"#), late, false)
+                .unwrap();
         assert!(cached.token.expires_at >= late);
         assert!(cached.refresh_at <= cached.token.expires_at);
+    }
+
+    #[test]
+    fn the_token_type_must_match_whether_a_proof_was_sent() {
+        let now = SystemTime::now();
+        let bearer = body(r#"{"access_token":"t","token_type":"Bearer","expires_in":60}"#);
+        let dpop = body(r#"{"access_token":"t","token_type":"DPoP","expires_in":60}"#);
+        assert!(parse_success(&dpop, now, true).unwrap().token.dpop);
+        assert!(!parse_success(&bearer, now, false).unwrap().token.dpop);
+        for (answer, sent_proof) in [(&bearer, true), (&dpop, false)] {
+            let err = parse_success(answer, now, sent_proof).err().unwrap();
+            assert!(matches!(err, TokenError::InvalidResponse(_)), "{err:?}");
+        }
     }
 
     #[test]
     fn numbers_beyond_u64_and_negative_lifetimes_are_invalid_responses() {
         for expires_in in ["18446744073709551616", "-1", "1e400", "\"3600\""] {
             let json = format!(r#"{{"access_token":"t","token_type":"Bearer","expires_in":{expires_in}}}"#);
-            let err = parse_success(json.as_bytes(), SystemTime::now()).err().unwrap();
+            let err = parse_success(json.as_bytes(), SystemTime::now(), false).err().unwrap();
             assert!(matches!(err, TokenError::InvalidResponse(_)), "{expires_in}: {err:?}");
         }
     }
@@ -161,7 +182,7 @@ mod tests {
         let now = SystemTime::now();
         for token in [jwt_with_payload(r#"{"exp":1}"#), "opaque".to_owned()] {
             let json = format!(r#"{{"access_token":"{token}","token_type":"Bearer"}}"#);
-            let cached = parse_success(json.as_bytes(), now).unwrap();
+            let cached = parse_success(json.as_bytes(), now, false).unwrap();
             assert_eq!(cached.token.expires_at, now);
             assert_eq!(cached.refresh_at, now);
         }
