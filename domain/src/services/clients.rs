@@ -17,7 +17,7 @@ use super::ids::could_exist;
 use super::keyring::TenantRuntime;
 use crate::Result;
 use crate::crypto::{digests_match, hex_decode_32, secret_digest};
-use crate::entities::{application, application_role, client_secret, role_scope};
+use crate::entities::{application, application_role, client_secret, federated_credential, role_scope};
 
 /// The most clients one process keeps: a bound on memory whatever client IDs
 /// callers make up. Past it, single entries are evicted (quick_cache's
@@ -44,6 +44,8 @@ pub(super) struct CachedClient {
     tokens_revoked_before: Option<i64>,
     /// Its tokens must be DPoP-bound.
     pub(super) dpop_required: bool,
+    /// Its federated credentials: which trusted issuers' tokens stand for it.
+    pub(super) federated: Arc<[super::federated_auth::FederatedMatch]>,
 }
 
 /// What the services need to know of a client that holds a token.
@@ -76,8 +78,18 @@ pub(crate) struct AuthenticatedClient {
     pub(crate) tenant_id: String,
     pub(crate) management_access: ManagementAccess,
     pub(crate) grants: Arc<[Grant]>,
-    /// Its tokens must be DPoP-bound (a request without a proof is refused).
-    pub(crate) dpop_required: bool,
+}
+
+impl CachedClient {
+    /// This client as authenticated under `client_id`, whatever proved it.
+    pub(super) fn authenticated(&self, client_id: &str) -> AuthenticatedClient {
+        AuthenticatedClient {
+            client_id: client_id.to_owned(),
+            tenant_id: self.tenant_id.clone(),
+            management_access: self.management_access,
+            grants: self.grants.clone(),
+        }
+    }
 }
 
 /// An authenticated client and the secret it used (whose usage a token counts).
@@ -163,6 +175,18 @@ impl Services {
             })
             .collect();
         let grants = self.load_grants(client_id).await?;
+        let federated = federated_credential::Entity::find()
+            .filter(federated_credential::Column::ClientId.eq(client_id))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|row| super::federated_auth::FederatedMatch {
+                id: row.id,
+                issuer_id: row.issuer_id,
+                subject: row.subject,
+                audience: row.audience,
+            })
+            .collect();
         Ok(Some(CachedClient {
             tenant_id: app.tenant_id,
             management_access: ManagementAccess::parse(&app.management_access).unwrap_or_default(),
@@ -170,6 +194,7 @@ impl Services {
             grants,
             tokens_revoked_before: app.tokens_revoked_before,
             dpop_required: app.dpop_required,
+            federated,
         }))
     }
 
@@ -327,7 +352,6 @@ impl Services {
                 tenant_id: client.tenant_id.clone(),
                 management_access: client.management_access,
                 grants: client.grants.clone(),
-                dpop_required: client.dpop_required,
             },
             secret_id: matched.id.clone(),
         })

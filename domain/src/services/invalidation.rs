@@ -38,6 +38,8 @@ pub(crate) enum Invalidation {
     /// A tenant's runtime: its settings, signing keys, or the identifiers of
     /// its protected applications.
     Runtime(String),
+    /// A tenant's trusted issuers (which issuers, and where their keys are).
+    TrustedIssuers(String),
     /// Everything this process caches: a notice it cannot read (from a newer
     /// version during a rolling upgrade), or notices that may have been missed.
     Everything,
@@ -51,6 +53,7 @@ impl Invalidation {
             Self::Client(id) => format!("client:{id}"),
             Self::TenantClients(tenant) => format!("tenant-clients:{tenant}"),
             Self::Runtime(tenant) => format!("runtime:{tenant}"),
+            Self::TrustedIssuers(tenant) => format!("issuers:{tenant}"),
             Self::Everything => "everything".to_owned(),
         }
     }
@@ -61,6 +64,7 @@ impl Invalidation {
             Some(("client", id)) if !id.is_empty() => Self::Client(id.to_owned()),
             Some(("tenant-clients", tenant)) if !tenant.is_empty() => Self::TenantClients(tenant.to_owned()),
             Some(("runtime", tenant)) if !tenant.is_empty() => Self::Runtime(tenant.to_owned()),
+            Some(("issuers", tenant)) if !tenant.is_empty() => Self::TrustedIssuers(tenant.to_owned()),
             _ => Self::Everything,
         }
     }
@@ -128,9 +132,11 @@ impl Services {
             Invalidation::Client(client_id) => self.forget_client(client_id),
             Invalidation::TenantClients(tenant_id) => self.forget_tenant_clients(tenant_id),
             Invalidation::Runtime(tenant_id) => self.forget_runtime(tenant_id),
+            Invalidation::TrustedIssuers(tenant_id) => self.forget_trusted_issuers(tenant_id),
             Invalidation::Everything => {
                 self.forget_all_clients();
                 self.forget_all_runtimes();
+                self.forget_all_trusted_issuers();
             }
         }
     }
@@ -178,12 +184,13 @@ mod tests {
             Invalidation::Client(id.clone()),
             Invalidation::TenantClients(id.clone()),
             Invalidation::Runtime(id.clone()),
+            Invalidation::TrustedIssuers(id.clone()),
             Invalidation::Everything,
         ] {
             assert_eq!(Invalidation::parse(&change.payload()), change);
             assert!(change.payload().len() < 100);
         }
-        for odd in ["", "client:", "client", "user:42", "runtime", "tenant-clients:"] {
+        for odd in ["", "client:", "client", "user:42", "runtime", "tenant-clients:", "issuers:"] {
             assert_eq!(Invalidation::parse(odd), Invalidation::Everything, "{odd:?}");
         }
     }

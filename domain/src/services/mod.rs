@@ -8,9 +8,8 @@ mod client_credentials;
 mod clients;
 mod directory;
 mod discovery;
-mod dpop_binding;
-mod dpop_nonce;
-mod dpop_settings;
+mod federated_auth;
+mod federated_credentials;
 mod ids;
 mod invalidation;
 mod invalidation_listener;
@@ -40,6 +39,7 @@ mod token_config;
 mod token_endpoint;
 mod tokens;
 mod totp;
+mod trusted_issuers;
 mod usage;
 mod users;
 
@@ -59,7 +59,11 @@ pub use applications::{
 pub use audit::{AuditEntry, AuditPage, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE};
 pub use auth::{CliAuthority, OperatorScope};
 pub use client_credentials::TokenResponse;
-pub use dpop_settings::DpopConfig;
+pub use federated_auth::MAX_FEDERATED_TOKEN_AGE_SECS;
+pub use federated_credentials::{
+    FederatedCredentialView, MAX_FEDERATED_AUDIENCE_CHARS, MAX_FEDERATED_CREDENTIALS, MAX_FEDERATED_SUBJECT_CHARS,
+    NewFederatedCredential,
+};
 pub use directory::{
     DEFAULT_DIRECTORY_MIN_PASSWORD_CHARS, DEFAULT_DIRECTORY_PAGE, DEFAULT_REFRESH_LIFETIME_SECS, DirectoryPage,
     DirectoryPasswordPolicy, DirectoryQuery, DirectoryUser, DirectoryUserUpdate, MAX_DIRECTORY_MIN_PASSWORD_CHARS,
@@ -87,6 +91,7 @@ pub use sign_in_throttle::MAX_SIGN_IN_DELAY;
 pub use tenants::{NewTenant, TenantInfo};
 pub use token_config::TokenConfig;
 pub use totp::{SecondFactorStatus, TotpEnrolment};
+pub use trusted_issuers::{MAX_TRUSTED_ISSUERS, NewTrustedIssuer, TrustedIssuerView};
 pub use usage::TokenUsage;
 pub use users::{BootstrapAdmin, DEFAULT_BOOTSTRAP_EMAIL, SessionUser, TenantMembership};
 
@@ -119,6 +124,8 @@ struct Inner {
     replay: replay::ReplayState,
     /// Keys fetched from admin-stored URLs (`jwks_uri`s, discovery).
     remote_jwks: remote_jwks::RemoteJwks,
+    /// Each tenant's trusted issuers, for federated client authentication.
+    trusted_issuers: trusted_issuers::IssuerCache,
 }
 
 impl Services {
@@ -144,6 +151,7 @@ impl Services {
                 invalidation: invalidation::InvalidationState::default(),
                 replay: replay::ReplayState::default(),
                 remote_jwks: remote_jwks::RemoteJwks::default(),
+                trusted_issuers: trusted_issuers::IssuerCache::default(),
             }),
         }
     }

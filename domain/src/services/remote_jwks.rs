@@ -18,8 +18,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use clavis_oauth::jose::client_verify::ClientKeySet;
 use clavis_oauth::jose::jwk::JwkSet;
-use clavis_oauth::jose::verify::KeySet;
 use serde::Deserialize;
 use url::Url;
 
@@ -173,7 +173,7 @@ type SlotCache<T> = quick_cache::sync::Cache<String, Arc<Slot<T>>>;
 /// The fetcher and its caches, one per process.
 pub(crate) struct RemoteJwks {
     client: OnceLock<Result<reqwest::Client, String>>,
-    key_sets: SlotCache<KeySet>,
+    key_sets: SlotCache<ClientKeySet>,
     discovered: SlotCache<String>,
 }
 
@@ -253,11 +253,11 @@ impl RemoteJwks {
         read_capped(response, MAX_REMOTE_BODY_BYTES).await
     }
 
-    async fn fetch_key_set(&self, jwks_uri: &str) -> Result<KeySet, String> {
+    async fn fetch_key_set(&self, jwks_uri: &str) -> Result<ClientKeySet, String> {
         let url = check_fetch_url(jwks_uri).map_err(|err| err.to_string())?;
         let body = self.get(&url).await?;
         let jwks: JwkSet = serde_json::from_slice(&body).map_err(|_| "the body is not a JWKS".to_owned())?;
-        let keys = KeySet::from_jwks(&jwks);
+        let keys = ClientKeySet::from_jwks_lenient(&jwks);
         if keys.is_empty() {
             return Err("the JWKS holds no usable signing key".to_owned());
         }
@@ -339,25 +339,25 @@ impl Services {
     /// [`MAX_KEY_AGE_SECS`] old; otherwise fetched, at most once per
     /// [`MIN_REFETCH_INTERVAL_SECS`] per URL. A failed fetch keeps the last
     /// good set. Call it with no database transaction open: it may wait up
-    /// to the fetch timeout. The caller looks `kid` up in the returned set.
+    /// to the fetch timeout. The caller verifies with the returned set.
     pub(crate) async fn remote_key_set(
         &self,
         jwks_uri: &str,
         kid: &str,
         now: DateTime<Utc>,
-    ) -> Result<Arc<KeySet>, KeyFetchError> {
+    ) -> Result<Arc<ClientKeySet>, KeyFetchError> {
         let remote = &self.inner.remote_jwks;
         let keys = remote
             .cached_or_fetched(
                 &remote.key_sets,
                 jwks_uri,
                 now.timestamp(),
-                |keys: &KeySet| keys.get(kid).is_some(),
+                |keys: &ClientKeySet| keys.has_kid(kid),
                 || remote.fetch_key_set(jwks_uri),
             )
             .await
             .ok_or(KeyFetchError::Unavailable)?;
-        if keys.get(kid).is_some() { Ok(keys) } else { Err(KeyFetchError::UnknownKid) }
+        if keys.has_kid(kid) { Ok(keys) } else { Err(KeyFetchError::UnknownKid) }
     }
 
     /// The `jwks_uri` of `issuer` (an admin-stored trusted issuer) from its

@@ -14,10 +14,12 @@ mod config;
 mod document;
 pub mod error;
 mod extract;
+mod federated_credentials;
 mod keys;
 pub(crate) mod model;
 mod roles;
 mod scopes;
+mod trusted_issuers;
 mod usage;
 
 use std::sync::Arc;
@@ -91,6 +93,13 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(keys::rotate_key))
         .routes(routes!(keys::revoke_key))
         .routes(routes!(keys::get_rotation, keys::set_rotation))
+        .routes(routes!(trusted_issuers::list_trusted_issuers, trusted_issuers::create_trusted_issuer))
+        .routes(routes!(trusted_issuers::delete_trusted_issuer))
+        .routes(routes!(
+            federated_credentials::list_federated_credentials,
+            federated_credentials::create_federated_credential
+        ))
+        .routes(routes!(federated_credentials::delete_federated_credential))
         .routes(routes!(usage::get_usage))
         .routes(routes!(audit::list_audit));
     OpenApiRouter::with_openapi(document::ApiDoc::openapi())
