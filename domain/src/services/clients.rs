@@ -25,7 +25,7 @@ use crate::entities::{application, application_role, client_secret, federated_cr
 pub(crate) const MAX_CACHED_CLIENTS: usize = 100_000;
 
 fn client_throttle_key(client_id: &str, source: IpAddr) -> String {
-    format!("{client_id}|{source}")
+    format!("{client_id}|{}", super::throttle::address_key(source))
 }
 
 #[derive(Debug)]

@@ -87,6 +87,7 @@ pub use roles::{Role, RoleAccess, RoleInput, RoleRef};
 pub use second_factor::{PENDING_SIGN_IN_SECS, PendingSignIn, SignIn, TenantSecurity};
 pub use secrets::RotatedSecret;
 pub use sessions::{SESSION_MAX_LIFETIME_SECS, SessionRecord};
+pub use shared_throttle::MAX_SHARED_KEYS;
 pub use sign_in_throttle::MAX_SIGN_IN_DELAY;
 pub use tenants::{NewTenant, TenantInfo};
 pub use token_config::TokenConfig;

@@ -6,8 +6,24 @@
 //! one admin's email from many addresses costs the attacker time on every
 //! try, and the admin's right password from their own address still works.
 //!
-//! On PostgreSQL the three counts are shared by every replica: a sign-in
-//! (slow by design: it hashes a password) reads them, a failure writes them.
+//! On PostgreSQL the address and account counts are shared by every
+//! replica: a sign-in (slow by design: it hashes a password) reads them, a
+//! failure writes them. The shared table is bounded by a cap of keys per
+//! kind (`shared_throttle`); addresses count by IPv6 /64 (`throttle`).
+//!
+//! Nothing here asks whether the email has an account, so the answer cannot
+//! tell. Counting a made-up email's failures in each process only, as an
+//! unknown client's are, would keep its rows out of the table, but behind N
+//! replicas its delay would then start about N times later than a real
+//! account's: the delay would tell which emails exist. A made-up email's
+//! row is bounded by the cap like any other, and past the cap every new
+//! email, real or not, is counted locally alike.
+//!
+//! The (account, address) pairs are counted in each process only. Each
+//! failure counts in both its pair and its address, and only a success
+//! clears a pair, never its address, so the shared address count refuses at
+//! least as soon as a shared pair would: sharing the pairs would only add
+//! the table's most numerous rows (one per email and address) for nothing.
 
 use std::time::Duration;
 
@@ -15,7 +31,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 use super::Services;
-use super::throttle::FailureThrottle;
+use super::throttle::{FailureThrottle, address_text_key};
 use super::users::{validate_email, verify_password};
 use crate::entities::user;
 use crate::{Error, Result};
@@ -36,7 +52,7 @@ pub(super) struct SignInThrottle {
 }
 
 fn pair_key(email: &str, source_addr: Option<&str>) -> String {
-    format!("{email}|{}", source_addr.unwrap_or_default())
+    format!("{email}|{}", source_addr.map(address_text_key).unwrap_or_default())
 }
 
 impl SignInThrottle {
@@ -75,9 +91,9 @@ impl SignInThrottle {
     /// addresses never refuse. With shared counts it also brings the
     /// account's count up to date for [`SignInThrottle::delay`].
     pub(super) async fn check(&self, email: &str, source_addr: Option<&str>, now: DateTime<Utc>) -> Result<()> {
-        let pair = self.pairs.wait_required(&pair_key(email, source_addr), now).await;
+        let pair = self.pairs.local_wait(&pair_key(email, source_addr), now);
         let address = match source_addr {
-            Some(addr) => self.addresses.wait_required(addr, now).await,
+            Some(addr) => self.addresses.wait_required(&address_text_key(addr), now).await,
             None => None,
         };
         self.accounts.refresh(email).await;
@@ -102,9 +118,9 @@ impl SignInThrottle {
     }
 
     pub(super) async fn record_failure(&self, email: &str, source_addr: Option<&str>, now: DateTime<Utc>) {
-        self.pairs.record_failure(&pair_key(email, source_addr), now).await;
+        self.pairs.record_local_failure(&pair_key(email, source_addr), now);
         if let Some(addr) = source_addr {
-            self.addresses.record_failure(addr, now).await;
+            self.addresses.record_failure(&address_text_key(addr), now).await;
         }
         self.accounts.record_failure(email, now).await;
     }

@@ -6,6 +6,7 @@
 //! PostgreSQL the counts are shared by every replica (`shared_throttle`);
 //! the in-memory map is then this process's view of them.
 
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
@@ -25,6 +26,34 @@ pub(crate) const MAX_TRACKED_KEYS: usize = 50_000;
 pub(super) struct Failures {
     pub(super) count: u32,
     pub(super) last: DateTime<Utc>,
+    /// Counted in this process only (an unknown key, or one past the shared
+    /// table's cap): no shared row to read, so reading none forgets nothing.
+    pub(super) local: bool,
+}
+
+/// The part of a source address a throttle counts by: an IPv4 address
+/// whole, an IPv6 address by its /64. One IPv6 host is routinely given a
+/// whole /64 and can pick a fresh address from it per request; keyed by the
+/// full address it would dodge every per-address count and write a shared
+/// row per request. A /64 is one subnet, the smallest unit an ISP assigns,
+/// so this groups one site's hosts, as IPv4 NAT already does.
+pub(super) fn address_key(addr: IpAddr) -> String {
+    match addr {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+/// [`address_key`] of an address given as text (the dashboard's); text that
+/// is no address is its own key.
+pub(super) fn address_text_key(addr: &str) -> String {
+    addr.parse().map_or_else(|_| addr.to_owned(), address_key)
 }
 
 /// Failure counts by key. After `free_failures` failures in a row, each
@@ -90,16 +119,24 @@ impl FailureThrottle {
         let Some(shared) = &self.shared else { return };
         match shared.load(key).await {
             Ok(Some(failures)) => self.remember(key, failures),
-            Ok(None) => self.forget(key),
+            // No row: another replica cleared it, or it never had one.
+            Ok(None) => {
+                if self.failures.get(key).is_some_and(|entry| !entry.local) {
+                    self.forget(key);
+                }
+            }
             Err(err) => tracing::warn!(error = %err, "could not read shared throttle counts; using this process's"),
         }
     }
 
-    /// Counts a failure of `key` where every replica sees it.
+    /// Counts a failure of `key` where every replica sees it, unless the
+    /// shared table already holds its cap of this kind's keys: then, like a
+    /// database that cannot be written, in this process only.
     pub(super) async fn record_failure(&self, key: &str, now: DateTime<Utc>) {
         if let Some(shared) = &self.shared {
             match shared.record(key, now).await {
-                Ok(failures) => return self.remember(key, failures),
+                Ok(Some(failures)) => return self.remember(key, failures),
+                Ok(None) => {}
                 Err(err) => tracing::warn!(error = %err, "could not write a shared throttle count; counting locally"),
             }
         }
@@ -107,15 +144,16 @@ impl FailureThrottle {
     }
 
     /// Counts a failure of `key` in this process only: for keys that can
-    /// never succeed (an unknown client), whose rows would only let a flood
-    /// of made-up IDs grow the shared table.
+    /// never succeed (an unknown client or account), whose rows would only
+    /// let a flood of made-up names grow the shared table.
     pub(super) fn record_local_failure(&self, key: &str, now: DateTime<Utc>) {
-        let mut entry = self.failures.get(key).unwrap_or(Failures { count: 0, last: now });
+        let mut entry = self.failures.get(key).unwrap_or(Failures { count: 0, last: now, local: true });
         if now - entry.last > Duration::minutes(FORGET_AFTER_MINUTES) {
             entry.count = 0;
         }
         entry.count = entry.count.saturating_add(1);
         entry.last = now;
+        entry.local = true;
         // Two concurrent failures of one key may count once: a throttle
         // that is off by one attempt under a race is still a throttle.
         self.remember(key, entry);
@@ -125,11 +163,13 @@ impl FailureThrottle {
     /// process knows the key has failures, so a client that never fails
     /// costs no statement here.
     pub(super) async fn record_success(&self, key: &str) {
-        if self.is_idle() || self.failures.get(key).is_none() {
+        if self.is_idle() {
             return;
         }
+        let Some(entry) = self.failures.get(key) else { return };
         self.forget(key);
-        if let Some(shared) = &self.shared
+        if !entry.local
+            && let Some(shared) = &self.shared
             && let Err(err) = shared.clear(key).await
         {
             tracing::warn!(error = %err, "could not clear a shared throttle count");
@@ -195,5 +235,17 @@ mod tests {
         throttle.record_failure("real", t0).await;
         throttle.record_failure("real", t0).await;
         assert!(throttle.wait_required("real", t0).await.is_some());
+    }
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64_and_ipv4_whole() {
+        let key = |text: &str| address_text_key(text);
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:ffff:1:2:3"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("192.0.2.1"), "192.0.2.1");
+        assert_ne!(key("192.0.2.1"), key("192.0.2.2"));
+        assert_eq!(key("::ffff:192.0.2.1"), "192.0.2.1");
+        assert_eq!(key("not an address"), "not an address");
     }
 }

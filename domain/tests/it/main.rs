@@ -18,6 +18,7 @@ mod key_schedule;
 mod passwords;
 mod sealing;
 mod shared_throttle;
+mod shared_throttle_bounds;
 mod signing_keys;
 mod support;
 mod tokens;
