@@ -10,6 +10,7 @@ use sea_orm::{
 
 use super::Services;
 use super::audit::AuditRecord;
+use super::client_keys::CredentialKind;
 use super::invalidation::Invalidation;
 use super::paging::{fetch_count, keyset_page};
 use super::protected::validate_identifier;
@@ -53,6 +54,8 @@ pub struct ApplicationView {
     pub identifier: Option<String>,
     /// The tenant's management API, as App ID's service credentials name it.
     pub management_url: String,
+    /// How it authenticates: a secret, its keys, or federated credentials.
+    pub credential: CredentialKind,
     /// Its tokens must be DPoP-bound: requests without a proof are refused.
     pub dpop_required: bool,
 }
@@ -172,6 +175,7 @@ impl Services {
                 last_used_at: s.last_used_at.map(at),
             });
         ApplicationView {
+            credential: CredentialKind::of_row(&app),
             management_url: self.management_url(&app.tenant_id),
             discovery_endpoint: format!("{issuer}/.well-known/openid-configuration"),
             oauth_server_url: issuer,
@@ -311,7 +315,9 @@ impl Services {
             .await?;
         let (apps, next_cursor) = keyset_page(rows, limit, |a| format!("{}:{}", a.created_at, a.client_id));
         let secrets = self.secrets_of(self.db(), apps.iter().map(|a| a.client_id.clone()).collect()).await?;
-        let applications = apps.into_iter().map(|app| self.view(app, &secrets, now)).collect();
+        let mut applications: Vec<ApplicationView> =
+            apps.into_iter().map(|app| self.view(app, &secrets, now)).collect();
+        self.mark_federated(self.db(), &mut applications).await?;
         Ok(ApplicationPage { applications, next_cursor, total })
     }
 
@@ -323,7 +329,9 @@ impl Services {
     ) -> Result<ApplicationView> {
         let app = self.find_application(self.db(), scope, client_id).await?;
         let secrets = self.secrets_of(self.db(), vec![app.client_id.clone()]).await?;
-        Ok(self.view(app, &secrets, now))
+        let mut view = self.view(app, &secrets, now);
+        self.mark_federated(self.db(), std::slice::from_mut(&mut view)).await?;
+        Ok(view)
     }
 
     pub async fn rename_application(

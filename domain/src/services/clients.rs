@@ -44,6 +44,8 @@ pub(super) struct CachedClient {
     tokens_revoked_before: Option<i64>,
     /// Its tokens must be DPoP-bound.
     pub(super) dpop_required: bool,
+    /// Its `private_key_jwt` keys; an application with keys has no secret.
+    pub(super) keys: Option<super::client_assertion::AssertionKeys>,
     /// Its federated credentials: which trusted issuers' tokens stand for it.
     pub(super) federated: Arc<[super::federated_auth::FederatedMatch]>,
 }
@@ -187,6 +189,7 @@ impl Services {
                 audience: row.audience,
             })
             .collect();
+        let keys = super::client_assertion::AssertionKeys::of(&app);
         Ok(Some(CachedClient {
             tenant_id: app.tenant_id,
             management_access: ManagementAccess::parse(&app.management_access).unwrap_or_default(),
@@ -194,6 +197,7 @@ impl Services {
             grants,
             tokens_revoked_before: app.tokens_revoked_before,
             dpop_required: app.dpop_required,
+            keys,
             federated,
         }))
     }
@@ -332,6 +336,8 @@ impl Services {
             return Err(generic_failure());
         }
         let secret = match &credentials.proof {
+            // A key-authenticated application has no secret: none works.
+            ClientProof::Secret(_) if client.keys.is_some() => return Err(generic_failure()),
             ClientProof::Secret(secret) => secret,
             ClientProof::Assertion(assertion) => {
                 return self.authenticate_assertion(runtime, &credentials.client_id, &client, assertion, now).await;

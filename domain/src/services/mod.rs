@@ -4,6 +4,7 @@ mod applications;
 mod audit;
 mod auth;
 mod client_assertion;
+mod client_keys;
 mod client_credentials;
 mod clients;
 mod directory;
@@ -59,6 +60,7 @@ pub use applications::{
 pub use audit::{AuditEntry, AuditPage, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE};
 pub use auth::{CliAuthority, OperatorScope};
 pub use client_credentials::TokenResponse;
+pub use client_keys::{ClientKeySummary, ClientKeys, ClientKeysInput, CredentialKind};
 pub use federated_auth::MAX_FEDERATED_TOKEN_AGE_SECS;
 pub use federated_credentials::{
     FederatedCredentialView, MAX_FEDERATED_AUDIENCE_CHARS, MAX_FEDERATED_CREDENTIALS, MAX_FEDERATED_SUBJECT_CHARS,

@@ -16,6 +16,7 @@ mod invalidation;
 mod invitations;
 mod key_schedule;
 mod passwords;
+mod private_key_jwt;
 mod sealing;
 mod shared_throttle;
 mod shared_throttle_bounds;
