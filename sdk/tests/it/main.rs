@@ -12,6 +12,9 @@
 
 mod access_control;
 mod against_clavis;
+mod credentials;
+mod dpop_client;
+mod dpop_layer;
 mod hardening;
 mod layer;
 mod support;

@@ -7,6 +7,7 @@ pub mod fake_issuer;
 pub mod keys;
 pub mod proxy;
 pub mod raw_http;
+pub mod stub;
 
 use std::time::Duration;
 
