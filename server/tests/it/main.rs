@@ -12,6 +12,7 @@ mod csp;
 mod dashboard;
 mod dashboard_kill_switches;
 mod dashboard_users;
+mod dpop;
 mod hydration;
 mod management;
 mod member_cli;

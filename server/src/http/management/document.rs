@@ -27,7 +27,7 @@ use super::error::ErrorBody;
         (name = "applications", description = "Applications (OAuth clients) and their secrets"),
         (name = "audit", description = "The audit log of administrative acts"),
         (name = "cloud directory", description = "The tenant's end users (SCIM 2.0 users in App ID's shapes) and their roles"),
-        (name = "config", description = "Token settings and the Cloud Directory's password policy"),
+        (name = "config", description = "Token settings, DPoP settings and the Cloud Directory's password policy"),
         (name = "document", description = "This OpenAPI document"),
         (name = "federation", description = "Trusted workload-identity issuers and applications' federated credentials"),
         (name = "keys", description = "Signing keys: list, rotate, revoke, and the rotation schedule"),

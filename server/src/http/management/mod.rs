@@ -12,6 +12,7 @@ mod audit;
 mod cloud_directory;
 mod config;
 mod document;
+mod dpop;
 pub mod error;
 mod extract;
 mod federated_credentials;
@@ -84,6 +85,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(roles::get_application_roles, roles::set_application_roles))
         .routes(routes!(config::get_token_config, config::set_token_config))
         .routes(routes!(config::get_password_policy, config::set_password_policy))
+        .routes(routes!(dpop::get_dpop_config, dpop::set_dpop_config))
+        .routes(routes!(dpop::set_application_dpop))
         .routes(routes!(cloud_directory::sign_up))
         .routes(routes!(cloud_directory::list_users))
         .routes(routes!(cloud_directory::get_user, cloud_directory::replace_user, cloud_directory::delete_user))

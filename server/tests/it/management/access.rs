@@ -82,6 +82,9 @@ fn every_route(tenant_id: &str, client_id: &str, user_id: &str) -> Vec<(Method, 
         (Method::POST, format!("{base}/roles"), Some(json!({"name": "intruders", "description": "", "access": []}))),
         (Method::GET, format!("{base}/config/tokens"), None),
         (Method::PUT, format!("{base}/config/tokens"), Some(json!({"access": {"expires_in": 900}}))),
+        (Method::GET, format!("{base}/config/dpop"), None),
+        (Method::PUT, format!("{base}/config/dpop"), Some(json!({"nonceRequired": true}))),
+        (Method::PUT, format!("{app}/dpop"), Some(json!({"required": true}))),
         (Method::GET, format!("{base}/audit"), None),
     ]
 }

@@ -105,6 +105,8 @@ pub(crate) struct Application {
     pub identifier: Option<String>,
     /// The tenant's management API, and the `audience` of management tokens.
     pub management_url: String,
+    /// Its tokens must be DPoP-bound (`PUT .../dpop`).
+    pub dpop_required: bool,
 }
 
 impl From<ApplicationView> for Application {
@@ -126,6 +128,7 @@ impl From<ApplicationView> for Application {
             previous_secret: view.previous_secret.map(Into::into),
             identifier: view.identifier,
             management_url: view.management_url,
+            dpop_required: view.dpop_required,
         }
     }
 }
