@@ -22,6 +22,8 @@
 #   PROFILE_WARMUP=200            requests before the counters are zeroed
 #   PROFILE_TOP=30                functions listed, inclusive and exclusive
 #   PROFILE_SKIP_BUILD=1          use the existing release binaries
+#   PROFILE_BIN_DIR=DIR           take clavis and clavis-floor from DIR (implies
+#                                 no build; to compare two builds)
 #   PROFILE_OUT=DIR               where the callgrind files and listings go
 #                                 (default: a new directory under /tmp, kept)
 set -euo pipefail
@@ -36,7 +38,7 @@ REQUESTS=${PROFILE_REQUESTS:-2000}
 WARMUP=${PROFILE_WARMUP:-200}
 TOP=${PROFILE_TOP:-30}
 OUT=${PROFILE_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/clavis-profile.XXXXXX")}
-TARGET=${CARGO_TARGET_DIR:-$ROOT/target}/release
+TARGET=${PROFILE_BIN_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/release}
 FLOOR_TENANT=00000000-0000-4000-8000-00000000f100
 
 say() { printf 'profile: %s\n' "$*" >&2; }
@@ -61,7 +63,7 @@ trap stop_server EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-if [[ ${PROFILE_SKIP_BUILD:-0} != 1 ]]; then
+if [[ ${PROFILE_SKIP_BUILD:-0} != 1 && -z ${PROFILE_BIN_DIR:-} ]]; then
   say "building (cargo build --release -p server -p clavis-bench-floor)"
   cargo build --release -p server -p clavis-bench-floor >&2 || die "the release build failed"
 fi

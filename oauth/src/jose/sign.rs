@@ -1,9 +1,13 @@
 //! Signing keys: generation, the public JWK, and a signer parsed once per
 //! process so that issuing a token never re-parses a private key.
 
+use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RSA_PKCS1_SHA256};
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, KeyPair,
+    RSA_PKCS1_SHA256,
+};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -119,8 +123,11 @@ impl Signer {
         let rejected = |_| SignError::Unparsable;
         let key = match alg {
             Algorithm::Rs256 => ParsedKey::Rsa(aws_lc_rs::rsa::KeyPair::from_pkcs8(der).map_err(rejected)?),
+            // The DER signature, turned into JWS's fixed R || S here (see
+            // `p256_der_to_fixed`): aws-lc-rs's fixed format parses the DER
+            // back into two bignums and copies each out.
             Algorithm::Es256 => {
-                ParsedKey::Ecdsa(EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der).map_err(rejected)?)
+                ParsedKey::Ecdsa(EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, der).map_err(rejected)?)
             }
             Algorithm::EdDsa => ParsedKey::Ed25519(Ed25519KeyPair::from_pkcs8(der).map_err(rejected)?),
         };
@@ -171,8 +178,14 @@ impl Signer {
                 push_signature(&mut token, out);
             }
             ParsedKey::Ecdsa(pair) => {
-                let signature = pair.sign(&self.rng, token.as_bytes()).map_err(failed)?;
-                push_signature(&mut token, signature.as_ref());
+                // Hashing first and signing the digest skips the EVP digest
+                // context that signing the message sets up (and copies) per
+                // signature; the result is the same ECDSA over SHA-256.
+                let hashed = digest(&SHA256, token.as_bytes());
+                let der = pair.sign_digest(&hashed).map_err(failed)?;
+                let mut fixed = [0u8; P256_FIXED_SIGNATURE];
+                p256_der_to_fixed(der.as_ref(), &mut fixed).ok_or(SignError::Signing)?;
+                push_signature(&mut token, &fixed);
             }
             ParsedKey::Ed25519(pair) => {
                 let signature = pair.sign(token.as_bytes());
@@ -190,6 +203,57 @@ const MAX_SIGNATURE_B64: usize = MAX_RSA_SIGNATURE.div_ceil(3) * 4;
 fn push_signature(token: &mut String, signature: &[u8]) {
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(signature, token);
+}
+
+/// RFC 7518 §3.4: an ES256 signature is "the concatenation of the two
+/// unsigned integers", R and S, "each 32 octets".
+const P256_FIXED_SIGNATURE: usize = 64;
+const P256_SCALAR: usize = 32;
+
+/// Writes the DER `ECDSA-Sig-Value` (RFC 3279 §2.2.3: `SEQUENCE { r
+/// INTEGER, s INTEGER }`) as JWS's fixed R || S. `None` for anything but
+/// one well-formed P-256 signature (never expected from aws-lc).
+fn p256_der_to_fixed(der: &[u8], out: &mut [u8; P256_FIXED_SIGNATURE]) -> Option<()> {
+    // A P-256 signature is at most 72 bytes, so every length is one byte.
+    let body = match der {
+        [0x30, len, body @ ..] if usize::from(*len) == body.len() => body,
+        _ => return None,
+    };
+    let (r, rest) = der_unsigned(body)?;
+    let (s, rest) = der_unsigned(rest)?;
+    if !rest.is_empty() {
+        return None;
+    }
+    let (out_r, out_s) = out.split_at_mut(P256_SCALAR);
+    right_align(r, out_r)?;
+    right_align(s, out_s)
+}
+
+/// A DER INTEGER's magnitude (its sign byte dropped) and what follows it.
+fn der_unsigned(input: &[u8]) -> Option<(&[u8], &[u8])> {
+    let [0x02, len, rest @ ..] = input else {
+        return None;
+    };
+    let len = usize::from(*len);
+    if len > 0x7f || len > rest.len() {
+        return None;
+    }
+    let (value, rest) = rest.split_at(len);
+    // The sign byte DER puts before a magnitude whose top bit is set.
+    let value = match value {
+        [0, tail @ ..] => tail,
+        _ => value,
+    };
+    Some((value, rest))
+}
+
+/// Copies `value` into the end of `out`, the leading bytes zero.
+fn right_align(value: &[u8], out: &mut [u8]) -> Option<()> {
+    let start = out.len().checked_sub(value.len())?;
+    let (zeros, tail) = out.split_at_mut(start);
+    zeros.fill(0);
+    tail.copy_from_slice(value);
+    Some(())
 }
 
 #[cfg(test)]
@@ -226,6 +290,71 @@ mod tests {
         assert_eq!(header, serde_json::json!({"alg": "RS256", "kid": key.kid, "typ": "JWT", "ver": 4}));
         let keys = KeySet::from_jwks(&JwkSet { keys: vec![key.public_jwk.clone()] });
         assert!(parsed.verify(keys.get(&key.kid).unwrap()).is_ok());
+    }
+
+    #[test]
+    fn es256_signatures_are_64_bytes_of_r_and_s_and_verify() {
+        // About one signature in 128 has an R or S under 32 bytes (a leading
+        // zero byte), and half have a DER sign byte: 1,000 signatures cover
+        // both paddings of the DER to fixed conversion.
+        let key = generate(Algorithm::Es256).unwrap();
+        let signer = Signer::from_pkcs8(&key.kid, Algorithm::Es256, &key.pkcs8_der).unwrap();
+        let keys = KeySet::from_jwks(&JwkSet { keys: vec![key.public_jwk.clone()] });
+        let public = aws_lc_rs::signature::UnparsedPublicKey::new(
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED,
+            signer_public_key(&signer),
+        );
+        for i in 0..1000 {
+            let token = signer.sign_jwt(format!(r#"{{"sub":"abc","n":{i},"exp":99999999999}}"#).as_bytes()).unwrap();
+            let (input, signature) = token.rsplit_once('.').unwrap();
+            let signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
+            assert_eq!(signature.len(), 64);
+            public.verify(input.as_bytes(), &signature).unwrap();
+            let parsed = crate::jose::verify::parse(&token).unwrap();
+            assert!(parsed.verify(keys.get(&key.kid).unwrap()).is_ok());
+        }
+    }
+
+    fn signer_public_key(signer: &Signer) -> Vec<u8> {
+        match &signer.key {
+            ParsedKey::Ecdsa(pair) => pair.public_key().as_ref().to_vec(),
+            _ => unreachable!("an ES256 signer holds an ECDSA key"),
+        }
+    }
+
+    #[test]
+    fn der_signatures_become_right_aligned_r_and_s() {
+        let r: Vec<u8> = std::iter::once(0x80).chain(1..32).collect();
+        let s: Vec<u8> = (1..32).collect();
+        let mut der = vec![0x30, 0, 0x02, 33, 0];
+        der.extend(&r);
+        der.extend([0x02, 31]);
+        der.extend(&s);
+        der[1] = u8::try_from(der.len() - 2).unwrap();
+        let mut out = [0xffu8; 64];
+        assert_eq!(p256_der_to_fixed(&der, &mut out), Some(()));
+        assert_eq!(&out[..32], r.as_slice());
+        assert_eq!(out[32], 0);
+        assert_eq!(&out[33..], s.as_slice());
+
+        let reject = |bytes: &[u8]| p256_der_to_fixed(bytes, &mut [0u8; 64]).is_none();
+        assert!(reject(&[]));
+        let mut wrong_tag = der.clone();
+        wrong_tag[0] = 0x31;
+        assert!(reject(&wrong_tag));
+        let mut trailing = der.clone();
+        trailing.push(0);
+        assert!(reject(&trailing), "the sequence length no longer matches");
+        let mut extra = der.clone();
+        extra.extend([0x02, 1, 1]);
+        extra[1] = u8::try_from(extra.len() - 2).unwrap();
+        assert!(reject(&extra), "a third integer");
+        let mut too_long = vec![0x30, 0, 0x02, 33, 1];
+        too_long.extend(&r);
+        too_long.extend([0x02, 1, 1]);
+        too_long[1] = u8::try_from(too_long.len() - 2).unwrap();
+        assert!(reject(&too_long), "33 significant bytes do not fit");
+        assert!(reject(&[0x30, 4, 0x02, 5, 1, 1]), "an integer longer than its input");
     }
 
     #[test]
