@@ -61,6 +61,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/t/:tenant/applications") view=pages::applications::ApplicationsPage ssr=SsrMode::Async/>
                 <Route path=path!("/t/:tenant/roles") view=pages::roles::RolesPage ssr=SsrMode::Async/>
                 <Route path=path!("/t/:tenant/users") view=pages::users::UsersPage ssr=SsrMode::Async/>
+                <Route path=path!("/t/:tenant/trusted-issuers") view=pages::trusted_issuers::TrustedIssuersPage ssr=SsrMode::Async/>
                 <Route path=path!("/t/:tenant/keys") view=pages::keys::KeysPage ssr=SsrMode::Async/>
                 <Route path=path!("/t/:tenant/members") view=pages::members::MembersPage ssr=SsrMode::Async/>
                 <Route path=path!("/t/:tenant/audit") view=pages::audit::AuditPage ssr=SsrMode::Async/>

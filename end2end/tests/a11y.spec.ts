@@ -390,6 +390,133 @@ test("the Signing keys page and its dialogs", async ({ page }) => {
   await expectAccessible(page, "the Signing keys page with a revoked key");
 });
 
+test("an application's credential, its dialogs, the Trusted issuers page and the DPoP setting", async ({ page, browser }) => {
+  test.setTimeout(180_000);
+  const { generateKeyPairSync } = require("node:crypto") as typeof import("node:crypto");
+  const { viewerSession } = require("./tokens") as typeof import("./tokens");
+  const publicJwks = (kid: string) => {
+    const { publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    return JSON.stringify({ keys: [{ ...(publicKey.export({ format: "jwk" }) as object), kid }] });
+  };
+  const { email, password } = state();
+  await signInToTenant(page, email, password);
+  const tenantId = await freshTenant(page, "credentials");
+  await createApplication(page, tenantId, "a11y-keyed");
+  await createApplication(page, tenantId, "a11y-federated");
+  await open(page, `/t/${tenantId}/applications`);
+
+  // A secret application's credential panel, and the Use public keys dialog.
+  const keyed = appRow(page, "a11y-keyed");
+  await keyed.getByTestId("app-toggle").click();
+  const details = keyed.getByTestId("app-details");
+  await expect(details.getByTestId("credential-type")).toHaveText("Secret");
+  await expect(details.getByTestId("dpop-required")).toBeVisible();
+  await expectAccessible(page, "an expanded application with its credential panel");
+  await details.getByTestId("use-keys").click();
+  const useKeys = page.getByRole("dialog", { name: "Use public keys for a11y-keyed?" });
+  await expect(useKeys.getByLabel("Paste a JWKS")).toBeFocused();
+  await expectAccessible(page, "the Use public keys dialog");
+  await useKeys.getByTestId("confirm-use-keys").click();
+  await expect(useKeys.getByRole("alert")).toBeVisible();
+  await expectAccessible(page, "the Use public keys dialog with its error");
+  await useKeys.getByLabel("JWKS URL").check();
+  await expect(useKeys.getByTestId("client-keys-value")).toHaveAttribute("type", "url");
+  await expectAccessible(page, "the Use public keys dialog asking for a JWKS URL");
+  await useKeys.getByLabel("Paste a JWKS").check();
+  await useKeys.getByLabel("JWKS", { exact: true }).fill(publicJwks("a11y-key"));
+  await useKeys.getByTestId("confirm-use-keys").click();
+  await expect(useKeys).toBeHidden();
+  await expect(details.getByTestId("client-key")).toHaveCount(1);
+  await details.getByTestId("dpop-required").click();
+  await expect(details.getByTestId("dpop-required")).toHaveAttribute("aria-checked", "true");
+  await expectAccessible(page, "an application with public keys, DPoP required, and a notice");
+  await details.getByTestId("remove-client-key").click();
+  const removeKey = page.getByRole("dialog", { name: "Remove key a11y-key?" });
+  await expect(removeKey).toBeVisible();
+  await expectAccessible(page, "the Remove key dialog");
+  await page.keyboard.press("Escape");
+  await expect(removeKey).toBeHidden();
+
+  // The Trusted issuers page: empty, the Add dialog (each source of keys), listed, Delete.
+  await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Trusted issuers" }).click();
+  await expect(page).toHaveURL(`/t/${tenantId}/trusted-issuers`);
+  await hydrated(page);
+  await expect(page.getByTestId("no-issuers")).toBeVisible();
+  await expectAccessible(page, "the Trusted issuers page with no issuer");
+  await page.getByTestId("add-trusted-issuer").click();
+  const add = page.getByRole("dialog", { name: "Add trusted issuer" });
+  await expect(add.getByLabel("Name")).toBeFocused();
+  await expectAccessible(page, "the Add trusted issuer dialog");
+  await add.getByTestId("confirm-add-issuer").click();
+  await expect(add.getByRole("alert")).toBeVisible();
+  await expectAccessible(page, "the Add trusted issuer dialog with its error");
+  await add.getByLabel("From a JWKS URL").check();
+  await expectAccessible(page, "the Add trusted issuer dialog asking for a JWKS URL");
+  await add.getByLabel("Pasted JWKS").check();
+  await add.getByLabel("Name").fill("a11y cluster");
+  await add.getByLabel("Issuer URL").fill("https://a11y-cluster.example");
+  await add.getByLabel("JWKS", { exact: true }).fill(publicJwks("cluster"));
+  await expectAccessible(page, "the Add trusted issuer dialog with a pasted JWKS");
+  await add.getByTestId("confirm-add-issuer").click();
+  await expect(add).toBeHidden();
+  await expect(page.getByTestId("issuer-row")).toHaveCount(1);
+  await expectAccessible(page, "the Trusted issuers page with an issuer and a notice");
+  await page.getByTestId("delete-issuer").click();
+  const deleteIssuer = page.getByRole("dialog", { name: "Delete a11y cluster?" });
+  await expect(deleteIssuer).toBeVisible();
+  await expectAccessible(page, "the Delete trusted issuer dialog");
+  await page.keyboard.press("Escape");
+  await expect(deleteIssuer).toBeHidden();
+
+  // A federated application: the Add dialog, the list, the Remove dialog.
+  await open(page, `/t/${tenantId}/applications`);
+  const federated = appRow(page, "a11y-federated");
+  await federated.getByTestId("app-toggle").click();
+  const fedDetails = federated.getByTestId("app-details");
+  await fedDetails.getByTestId("add-federated").click();
+  const addFederated = page.getByRole("dialog", { name: "Use federated credentials for a11y-federated?" });
+  await expect(addFederated.getByLabel("Issuer", { exact: true })).toBeVisible();
+  await expectAccessible(page, "the Add federated credential dialog");
+  await addFederated.getByTestId("confirm-add-federated").click();
+  await expect(addFederated.getByRole("alert")).toBeVisible();
+  await expectAccessible(page, "the Add federated credential dialog with its error");
+  await addFederated.getByLabel("Subject").fill("system:serviceaccount:a11y:reader");
+  await addFederated.getByTestId("confirm-add-federated").click();
+  await expect(addFederated).toBeHidden();
+  await expect(fedDetails.getByTestId("federated-credential")).toHaveCount(1);
+  await expectAccessible(page, "an application with a federated credential");
+  await fedDetails.getByTestId("remove-federated").click();
+  const removeFederated = page.getByRole("dialog", { name: "Remove this federated credential?" });
+  await expect(removeFederated).toBeVisible();
+  await expectAccessible(page, "the Remove federated credential dialog");
+  await page.keyboard.press("Escape");
+  await expect(removeFederated).toBeHidden();
+
+  // The Security page with the DPoP nonce setting.
+  await open(page, `/t/${tenantId}/security`);
+  await page.getByTestId("require-dpop-nonce").check();
+  await expect(page.getByTestId("dpop-notice")).toContainText("DPoP proofs now need a server nonce.");
+  await expectAccessible(page, "the Security page with DPoP nonces required");
+
+  // A viewer: the credential panels and the Trusted issuers page, read-only.
+  const viewer = await viewerSession(browser, tenantId, "a11y-credentials");
+  // One row opens at a time.
+  const viewerKeyed = appRow(viewer.page, "a11y-keyed");
+  await viewerKeyed.getByTestId("app-toggle").click();
+  await expect(viewerKeyed.getByTestId("client-key")).toHaveCount(1);
+  await expect(viewerKeyed.getByTestId("dpop-required")).toHaveText("Required");
+  await expectAccessible(viewer.page, "an expanded application with public keys, as a viewer");
+  const viewerFederated = appRow(viewer.page, "a11y-federated");
+  await viewerFederated.getByTestId("app-toggle").click();
+  await expect(viewerFederated.getByTestId("federated-credential")).toHaveCount(1);
+  await expectAccessible(viewer.page, "an expanded application with a federated credential, as a viewer");
+  await open(viewer.page, `/t/${tenantId}/trusted-issuers`);
+  await expect(viewer.page.getByTestId("issuer-row")).toHaveCount(1);
+  await expectAccessible(viewer.page, "the Trusted issuers page of a viewer");
+  expect(viewer.errors).toEqual([]);
+  await viewer.context.close();
+});
+
 test("the Members, Audit, Tenants, not-found and home pages, and what a viewer sees", async ({ page, browser }) => {
   test.setTimeout(180_000);
   const { email, password } = state();

@@ -5,6 +5,7 @@ use clavis_types::ManagementAccess;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::credentials::CredentialType;
 use crate::error::AppError;
 
 /// Rows per page of the applications table.
@@ -40,6 +41,10 @@ pub struct Application {
     /// The URI a token request may name it by, when it is a protected
     /// application with one.
     pub identifier: Option<String>,
+    /// A secret, public keys or federated credentials.
+    pub credential: CredentialType,
+    /// Its Bearer token requests are refused: tokens must be DPoP-bound.
+    pub dpop_required: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -66,6 +71,8 @@ impl From<domain::services::ApplicationView> for Application {
             }),
             secret: view.secret,
             identifier: view.identifier,
+            credential: view.credential.into(),
+            dpop_required: view.dpop_required,
         }
     }
 }

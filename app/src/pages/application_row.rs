@@ -2,16 +2,21 @@
 //! client ID, tenant ID, URLs, the masked secret with Reveal and Copy, a
 //! ready-to-run `curl` (for the protected application its roles grant
 //! scopes on, if any), the previous secret's grace period, management
-//! access, access control (see `application_access`), the last hour's
-//! usage, and the Rotate, Rename, Revoke all tokens and Delete actions.
+//! access, its credential type with its keys or federated credentials
+//! (see `application_credentials`; an application without a secret has no
+//! secret, curl or Rotate here), access control (see `application_access`),
+//! the last hour's usage, and the Rotate, Rename, Revoke all tokens and
+//! Delete actions.
 
 use leptos::prelude::*;
 
 use super::application_access::{AccessPanel, RowAccess};
+use super::application_credentials::CredentialPanel;
 use super::application_dialogs::{DeleteDialog, RenameDialog, RevokeTokensDialog, RotateDialog};
 use super::application_usage::UsageChart;
 use super::applications::TabState;
 use crate::api::applications::{Application, reveal_secret, revoke_previous_secret, set_management_access};
+use crate::api::credentials::CredentialType;
 use crate::components::buttons::{DANGER_BUTTON, SECONDARY_BUTTON, SMALL_BUTTON};
 use crate::components::copy::{CopyButton, CopyState, copy_to_clipboard, flash};
 use crate::components::feedback::ErrorMessage;
@@ -98,6 +103,9 @@ fn AppDetails(app: RwSignal<Application>, state: TabState, now: i64) -> impl Int
     let secret_copy = RwSignal::new(CopyState::Idle);
     let client_id = StoredValue::new(app.with_untracked(|a| a.client_id.clone()));
     let revealed = move || app.with(|a| a.secret.is_some());
+    let has_secret = move || app.with(|a| a.credential == CredentialType::Secret);
+    // None after its keys or federated credentials were removed, until a rotation.
+    let secret_exists = move || app.with(|a| a.secret.is_some() || !a.secret_last_four.is_empty());
     let row_access = RowAccess::new();
     // Effects run only in the browser, where rows are opened.
     Effect::new(move |_| row_access.load(state.tenant(), client_id.get_value()));
@@ -181,15 +189,21 @@ fn AppDetails(app: RwSignal<Application>, state: TabState, now: i64) -> impl Int
                     {credential("Tenant ID", "cred-tenant-id", move || app.with(|a| a.tenant_id.clone()))}
                     {credential("OAuth server URL", "cred-oauth-url", move || app.with(|a| a.oauth_server_url.clone()))}
                     {credential("Discovery endpoint", "cred-discovery", move || app.with(|a| a.discovery_endpoint.clone()))}
+                    <Show when=has_secret>
                     <div class="grid grid-cols-1 gap-1 py-2 sm:grid-cols-[11rem_1fr_auto] sm:items-center sm:gap-3">
                         <dt class="text-xs font-medium uppercase tracking-wide text-slate-500">"Client secret"</dt>
                         <dd class="break-all font-mono text-sm text-slate-900" data-testid="secret-value"
                             data-revealed=move || if revealed() { "true" } else { "false" }>
-                            {move || app.with(|a| a.secret.clone().unwrap_or_else(|| masked(&a.secret_last_four)))}
+                            {move || app.with(|a| match &a.secret {
+                                Some(secret) => secret.clone(),
+                                None if a.secret_last_four.is_empty() => "None".to_owned(),
+                                None => masked(&a.secret_last_four),
+                            })}
                         </dd>
                         <dd class="flex gap-2">
                             {if state.can_write {
                                 view! {
+                                    <Show when=secret_exists>
                                     {move || if revealed() {
                                         view! { <button type="button" class=SMALL_BUTTON on:click=hide>"Hide"</button> }.into_any()
                                     } else {
@@ -206,15 +220,20 @@ fn AppDetails(app: RwSignal<Application>, state: TabState, now: i64) -> impl Int
                                             CopyState::Failed => "Copy failed",
                                         }}
                                     </button>
+                                    </Show>
                                 }.into_any()
                             } else {
                                 view! { <span class="text-xs text-slate-500">"Only admins can see secrets"</span> }.into_any()
                             }}
                         </dd>
                     </div>
+                    </Show>
                 </dl>
             </section>
 
+            <CredentialPanel app=app state=state/>
+
+            <Show when=has_secret>
             <section aria-labelledby=format!("curl-{}", client_id.get_value())>
                 <div class="flex items-center justify-between">
                     <h2 id=format!("curl-{}", client_id.get_value()) class="text-sm font-semibold text-slate-800">"Request a token"</h2>
@@ -240,12 +259,18 @@ fn AppDetails(app: RwSignal<Application>, state: TabState, now: i64) -> impl Int
                     </p>
                 </Show>
             </section>
+            </Show>
 
             <section class="grid gap-4 sm:grid-cols-2">
+                <Show when=has_secret>
                 <div class="rounded-lg bg-white p-4 text-sm ring-1 ring-slate-200">
                     <h2 class="font-semibold text-slate-800">"Secret"</h2>
                     <p class="mt-1 text-slate-600">
-                        {move || app.with(|a| format!("Current secret ends in {}, issued {}.", a.secret_last_four, ago(a.secret_created_unix, now)))}
+                        {move || app.with(|a| if a.secret_last_four.is_empty() {
+                            "It has no secret: Rotate secret makes one.".to_owned()
+                        } else {
+                            format!("Current secret ends in {}, issued {}.", a.secret_last_four, ago(a.secret_created_unix, now))
+                        })}
                     </p>
                     {move || app.with(|a| a.previous_secret.clone()).map(|previous| view! {
                         <div class="mt-3 rounded-md bg-amber-50 p-3 text-amber-900 ring-1 ring-amber-200" data-testid="previous-secret">
@@ -269,6 +294,7 @@ fn AppDetails(app: RwSignal<Application>, state: TabState, now: i64) -> impl Int
                         {move || app.with(|a| if a.tokens_issued == 1 { "1 token issued in all".to_owned() } else { format!("{} tokens issued in all", a.tokens_issued) })}
                     </p>
                 </div>
+                </Show>
                 <div class="rounded-lg bg-white p-4 text-sm ring-1 ring-slate-200">
                     <label for=access_id.clone() class="font-semibold text-slate-800">"Management API access"</label>
                     <p class="mt-1 text-slate-600">"What this application may do with the tenant's management API."</p>
@@ -294,8 +320,10 @@ fn AppDetails(app: RwSignal<Application>, state: TabState, now: i64) -> impl Int
 
             {state.can_write.then(|| view! {
                 <div class="flex flex-wrap gap-3 border-t border-slate-200 pt-4">
-                    <button type="button" class=SECONDARY_BUTTON data-testid="rotate-secret"
-                        on:click=move |_| dialog.set(Some(RowDialog::Rotate))>"Rotate secret"</button>
+                    <Show when=has_secret>
+                        <button type="button" class=SECONDARY_BUTTON data-testid="rotate-secret"
+                            on:click=move |_| dialog.set(Some(RowDialog::Rotate))>"Rotate secret"</button>
+                    </Show>
                     <button type="button" class=SECONDARY_BUTTON data-testid="rename-application"
                         on:click=move |_| dialog.set(Some(RowDialog::Rename))>"Rename"</button>
                     <button type="button" class=SECONDARY_BUTTON data-testid="revoke-tokens"

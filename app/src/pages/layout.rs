@@ -17,6 +17,7 @@ pub enum Section {
     Applications,
     Roles,
     Users,
+    TrustedIssuers,
     Keys,
     Members,
     Audit,
@@ -30,6 +31,7 @@ impl Section {
         match self {
             Section::Roles => "roles",
             Section::Users => "users",
+            Section::TrustedIssuers => "trusted-issuers",
             Section::Keys => "keys",
             Section::Members => "members",
             Section::Audit => "audit",
@@ -94,6 +96,7 @@ pub fn Chrome(
             {nav_link(format!("{base}/applications"), "Applications", section == Section::Applications)}
             {nav_link(format!("{base}/roles"), "Roles", section == Section::Roles)}
             {nav_link(format!("{base}/users"), "Users", section == Section::Users)}
+            {nav_link(format!("{base}/trusted-issuers"), "Trusted issuers", section == Section::TrustedIssuers)}
             {nav_link(format!("{base}/keys"), "Signing keys", section == Section::Keys)}
             {t.can_write.then(|| nav_link(format!("{base}/members"), "Members", section == Section::Members))}
             {nav_link(format!("{base}/audit"), "Audit log", section == Section::Audit)}

@@ -1,9 +1,10 @@
-//! `/t/{tenant}/security`: the tenant's sign-in rules; today, whether its
-//! admins must use two-factor sign-in.
+//! `/t/{tenant}/security`: the tenant's sign-in rules (whether its admins
+//! must use two-factor sign-in) and whether DPoP proofs need server nonces.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use super::dpop_settings::DpopNonceSection;
 use super::layout::{Section, TenantGate};
 use crate::api::tenants::TenantContext;
 use crate::api::totp::{set_tenant_security, tenant_security};
@@ -73,5 +74,6 @@ fn SecurityTab(context: TenantContext) -> impl IntoView {
             </Suspense>
             {move || error.get().map(|message| view! { <div class="mt-3"><ErrorMessage message=message/></div> })}
         </section>
+        <DpopNonceSection tenant_id=tenant_id.get_value() can_write=can_write/>
     }
 }
