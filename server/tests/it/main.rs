@@ -21,6 +21,7 @@ mod oauth_multipart;
 mod operability;
 mod password_grant;
 mod replicas;
+mod private_key_jwt;
 mod second_factor;
 mod support;
 mod user_cli;

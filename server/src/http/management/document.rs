@@ -24,7 +24,7 @@ use super::error::ErrorBody;
     components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
     tags(
-        (name = "applications", description = "Applications (OAuth clients) and their secrets"),
+        (name = "applications", description = "Applications (OAuth clients) and their secrets or public keys"),
         (name = "audit", description = "The audit log of administrative acts"),
         (name = "cloud directory", description = "The tenant's end users (SCIM 2.0 users in App ID's shapes) and their roles"),
         (name = "config", description = "Token settings, DPoP settings and the Cloud Directory's password policy"),

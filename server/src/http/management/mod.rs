@@ -9,6 +9,7 @@
 
 mod applications;
 mod audit;
+mod client_keys;
 mod cloud_directory;
 mod config;
 mod document;
@@ -79,6 +80,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(applications::revoke_tokens))
         .routes(routes!(applications::revoke_previous_secret))
         .routes(routes!(applications::set_management_access))
+        .routes(routes!(client_keys::get_client_keys, client_keys::set_client_keys, client_keys::delete_client_keys))
         .routes(routes!(scopes::get_scopes, scopes::set_scopes))
         .routes(routes!(roles::list_roles, roles::create_role))
         .routes(routes!(roles::get_role, roles::update_role, roles::delete_role))

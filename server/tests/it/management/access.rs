@@ -66,6 +66,15 @@ fn every_route(tenant_id: &str, client_id: &str, user_id: &str) -> Vec<(Method, 
         (Method::POST, format!("{app}/secret"), Some(json!({"graceSeconds": 0}))),
         (Method::DELETE, format!("{app}/secret/previous"), None),
         (Method::PUT, format!("{app}/management"), Some(json!({"access": "write"}))),
+        (Method::GET, format!("{app}/jwks"), None),
+        // RFC 7517 Appendix A.1's P-256 public key.
+        (
+            Method::PUT,
+            format!("{app}/jwks"),
+            Some(json!({"keys": [{"kty": "EC", "crv": "P-256", "x": "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4",
+                                  "y": "4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"}]})),
+        ),
+        (Method::DELETE, format!("{app}/jwks"), None),
         (Method::POST, format!("{app}/tokens/revoke"), None),
         (Method::GET, format!("{app}/scopes"), None),
         (Method::PUT, format!("{app}/scopes"), Some(json!({"scopes": ["read"]}))),
@@ -249,6 +258,9 @@ async fn assert_cannot_write(s: &TestServer, f: &Fixture, token: &str) {
     assert_eq!(
         try_token(s, &f.tenant.tenant_id, &victim.client_id, victim.secret.as_deref().unwrap(), "").await.0,
         StatusCode::OK
+        } else if path.ends_with("/jwks") {
+            // The victim has a secret, not keys: read, and found to have none.
+            assert_eq!(reply.status, StatusCode::NOT_FOUND, "{method} {path}: {}", reply.text());
     );
     assert_eq!(s.services.directory_user(&f.scope, &victim_user.id).await.expect("user"), victim_user);
 }

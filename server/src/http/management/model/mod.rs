@@ -2,7 +2,7 @@
 //! so the OpenAPI schemas derived from them describe the real responses.
 
 use clavis_types::ManagementAccess;
-use domain::services::{ApplicationView, AuditEntry as DomainAuditEntry, PreviousSecret};
+use domain::services::{ApplicationView, AuditEntry as DomainAuditEntry, CredentialKind, PreviousSecret};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -73,6 +73,25 @@ impl From<PreviousSecret> for PreviousSecretInfo {
     }
 }
 
+/// How an application authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CredentialType {
+    Secret,
+    Keys,
+    Federated,
+}
+
+impl From<CredentialKind> for CredentialType {
+    fn from(kind: CredentialKind) -> Self {
+        match kind {
+            CredentialKind::Secret => Self::Secret,
+            CredentialKind::Keys => Self::Keys,
+            CredentialKind::Federated => Self::Federated,
+        }
+    }
+}
+
 /// An application (OAuth client) in App ID's shape, plus Clavis's fields.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -98,6 +117,9 @@ pub(crate) struct Application {
     pub secret_last_four: String,
     pub secret_created_at: String,
     pub previous_secret: Option<PreviousSecretInfo>,
+    /// How it authenticates: a client secret, its public keys
+    /// (`private_key_jwt`), or federated credentials.
+    pub credential_type: CredentialType,
     /// Auth0's API identifier of a protected application: a token request
     /// may name it as `audience` (absent when it has none).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -126,6 +148,7 @@ impl From<ApplicationView> for Application {
             secret_last_four: view.secret_last_four,
             secret_created_at: view.secret_created_at.map(rfc3339).unwrap_or_default(),
             previous_secret: view.previous_secret.map(Into::into),
+            credential_type: view.credential.into(),
             identifier: view.identifier,
             management_url: view.management_url,
             dpop_required: view.dpop_required,
