@@ -12,6 +12,7 @@ mod directory;
 mod directory_grants;
 mod dpop;
 mod fast_path;
+mod federated;
 mod invalidation;
 mod invitations;
 mod key_schedule;

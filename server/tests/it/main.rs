@@ -12,6 +12,7 @@ mod csp;
 mod dashboard;
 mod dashboard_kill_switches;
 mod dashboard_users;
+mod federated;
 mod dpop;
 mod hydration;
 mod management;

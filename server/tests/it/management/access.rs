@@ -95,6 +95,20 @@ fn every_route(tenant_id: &str, client_id: &str, user_id: &str) -> Vec<(Method, 
         (Method::PUT, format!("{base}/config/dpop"), Some(json!({"nonceRequired": true}))),
         (Method::PUT, format!("{app}/dpop"), Some(json!({"required": true}))),
         (Method::GET, format!("{base}/audit"), None),
+        (Method::GET, format!("{base}/trusted_issuers"), None),
+        (
+            Method::POST,
+            format!("{base}/trusted_issuers"),
+            Some(json!({"name": "intruder", "issuer": "https://evil.example"})),
+        ),
+        (Method::DELETE, format!("{base}/trusted_issuers/{client_id}"), None),
+        (Method::GET, format!("{app}/federated_credentials"), None),
+        (
+            Method::POST,
+            format!("{app}/federated_credentials"),
+            Some(json!({"issuer_id": client_id, "subject": "system:serviceaccount:evil:sa"})),
+        ),
+        (Method::DELETE, format!("{app}/federated_credentials/{client_id}"), None),
     ]
 }
 
