@@ -80,6 +80,8 @@ pub(crate) struct AuthenticatedClient {
     pub(crate) tenant_id: String,
     pub(crate) management_access: ManagementAccess,
     pub(crate) grants: Arc<[Grant]>,
+    /// Its tokens must be DPoP-bound (a request without a proof is refused).
+    pub(crate) dpop_required: bool,
 }
 
 impl CachedClient {
@@ -90,6 +92,7 @@ impl CachedClient {
             tenant_id: self.tenant_id.clone(),
             management_access: self.management_access,
             grants: self.grants.clone(),
+            dpop_required: self.dpop_required,
         }
     }
 }
@@ -358,6 +361,7 @@ impl Services {
                 tenant_id: client.tenant_id.clone(),
                 management_access: client.management_access,
                 grants: client.grants.clone(),
+                dpop_required: client.dpop_required,
             },
             secret_id: matched.id.clone(),
         })
