@@ -1,6 +1,8 @@
 // The Signing keys page: an admin rotates the key (choosing the algorithm)
-// and revokes keys, and the tenant's JWKS and introspection follow; a
-// viewer sees the keys and no button, and the server refuses its writes.
+// and revokes keys, and the tenant's JWKS and introspection follow; an
+// admin turns the rotation schedule on, to another interval and off; a
+// viewer sees the keys and the schedule and no control, and the server
+// refuses its writes.
 import { expect, test } from "./fixtures";
 import { open, serverFn, signInToTenant, state } from "./helpers";
 import { isActive, kidOf, publishedKids, takeToken, viewerSession } from "./tokens";
@@ -84,6 +86,79 @@ test("an admin rotates and revokes signing keys, and the JWKS changes accordingl
   expect(badAlg.status).toBe(400);
 });
 
+test("an admin sets the rotation schedule, checked as the API checks it", async ({ page }) => {
+  const { email, password } = state();
+  await signInToTenant(page, email, password);
+  const tenant = await serverFn(page.request, "create_tenant", { name: `Schedule ${Date.now() % 100000}` });
+  expect(tenant.status).toBe(200);
+  const tenantId: string = tenant.body.tenant_id;
+
+  await open(page, `/t/${tenantId}/keys`);
+  const section = page.getByTestId("rotation-schedule");
+  await expect(section.getByTestId("rotation-status")).toHaveText("Off");
+  await expect(section.getByTestId("rotation-next")).toHaveCount(0);
+  await expect(section.getByLabel("Interval (days)")).toHaveValue("90");
+
+  // Out-of-range and non-numeric intervals are refused before anything is saved.
+  await section.getByTestId("rotation-enabled").check();
+  const days = section.getByLabel("Interval (days)");
+  for (const bad of ["0", "366", ""]) {
+    await days.fill(bad);
+    await section.getByTestId("save-rotation").click();
+    await expect(section.getByRole("alert")).toContainText("whole number of days from 1 to 365");
+  }
+  await expect(section.getByTestId("rotation-status")).toHaveText("Off");
+
+  // On, every 30 days: the next rotation is 30 days after the key began signing.
+  await days.fill("30");
+  const before = Date.now();
+  await section.getByTestId("save-rotation").click();
+  await expect(page.getByTestId("notice")).toContainText("Keys now rotate every 30 days.");
+  await expect(section.getByTestId("rotation-status")).toHaveText("Every 30 days");
+  const next = await section.getByTestId("rotation-next").textContent();
+  const nextAt = Date.parse(next!.replace(" UTC", "Z").replace(" ", "T"));
+  const thirtyDays = 30 * 24 * 3600 * 1000;
+  expect(Math.abs(nextAt - (before + thirtyDays))).toBeLessThan(24 * 3600 * 1000);
+  await expect(section.getByTestId("rotation-next-key")).toHaveCount(0);
+
+  // It is stored: a fresh page shows it, and the server function agrees.
+  await open(page, `/t/${tenantId}/keys`);
+  await expect(section.getByTestId("rotation-status")).toHaveText("Every 30 days");
+  await expect(section.getByTestId("rotation-enabled")).toBeChecked();
+  await expect(section.getByLabel("Interval (days)")).toHaveValue("30");
+  const read = await serverFn(page.request, "key_rotation_schedule", { tenant_id: tenantId });
+  expect(read.status).toBe(200);
+  expect(read.body).toMatchObject({ enabled: true, interval_days: 30, next_kid: null });
+
+  // The server checks the interval too, whatever the page sent.
+  for (const bad of ["0", "366", "-3"]) {
+    const refused = await serverFn(page.request, "set_key_rotation_schedule", {
+      tenant_id: tenantId,
+      enabled: "true",
+      interval_days: bad,
+    });
+    expect(refused.status, bad).toBe(400);
+    expect(refused.body.message).toContain("1 to 365");
+  }
+  const garbled = await serverFn(page.request, "set_key_rotation_schedule", {
+    tenant_id: tenantId,
+    enabled: "true",
+    interval_days: "ninety",
+  });
+  expect(garbled.status).toBe(400);
+
+  // Off again; a one-day interval reads as such when it is turned back on.
+  await section.getByTestId("rotation-enabled").uncheck();
+  await section.getByTestId("save-rotation").click();
+  await expect(page.getByTestId("notice")).toContainText("Scheduled rotation is off.");
+  await expect(section.getByTestId("rotation-status")).toHaveText("Off");
+  await expect(section.getByTestId("rotation-next")).toHaveCount(0);
+  await section.getByTestId("rotation-enabled").check();
+  await days.fill("1");
+  await section.getByTestId("save-rotation").click();
+  await expect(section.getByTestId("rotation-status")).toHaveText("Every day");
+});
+
 test("a viewer sees the keys and no kill switch, and the server refuses its writes", async ({ page, browser }) => {
   const { email, password } = state();
   await signInToTenant(page, email, password);
@@ -97,6 +172,11 @@ test("a viewer sees the keys and no kill switch, and the server refuses its writ
   await expect(viewer.page.getByTestId("key-row")).toHaveCount(1);
   await expect(viewer.page.getByTestId("rotate-key")).toHaveCount(0);
   await expect(viewer.page.getByTestId("revoke-key")).toHaveCount(0);
+  // The schedule is shown, read-only.
+  const schedule = viewer.page.getByTestId("rotation-schedule");
+  await expect(schedule.getByTestId("rotation-status")).toHaveText("Off");
+  await expect(schedule.getByTestId("rotation-enabled")).toHaveCount(0);
+  await expect(schedule.getByTestId("save-rotation")).toHaveCount(0);
 
   await open(viewer.page, `/t/${tenantId}/applications`);
   const row = viewer.page.getByTestId("app-row").filter({ hasText: "viewer-sees" });
@@ -113,6 +193,7 @@ test("a viewer sees the keys and no kill switch, and the server refuses its writ
     ["rotate_signing_key", { tenant_id: tenantId }],
     ["revoke_signing_key", { tenant_id: tenantId, kid }],
     ["revoke_application_tokens", { tenant_id: tenantId, client_id: clientId }],
+    ["set_key_rotation_schedule", { tenant_id: tenantId, enabled: "true", interval_days: "30" }],
   ] as const) {
     const refused = await serverFn(viewer.page.request, name, form);
     expect(refused.status, name).toBe(403);

@@ -1,12 +1,17 @@
 //! `/t/{tenant}/keys`: the tenant's token-signing keys — which one signs,
 //! which are still published for the tokens they signed, which were
 //! revoked — with the kill switches: rotate the active key (choosing the
-//! algorithm) and revoke a key. Viewers see the list only.
+//! algorithm) and revoke a key — and the rotation schedule (off, or every
+//! N days; when the next key takes over). Viewers see the list and the
+//! schedule only.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::layout::{Section, TenantGate};
+use crate::api::key_rotation::{
+    INTERVAL_MESSAGE, RotationSchedule, key_rotation_schedule, set_key_rotation_schedule, valid_interval,
+};
 use crate::api::keys::{KeyList, KeyRow, KeyState, list_signing_keys, revoke_signing_key, rotate_signing_key};
 use crate::api::tenants::TenantContext;
 use crate::components::buttons::{DialogActions, PRIMARY_BUTTON, SECONDARY_BUTTON};
@@ -85,6 +90,7 @@ fn KeysTab(context: TenantContext) -> impl IntoView {
                 }
             })}
         </Transition>
+        <ScheduleSection state=state/>
         {move || state.dialog.get().map(|dialog| match dialog {
             KeysDialog::Rotate { algorithms, current } => {
                 view! { <RotateKeyDialog state=state algorithms=algorithms current=current/> }.into_any()
@@ -169,6 +175,114 @@ fn KeysTable(list: KeyList, state: KeysState) -> impl IntoView {
                 <tbody>{rows}</tbody>
             </table>
         </div>
+    }
+}
+
+/// The rotation schedule, read again whenever the keys are (a rotation
+/// moves the next one).
+#[component]
+fn ScheduleSection(state: KeysState) -> impl IntoView {
+    let schedule =
+        Resource::new(move || (state.tenant(), state.reload.get()), |(tenant_id, _)| key_rotation_schedule(tenant_id));
+    view! {
+        <section class="mt-8 max-w-xl rounded-xl bg-white p-5 shadow-sm ring-1 ring-slate-200"
+            aria-labelledby="rotation-title" data-testid="rotation-schedule">
+            <h2 id="rotation-title" class="text-base font-semibold">"Scheduled rotation"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "When it is on, a new key is published an hour before it starts signing, and the key it replaces stays published until its tokens have expired."
+            </p>
+            <Transition fallback=|| view! { <p class="mt-3 text-sm text-slate-500">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match schedule.await {
+                        Ok(current) => view! { <ScheduleView state=state current=current/> }.into_any(),
+                        Err(err) => view! { <div class="mt-3"><ErrorMessage message=err.message/></div> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn schedule_words(schedule: &RotationSchedule) -> String {
+    match (schedule.enabled, schedule.interval_days) {
+        (false, _) => "Off".to_owned(),
+        (true, 1) => "Every day".to_owned(),
+        (true, days) => format!("Every {days} days"),
+    }
+}
+
+#[component]
+fn ScheduleView(state: KeysState, current: RotationSchedule) -> impl IntoView {
+    let facts = view! {
+        <dl class="mt-4 grid grid-cols-[auto_1fr] gap-x-4 gap-y-1 text-sm">
+            <dt class="text-slate-500">"Schedule"</dt>
+            <dd data-testid="rotation-status">{schedule_words(&current)}</dd>
+            {current.next_rotation_at.clone().map(|at| view! {
+                <dt class="text-slate-500">"Next rotation"</dt>
+                <dd data-testid="rotation-next">{timestamp(&at)}</dd>
+            })}
+            {current.next_kid.clone().map(|kid| view! {
+                <dt class="text-slate-500">"Published ahead"</dt>
+                <dd class="font-mono text-xs" data-testid="rotation-next-key">{kid}</dd>
+            })}
+        </dl>
+    };
+    view! {
+        {facts}
+        {state.can_write.then(|| view! { <ScheduleForm state=state current=current/> })}
+    }
+}
+
+#[component]
+fn ScheduleForm(state: KeysState, current: RotationSchedule) -> impl IntoView {
+    let enabled = RwSignal::new(current.enabled);
+    let days = RwSignal::new(current.interval_days.to_string());
+    let error = RwSignal::new(None::<String>);
+    let saving = RwSignal::new(false);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if saving.get_untracked() {
+            return;
+        }
+        let Some(interval) = days.get_untracked().trim().parse::<i64>().ok().filter(|d| valid_interval(*d)) else {
+            error.set(Some(INTERVAL_MESSAGE.to_owned()));
+            return;
+        };
+        saving.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match set_key_rotation_schedule(state.tenant(), enabled.get_untracked(), interval).await {
+                Ok(now) => state.done(if now.enabled {
+                    format!("Keys now rotate {}.", schedule_words(&now).to_lowercase())
+                } else {
+                    "Scheduled rotation is off.".to_owned()
+                }),
+                Err(err) => error.set(Some(err.message)),
+            }
+            saving.set(false);
+        });
+    };
+    view! {
+        <form class="mt-4 space-y-3 border-t border-slate-100 pt-4" on:submit=on_submit novalidate>
+            <label class="flex items-center gap-3 text-sm font-medium text-slate-700">
+                <input type="checkbox" class="h-4 w-4 rounded border-slate-300" data-testid="rotation-enabled"
+                    checked=current.enabled
+                    on:change=move |ev| enabled.set(event_target_checked(&ev))/>
+                "Rotate the signing key on a schedule"
+            </label>
+            <div>
+                <label for="rotation-days" class="block text-sm font-medium text-slate-700">"Interval (days)"</label>
+                <input id="rotation-days" type="number" min="1" max="365" step="1" inputmode="numeric"
+                    data-testid="rotation-days" value=current.interval_days.to_string()
+                    on:input=move |ev| days.set(event_target_value(&ev))
+                    class="mt-1 block w-32 rounded-md border border-slate-300 px-3 py-2 text-sm"/>
+                <p class="mt-1 text-xs text-slate-500">"1 to 365 days."</p>
+            </div>
+            {move || error.get().map(|message| view! { <ErrorMessage message=message/> })}
+            <button type="submit" class=PRIMARY_BUTTON data-testid="save-rotation" disabled=move || saving.get()>
+                {move || if saving.get() { "Saving…" } else { "Save schedule" }}
+            </button>
+        </form>
     }
 }
 
@@ -281,6 +395,19 @@ mod tests {
             created_at: "2026-12-01T10:00:00Z".to_owned(),
             published_until: None,
         }
+    }
+
+    #[test]
+    fn the_schedule_reads_as_words() {
+        let schedule = |enabled, interval_days| RotationSchedule {
+            enabled,
+            interval_days,
+            next_rotation_at: None,
+            next_kid: None,
+        };
+        assert_eq!(schedule_words(&schedule(false, 90)), "Off");
+        assert_eq!(schedule_words(&schedule(true, 1)), "Every day");
+        assert_eq!(schedule_words(&schedule(true, 30)), "Every 30 days");
     }
 
     #[test]
