@@ -104,6 +104,7 @@ impl Services {
                 tenant_id: client.tenant_id.clone(),
                 management_access: client.management_access,
                 grants: client.grants.clone(),
+                dpop_required: client.dpop_required,
             },
             secret_id: keys_usage_key(client_id),
         })
