@@ -16,6 +16,7 @@ mod credentials;
 mod dpop_client;
 mod dpop_layer;
 mod hardening;
+mod keys_against_clavis;
 mod layer;
 mod support;
 mod token_manager;

@@ -36,6 +36,9 @@ pub struct Clavis {
     client_id: String,
     client_secret: String,
     api_client_id: String,
+    /// A management token of the tenant (write access), and its API's URL.
+    management_token: String,
+    management_url: String,
 }
 
 impl Drop for Clavis {
@@ -100,6 +103,8 @@ impl Clavis {
             client_id: String::new(),
             client_secret: String::new(),
             api_client_id: String::new(),
+            management_token: String::new(),
+            management_url: String::new(),
         };
         clavis.wait_ready().await;
 
@@ -121,33 +126,30 @@ impl Clavis {
 
     /// Through the management API, as an operator's tooling would: `sdk-api`
     /// defines `read` and `write`; a role grants `sdk-tests` only `read`.
-    async fn grant_read_on_api(&self) {
+    async fn grant_read_on_api(&mut self) {
         let admin = self
             .cli(&["app", "create", "--tenant", &self.tenant_id, "--name", "sdk-admin", "--management", "write"])
             .await;
-        let management_url = string_field(&admin, "managementUrl");
+        self.management_url = string_field(&admin, "managementUrl");
         let tokens = TokenManager::builder(
             &self.oauth_server_url,
             string_field(&admin, "clientId"),
             string_field(&admin, "secret"),
         )
-        .audience(&management_url)
+        .audience(&self.management_url)
         .build()
         .unwrap();
-        let token = tokens.access_token().await.unwrap();
-        let http = reqwest::Client::new();
+        self.management_token = tokens.access_token().await.unwrap().as_str().to_owned();
+        let this: &Self = self;
         let call = |method: reqwest::Method, path: &str, body: Value| {
-            let request =
-                http.request(method, format!("{management_url}{path}")).bearer_auth(token.as_str()).json(&body);
+            let path = path.to_owned();
             async move {
-                let response = request.send().await.unwrap();
-                let status = response.status();
-                let body: Value = response.json().await.unwrap_or(Value::Null);
+                let (status, body) = this.management(method, &path, body).await;
                 assert!(status.is_success(), "management API: HTTP {status}: {body}");
                 body
             }
         };
-        let api = &self.api_client_id;
+        let api = &this.api_client_id;
         call(reqwest::Method::PUT, &format!("/applications/{api}/scopes"), json!({"scopes": ["read", "write"]})).await;
         let role = call(
             reqwest::Method::POST,
@@ -214,6 +216,26 @@ impl Clavis {
 
     pub fn tenant_id(&self) -> &str {
         &self.tenant_id
+    }
+
+    /// Calls the tenant's management API (`path` under
+    /// `/management/v4/{tenantId}`) with a write token: status and JSON body.
+    pub async fn management(&self, method: reqwest::Method, path: &str, body: Value) -> (reqwest::StatusCode, Value) {
+        let response = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.management_url))
+            .bearer_auth(&self.management_token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A new application of the tenant, by the CLI: its client ID and secret.
+    pub async fn create_application(&self, name: &str) -> (String, String) {
+        let app = self.cli(&["app", "create", "--tenant", &self.tenant_id, "--name", name]).await;
+        (string_field(&app, "clientId"), string_field(&app, "secret"))
     }
 
     /// The key IDs the tenant's JWKS lists right now.
