@@ -18,7 +18,7 @@ use clavis_oauth::token_request::PasswordRequest;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::refresh_tokens::{RefreshGrant, refresh_settings, store};
-use super::user_tokens::user_target;
+use super::user_tokens::{Proven, user_target};
 use super::users::may_sign_in;
 use crate::Error;
 use crate::entities::directory_user;
@@ -106,8 +106,9 @@ impl Services {
         throttle.record_success(&key, address.as_deref()).await;
         let grant = user_target(runtime, &client.client_id, &request.audiences, request.scope.clone())?;
         let auth_time = now.timestamp();
-        let mut response =
-            self.sign_user_tokens(runtime, &client.client_id, &user, &grant, auth_time, bound_to, now).await?;
+        let mut response = self
+            .sign_user_tokens(runtime, &client.client_id, &user, &grant, Proven { auth_time, bound_to }, now)
+            .await?;
         let (enabled, lifetime_secs) =
             refresh_settings(self.db(), &runtime.tenant_id).await.map_err(|err| oauth_failure(&err))?;
         if enabled {

@@ -8,7 +8,7 @@ use clavis_oauth::OAuthError;
 use clavis_oauth::token_request::RefreshRequest;
 
 use super::refresh_tokens::{RefreshGrant, refresh_settings, store};
-use super::user_tokens::user_target;
+use super::user_tokens::{Proven, user_target};
 use super::users::may_sign_in;
 use crate::services::Services;
 use crate::services::client_credentials::TokenResponse;
@@ -89,8 +89,16 @@ impl Services {
         let value = store(&txn, &successor, now).await.map_err(failed)?;
         // Signed before the commit: if the tokens cannot be issued (the
         // audience no longer grants anything), the old token stays unspent.
-        let mut response =
-            self.sign_user_tokens(runtime, &client.client_id, &user, &grant, row.auth_time, bound_to, now).await?;
+        let mut response = self
+            .sign_user_tokens(
+                runtime,
+                &client.client_id,
+                &user,
+                &grant,
+                Proven { auth_time: row.auth_time, bound_to },
+                now,
+            )
+            .await?;
         txn.commit().await.map_err(|err| failed(err.into()))?;
         response.refresh_token = Some(value);
         Ok(response)

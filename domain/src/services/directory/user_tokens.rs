@@ -53,9 +53,17 @@ pub(super) fn user_target(
     Ok(UserGrant { application, audience: Some(audience.clone()), requested })
 }
 
+/// How the token request proved itself: when the user signed in, and the
+/// DPoP key thumbprint the access token is bound to, if any.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Proven<'a> {
+    pub auth_time: i64,
+    pub bound_to: Option<&'a str>,
+}
+
 impl Services {
     /// Signs the access and ID tokens of `user` for `client_id`, the access
-    /// token bound to the DPoP key thumbprint `bound_to` if there is one.
+    /// token bound to the DPoP key thumbprint `proven.bound_to` if any.
     /// `invalid_target` when an audience other than the client itself
     /// grants the user nothing (an unknown audience looks the same).
     pub(super) async fn sign_user_tokens(
@@ -64,8 +72,7 @@ impl Services {
         client_id: &str,
         user: &directory_user::Model,
         grant: &UserGrant,
-        auth_time: i64,
-        bound_to: Option<&str>,
+        proven: Proven<'_>,
         now: DateTime<Utc>,
     ) -> Result<TokenResponse, OAuthError> {
         let entitled = self.user_scopes_on(&user.id, &grant.application).await.map_err(|err| oauth_failure(&err))?;
@@ -80,6 +87,7 @@ impl Services {
         }
         let mut audience = vec![grant.application.as_str()];
         audience.extend(runtime.identifier_of.get(&grant.application).map(String::as_str));
+        let Proven { auth_time, bound_to } = proven;
         let iat = now.timestamp();
         let exp = iat + runtime.token_lifetime_secs;
         let jti = uuid::Uuid::new_v4().simple().to_string();
