@@ -63,7 +63,6 @@ pub use applications::{
 pub use audit::{AuditEntry, AuditPage, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE};
 pub use auth::{CliAuthority, OperatorScope};
 pub use client_credentials::TokenResponse;
-pub use dpop_settings::DpopConfig;
 pub use client_keys::{ClientKeySummary, ClientKeys, ClientKeysInput, CredentialKind};
 pub use directory::{
     DEFAULT_DIRECTORY_MIN_PASSWORD_CHARS, DEFAULT_DIRECTORY_PAGE, DEFAULT_REFRESH_LIFETIME_SECS, DirectoryPage,
@@ -71,6 +70,7 @@ pub use directory::{
     MAX_DIRECTORY_PAGE, MAX_DIRECTORY_QUERY_CHARS, MAX_REFRESH_LIFETIME_SECS, MIN_DIRECTORY_MIN_PASSWORD_CHARS,
     NewDirectoryUser, PasswordWork, RefreshConfig, UserInfo, UserStatus,
 };
+pub use dpop_settings::DpopConfig;
 pub use federated_auth::MAX_FEDERATED_TOKEN_AGE_SECS;
 pub use federated_credentials::{
     FederatedCredentialView, MAX_FEDERATED_AUDIENCE_CHARS, MAX_FEDERATED_CREDENTIALS, MAX_FEDERATED_SUBJECT_CHARS,
