@@ -18,21 +18,46 @@ use crate::http::AppState;
 const TAG: &str = "applications";
 
 /// An application's keys: exactly one of `keys` and `jwks_uri`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct SetClientKeys {
-    /// Public JWKs (RFC 7517): RSA of 2048 bits or more, EC P-256 or OKP
-    /// Ed25519, 1 to 10, no private member. A key without `kid` is named by
-    /// its RFC 7638 thumbprint.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<Object>>)]
     pub keys: Option<Vec<Value>>,
-    /// Where the application publishes its JWKS: https (http only on a
-    /// loopback host). Fetched once now, and when an assertion names an
-    /// unknown `kid`.
     #[serde(default)]
-    #[schema(example = "https://payments.example.com/.well-known/jwks.json")]
     pub jwks_uri: Option<String>,
+}
+
+/// The body of `PUT .../jwks` as the document describes it: one of the
+/// two forms. The handler reads [`SetClientKeys`], which names the rule
+/// broken when a body has both or neither.
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub(super) enum SetClientKeysBody {
+    Keys(KeysForm),
+    JwksUri(JwksUriForm),
+}
+
+/// Public JWKs (RFC 7517): RSA of 2048 bits or more, EC P-256 or OKP
+/// Ed25519, 1 to 10, no private member. A key without `kid` is named by its
+/// RFC 7638 thumbprint.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub(super) struct KeysForm {
+    #[schema(value_type = Vec<Object>, min_items = 1, max_items = 10)]
+    keys: Vec<Value>,
+}
+
+/// Where the application publishes its JWKS: https (http only on a
+/// loopback host). Fetched once now, and again when an assertion names an
+/// unknown `kid`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub(super) struct JwksUriForm {
+    #[schema(example = "https://payments.example.com/.well-known/jwks.json")]
+    jwks_uri: String,
 }
 
 /// An application's keys, as they were set.
@@ -74,7 +99,7 @@ impl TryFrom<ClientKeys> for ClientKeysBody {
     operation_id = "setApplicationKeys",
     tag = TAG,
     params(("tenantId" = String, Path, description = "Tenant ID"), ("clientId" = String, Path, description = "Client ID")),
-    request_body = SetClientKeys,
+    request_body = SetClientKeysBody,
     responses(
         (status = 200, description = "The keys as set", body = ClientKeysBody),
         (status = 400, description = "Not exactly one of keys and jwks_uri, an unusable or private key, or a jwks_uri that cannot be fetched", body = ErrorBody),

@@ -76,7 +76,7 @@ impl From<PreviousSecret> for PreviousSecretInfo {
 /// How an application authenticates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
-pub enum CredentialType {
+pub(crate) enum CredentialType {
     Secret,
     Keys,
     Federated,
