@@ -381,3 +381,29 @@ async fn private_key_jwt_one_pem_public_key_is_accepted() {
         assert!(assertion_token(&env, &f.tenant_id, Some(&f.client_id), &assertion).await.is_ok(), "{}", env.backend);
     }
 }
+
+#[tokio::test]
+async fn private_key_jwt_an_application_with_federated_credentials_cannot_get_keys() {
+    use domain::services::{NewFederatedCredential, NewTrustedIssuer};
+    for env in envs().await {
+        let ec = ec_key("ec");
+        let f = fixture(&env, &[]).await;
+        let issuer = NewTrustedIssuer {
+            name: "cluster".into(),
+            issuer: "https://k8s.example.test".into(),
+            jwks_uri: None,
+            jwks: Some(jwks(&[&ec_key("cluster")])),
+        };
+        let issuer_id = env.services.create_trusted_issuer(&f.scope, issuer, env.now()).await.unwrap().id;
+        let new = NewFederatedCredential { issuer_id, subject: "system:serviceaccount:ns:sa".into(), audience: None };
+        env.services.create_federated_credential(&f.scope, &f.client_id, new, env.now()).await.unwrap();
+        let view = env.services.get_application(&f.scope, &f.client_id, env.now()).await.unwrap();
+        assert_eq!(view.credential, CredentialKind::Federated, "{}", env.backend);
+        let input = ClientKeysInput::Jwks(jwks(&[&ec]));
+        match env.services.set_client_keys(&f.scope, &f.client_id, input, env.now()).await {
+            Err(Error::Conflict(message)) => assert!(message.contains("federated"), "{}: {message}", env.backend),
+            other => panic!("{}: {other:?}", env.backend),
+        }
+        assert!(matches!(env.services.client_keys(&f.scope, &f.client_id).await, Err(Error::NotFound(_))));
+    }
+}
