@@ -90,7 +90,10 @@ impl AccessToken {
         &self.token
     }
 
-    /// The full `Authorization` header value, `Bearer <token>`.
+    /// The full `Authorization` header value, `Bearer <token>`. A DPoP-bound
+    /// token ([`token_type`](Self::token_type) `DPoP`) goes out as
+    /// `DPoP <token>` with a proof instead: see
+    /// [`TokenManager::authorize`](crate::TokenManager::authorize).
     ///
     /// ```no_run
     /// # async fn run(tokens: clavis_sdk::TokenManager) -> Result<(), clavis_sdk::TokenError> {

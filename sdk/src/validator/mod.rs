@@ -120,7 +120,9 @@ impl TokenValidator {
     }
 
     /// Validates `token` (without the `Bearer ` prefix): `typ`, algorithm,
-    /// signature, `iss`, `exp`/`nbf`, `aud` and the required scopes. Fetches
+    /// signature, `iss`, `exp`/`nbf`, `aud` and the required scopes. A
+    /// DPoP-bound token (one with `cnf`) is refused here, as a bearer token;
+    /// check it with [`validate_dpop`](Self::validate_dpop). Fetches
     /// the keys on first use and again when a token names an unknown key
     /// (rate-limited).
     ///
