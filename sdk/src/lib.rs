@@ -5,12 +5,21 @@
 //! - **Callers** use [`TokenManager`]: it trades a client ID and secret for an
 //!   access token at the tenant's token endpoint, caches it, refreshes it
 //!   ahead of expiry, shares one in-flight request between concurrent callers
-//!   and retries transient failures with jittered backoff.
+//!   and retries transient failures with jittered backoff. Instead of a
+//!   secret it can sign assertions with a [`PrivateKey`]
+//!   ([`TokenManager::with_private_key`], RFC 7523) or send a token another
+//!   issuer gave the workload, read from its file on every request
+//!   ([`TokenManager::with_federated_token_file`]); with a DPoP key
+//!   ([`TokenManagerBuilder::dpop_key`]) its tokens are bound to that key
+//!   (RFC 9449) and [`TokenManager::authorize`] gives each API request its
+//!   proof.
 //! - **Resource servers** use [`TokenValidator`] with [`ProtectLayer`] (a
 //!   tower [`Layer`](tower::Layer) usable with axum 0.8) and the [`Claims`]
 //!   extractor: the layer validates `Authorization: Bearer` tokens offline
 //!   against the issuer's published keys (found through discovery) and answers
-//!   per RFC 6750 when a token is missing, invalid or lacks a scope.
+//!   per RFC 6750 when a token is missing, invalid or lacks a scope. It also
+//!   accepts DPoP-bound tokens (`Authorization: DPoP`) with their proof, and
+//!   refuses them as plain bearer tokens.
 //!
 //! Secure by default:
 //!
@@ -46,6 +55,27 @@
 //!     .bearer_auth(token.as_str())
 //!     .send()
 //!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Without a secret, with a DPoP-bound token
+//!
+//! ```no_run
+//! use clavis_sdk::{PrivateKey, SigningAlgorithm, TokenManager};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let key = PrivateKey::from_pem(&std::fs::read_to_string("client-key.pem")?)?;
+//! let tokens = TokenManager::with_private_key("https://auth.example/oauth/v4/my-tenant", "client-id", key)
+//!     .audience("orders-api-client-id")
+//!     .dpop_key(PrivateKey::generate(SigningAlgorithm::Es256)?)
+//!     .build()?;
+//! let url = "https://orders.example/orders";
+//! let auth = tokens.authorize("GET", url).await?;
+//! let mut request = reqwest::Client::new().get(url).header("Authorization", auth.authorization());
+//! if let Some(proof) = auth.dpop() {
+//!     request = request.header("DPoP", proof);
+//! }
+//! let answer = request.send().await?;
 //! # Ok(()) }
 //! ```
 //!
