@@ -117,11 +117,13 @@ cat >"$work/schemathesis.toml" <<'TOML'
 # roles name applications and scopes that must exist; user emails must be
 # valid and unique, passwords follow the tenant's policy, and a password
 # change names a user that must exist; an application's keys must be real public
-# keys, or a jwks_uri that answers with some. A schema-valid body can break them, and the
+# keys, or a jwks_uri that answers with some; a trusted issuer is an https URL
+# (http only on loopback) with real public keys or an https jwks_uri, not both,
+# and a federated credential's subject and audience carry no control characters. A schema-valid body can break them, and the
 # documented 400 (409 for a duplicate, 404 for a missing application) is the
 # right answer. Every other check still runs on these operations.
 [[operations]]
-include-operation-id = ["createApplication", "renameApplication", "createRole", "updateRole", "signUpUser", "replaceUser", "changeUserPassword", "setApplicationKeys"]
+include-operation-id = ["createApplication", "renameApplication", "createRole", "updateRole", "signUpUser", "replaceUser", "changeUserPassword", "setApplicationKeys", "createTrustedIssuer", "createFederatedCredential"]
 checks.positive_data_acceptance.enabled = false
 
 # ensure_resource_availability reads any 404 after a create as the created

@@ -24,11 +24,12 @@ pub(super) struct CreateFederatedCredential {
     /// One of the tenant's trusted issuers.
     pub issuer_id: String,
     /// The `sub` its tokens must carry, exactly (1 to 512 characters).
-    #[schema(example = "system:serviceaccount:payments:api")]
+    #[schema(example = "system:serviceaccount:payments:api", min_length = 1, max_length = 512)]
     pub subject: String,
     /// A value its tokens' `aud` must contain; by default the tenant's
     /// `oAuthServerUrl`.
     #[serde(default)]
+    #[schema(max_length = 2048)]
     pub audience: Option<String>,
 }
 

@@ -24,19 +24,29 @@ const TAG: &str = "federation";
 #[serde(deny_unknown_fields)]
 pub(super) struct CreateTrustedIssuer {
     /// 1 to 50 characters.
-    #[schema(example = "production cluster")]
+    #[schema(example = "production cluster", min_length = 1, max_length = 50)]
     pub name: String,
     /// The `iss` of its tokens, exactly: an https URL (http only on loopback).
-    #[schema(example = "https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE")]
+    #[schema(example = "https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE", min_length = 1, max_length = 2048)]
     pub issuer: String,
     /// Where its JWKS is fetched (https; http only on loopback).
     #[serde(default)]
+    #[schema(max_length = 2048)]
     pub jwks_uri: Option<String>,
     /// Static public keys, a JWKS (`{"keys": [...]}`), for issuers without
     /// public discovery. Private key members are refused.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<StaticJwks>)]
     pub jwks: Option<Map<String, Value>>,
+}
+
+/// Static public keys as the document describes them: a JWKS of 1 to 10
+/// public JWKs (RSA of 2048 bits or more, EC P-256, OKP Ed25519).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub(super) struct StaticJwks {
+    #[schema(value_type = Vec<Object>, min_items = 1, max_items = 10)]
+    keys: Vec<Value>,
 }
 
 /// A trusted issuer.
