@@ -23,7 +23,6 @@ pub mod role;
 pub mod role_scope;
 pub mod session;
 pub mod signing_key;
-pub mod spent_jti;
 pub mod tenant;
 pub mod trusted_issuer;
 pub mod user;

@@ -276,7 +276,7 @@ impl Services {
     }
 }
 
-async fn has_federated_credentials<C: ConnectionTrait>(conn: &C, client_id: &str) -> Result<bool> {
+pub(super) async fn has_federated_credentials<C: ConnectionTrait>(conn: &C, client_id: &str) -> Result<bool> {
     Ok(federated_credential::Entity::find()
         .filter(federated_credential::Column::ClientId.eq(client_id))
         .count(conn)

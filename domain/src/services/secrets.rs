@@ -7,6 +7,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::Services;
 use super::audit::AuditRecord;
+use super::client_keys::{CredentialKind, has_federated_credentials};
 use super::invalidation::Invalidation;
 use crate::crypto::SealContext;
 use crate::entities::client_secret;
@@ -48,7 +49,16 @@ impl Services {
             )));
         }
         let txn = self.begin_write().await?;
-        self.find_application(&txn, scope, client_id).await?;
+        let app = self.find_application(&txn, scope, client_id).await?;
+        // A secret would never authenticate an application that proves
+        // itself with keys or federated tokens: refuse rather than mint one.
+        if CredentialKind::of_row(&app) == CredentialKind::Keys || has_federated_credentials(&txn, client_id).await? {
+            return Err(Error::Conflict(
+                "the application authenticates with public keys or federated credentials and has no secret; \
+                 remove those first"
+                    .to_owned(),
+            ));
+        }
         client_secret::Entity::delete_many()
             .filter(client_secret::Column::ClientId.eq(client_id))
             .filter(client_secret::Column::Status.eq("previous"))

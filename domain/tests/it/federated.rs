@@ -128,6 +128,9 @@ async fn a_federated_token_authenticates_the_application_and_its_secret_is_gone(
         assert!(again.is_ok(), "{}", env.backend);
         let listed = env.services.list_federated_credentials(&f.scope, &f.client_id).await.unwrap();
         assert_eq!(listed, vec![view]);
+        // No secret can be minted for a federated application.
+        let rotated = env.services.rotate_secret(&f.scope, &f.client_id, 0, env.now()).await;
+        assert!(matches!(rotated, Err(domain::Error::Conflict(_))), "{}: {rotated:?}", env.backend);
         let actions = env.audit_actions(&f.tenant_id).await;
         for action in ["trusted_issuer.create", "federated_credential.create"] {
             assert!(actions.iter().any(|a| a == action), "{}: {actions:?}", env.backend);

@@ -199,8 +199,15 @@ async fn private_key_jwt_each_algorithm_authenticates_and_the_old_secret_is_gone
         let view = env.services.get_application(&f.scope, &f.client_id, env.now()).await.unwrap();
         assert_eq!(view.credential, CredentialKind::Keys);
         assert_eq!(view.secret_last_four, "", "{}: the secrets were deleted", env.backend);
+        // No secret can be minted for it either: it would never authenticate.
+        let rotated = env.services.rotate_secret(&f.scope, &f.client_id, 0, env.now()).await;
+        assert!(matches!(rotated, Err(domain::Error::Conflict(_))), "{}: {rotated:?}", env.backend);
         let actions = env.audit_actions(&f.tenant_id).await;
         assert!(actions.iter().any(|a| a == "application.keys.set"), "{}: {actions:?}", env.backend);
+        // Once its keys are removed it has no credential, and a secret can be made again.
+        env.services.delete_client_keys(&f.scope, &f.client_id, env.now()).await.unwrap();
+        let rotated = env.services.rotate_secret(&f.scope, &f.client_id, 0, env.now()).await.unwrap();
+        assert!(token(&env, &f.tenant_id, &f.client_id, &rotated.secret).await.is_ok(), "{}", env.backend);
     }
 }
 
