@@ -176,6 +176,7 @@ impl Services {
             });
         ApplicationView {
             credential: CredentialKind::of_row(&app),
+            dpop_required: app.dpop_required,
             management_url: self.management_url(&app.tenant_id),
             discovery_endpoint: format!("{issuer}/.well-known/openid-configuration"),
             oauth_server_url: issuer,
@@ -192,7 +193,6 @@ impl Services {
             secret_created_at: current.map(|s| at(s.created_at)),
             previous_secret: previous,
             identifier: app.identifier,
-            dpop_required: app.dpop_required,
         }
     }
 

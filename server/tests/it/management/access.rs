@@ -94,7 +94,6 @@ fn every_route(tenant_id: &str, client_id: &str, user_id: &str) -> Vec<(Method, 
         (Method::GET, format!("{base}/config/dpop"), None),
         (Method::PUT, format!("{base}/config/dpop"), Some(json!({"nonceRequired": true}))),
         (Method::PUT, format!("{app}/dpop"), Some(json!({"required": true}))),
-        (Method::GET, format!("{base}/audit"), None),
         (Method::GET, format!("{base}/trusted_issuers"), None),
         (
             Method::POST,
@@ -109,6 +108,7 @@ fn every_route(tenant_id: &str, client_id: &str, user_id: &str) -> Vec<(Method, 
             Some(json!({"issuer_id": client_id, "subject": "system:serviceaccount:evil:sa"})),
         ),
         (Method::DELETE, format!("{app}/federated_credentials/{client_id}"), None),
+        (Method::GET, format!("{base}/audit"), None),
     ]
 }
 
