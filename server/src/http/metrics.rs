@@ -7,16 +7,18 @@
 //! template (`MatchedPath`), never the path itself, so no tenant or client
 //! ID becomes a label.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use domain::Services;
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// HTTP requests answered, by `route` template and `status` class.
@@ -159,17 +161,59 @@ fn no_store() -> HeaderValue {
     HeaderValue::from_static("no-store")
 }
 
+/// The HTTP metric handles of each route template, resolved on a route's
+/// first request: the recorder's lookup by name and labels (and the label
+/// string it copies) is not paid again per request. Route templates are few
+/// and fixed, so the map stays small.
+#[derive(Clone, Default)]
+pub(super) struct HttpMetrics(Arc<RwLock<HashMap<Box<str>, Arc<RouteMetrics>>>>);
+
+/// One route's latency histogram and its request counters by status class
+/// (each made on its first use, so no series of zeros appears for classes
+/// the route never answered).
+struct RouteMetrics {
+    route: metrics::SharedString,
+    duration: Histogram,
+    requests: [OnceLock<Counter>; 5],
+}
+
+impl HttpMetrics {
+    fn route(&self, route: &str) -> Arc<RouteMetrics> {
+        if let Some(found) = self.0.read().unwrap_or_else(PoisonError::into_inner).get(route) {
+            return found.clone();
+        }
+        let mut routes = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        routes
+            .entry(route.into())
+            .or_insert_with(|| {
+                let label = metrics::SharedString::from(route.to_owned());
+                Arc::new(RouteMetrics {
+                    duration: metrics::histogram!(HTTP_DURATION, "route" => label.clone()),
+                    route: label,
+                    requests: Default::default(),
+                })
+            })
+            .clone()
+    }
+}
+
+impl RouteMetrics {
+    fn requests(&self, status: StatusCode) -> &Counter {
+        let class = status_class(status);
+        let index = usize::from(class.as_bytes()[0] - b'1').min(4);
+        self.requests[index]
+            .get_or_init(|| metrics::counter!(HTTP_REQUESTS, "route" => self.route.clone(), "status" => class))
+    }
+}
+
 /// Counts the request and its latency under its route template.
-pub(super) async fn track(request: Request, next: Next) -> Response {
-    let route = match request.extensions().get::<MatchedPath>() {
-        Some(path) => metrics::SharedString::from(path.as_str().to_owned()),
-        None => metrics::SharedString::const_str(UNMATCHED_ROUTE),
-    };
+pub(super) async fn track(State(http): State<HttpMetrics>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map_or(UNMATCHED_ROUTE, MatchedPath::as_str);
+    let route = http.route(route);
     let started = Instant::now();
     let response = next.run(request).await;
-    let status = status_class(response.status());
-    metrics::histogram!(HTTP_DURATION, "route" => route.clone()).record(started.elapsed().as_secs_f64());
-    metrics::counter!(HTTP_REQUESTS, "route" => route, "status" => status).increment(1);
+    route.duration.record(started.elapsed().as_secs_f64());
+    route.requests(response.status()).increment(1);
     response
 }
 

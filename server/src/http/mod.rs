@@ -57,14 +57,20 @@ pub fn leptos_options(config: &RouterConfig) -> LeptosOptions {
         .build()
 }
 
-/// The whole HTTP surface as one service: the router behind a layer that
-/// drops a trailing slash, so `…/applications/` reaches `…/applications`
-/// (scripts written for other servers often add one).
-pub type App = tower_http::normalize_path::NormalizePath<Router>;
+/// The whole HTTP surface as one service: the router inside the request-ID
+/// layers, behind a layer that drops a trailing slash, so
+/// `…/applications/` reaches `…/applications` (scripts written for other
+/// servers often add one). Boxed once here, so the type stays nameable.
+pub type App = tower::util::BoxCloneSyncService<Request, axum::response::Response, std::convert::Infallible>;
 
 pub fn app(services: Services, config: &RouterConfig) -> App {
     use tower::Layer;
-    tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash().layer(router(services, config))
+    // Outside the client-address layer: whether an incoming request ID is
+    // kept depends on the peer itself, not on the client it names.
+    let wrapped = request_id::wrap(router(services, config), config.trusted_proxies.clone());
+    tower::util::BoxCloneSyncService::new(
+        tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash().layer(wrapped),
+    )
 }
 
 pub fn router(services: Services, config: &RouterConfig) -> Router {
@@ -116,12 +122,14 @@ pub fn router(services: Services, config: &RouterConfig) -> Router {
         .merge(management::routes())
         .merge(dashboard)
         .layer(headers);
-    let router = Router::new().merge(oauth::routes()).merge(browsed);
+    // The OAuth endpoints get only the services as state: the dashboard's
+    // whole `AppState` is not cloned per token request.
+    let router = Router::new().merge(oauth::routes().with_state(services.clone())).merge(browsed);
     let router = match &config.metrics {
         Some(recorder) => router.merge(metrics::routes(recorder.clone(), services.clone())),
         None => router,
     };
-    let router = router.layer(axum::middleware::from_fn(metrics::track));
+    let router = router.layer(axum::middleware::from_fn_with_state(metrics::HttpMetrics::default(), metrics::track));
     // Without trusted proxies the peer is the client: no layer, no cost.
     let router = if config.trusted_proxies.is_empty() {
         router
@@ -130,9 +138,7 @@ pub fn router(services: Services, config: &RouterConfig) -> Router {
         router
             .layer(axum::middleware::from_fn(move |request, next| client_addr::resolve(trusted.clone(), request, next)))
     };
-    // Outside the client-address layer: whether an incoming request ID is
-    // kept depends on the peer itself, not on the client it names.
-    request_id::wrap(router, config.trusted_proxies.clone()).with_state(state)
+    request_id::trace(router).with_state(state)
 }
 
 async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {

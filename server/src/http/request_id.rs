@@ -10,12 +10,14 @@
 
 use std::net::SocketAddr;
 
+use std::convert::Infallible;
+
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath, Request};
 use axum::http::{HeaderMap, HeaderValue};
-use axum::middleware::Next;
 use axum::response::Response;
+use tower::{Service, ServiceBuilder};
 use tower_http::LatencyUnit;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -28,22 +30,36 @@ pub const X_REQUEST_ID: &str = "x-request-id";
 /// The longest incoming ID that is kept.
 pub const MAX_REQUEST_ID_LEN: usize = 128;
 
-/// Wraps every route of `router`: outermost the check of an incoming ID,
-/// then a fresh ID where none is kept, its echo on the response, and the
-/// request's span.
-pub(super) fn wrap<S: Clone + Send + Sync + 'static>(router: Router<S>, trusted: TrustedProxies) -> Router<S> {
+/// The request's span, on every route (inside the router, so that it
+/// names the matched route template on every line, the first included).
+pub(super) fn trace<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
     let trace = TraceLayer::new_for_http()
         .make_span_with(request_span)
         .on_response(DefaultOnResponse::new().latency_unit(LatencyUnit::Micros));
-    router
-        .layer(trace)
-        .layer(PropagateRequestIdLayer::x_request_id())
+    router.layer(trace)
+}
+
+/// Wraps the whole router, once, outside it (not on every route, where each
+/// layer is boxed and cloned per request): outermost the check of an
+/// incoming ID, then a fresh ID where none is kept, and its echo on the
+/// response.
+pub(super) fn wrap<S>(
+    service: S,
+    trusted: TrustedProxies,
+) -> impl Service<Request, Response = Response, Error = Infallible, Future: Send + 'static> + Clone + Send + Sync + 'static
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + Sync + 'static,
+    S::Future: Send + 'static,
+{
+    ServiceBuilder::new()
+        .map_request(move |request| screen(&trusted, request))
         .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
-        .layer(axum::middleware::from_fn(move |request, next| screen(trusted.clone(), request, next)))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .service(service)
 }
 
 /// Drops an incoming ID unless a trusted proxy sent exactly one sane one.
-async fn screen(trusted: TrustedProxies, mut request: Request, next: Next) -> Response {
+fn screen(trusted: &TrustedProxies, mut request: Request) -> Request {
     if request.headers().contains_key(X_REQUEST_ID) {
         let from_trusted = request
             .extensions()
@@ -53,7 +69,7 @@ async fn screen(trusted: TrustedProxies, mut request: Request, next: Next) -> Re
             request.headers_mut().remove(X_REQUEST_ID);
         }
     }
-    next.run(request).await
+    request
 }
 
 fn single_sane_id(headers: &HeaderMap) -> bool {

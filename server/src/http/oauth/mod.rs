@@ -12,12 +12,12 @@ mod userinfo;
 use axum::Router;
 use axum::routing::{get, post};
 
-use super::AppState;
+use domain::Services;
 
 /// Largest request body the OAuth endpoints read; token requests are tiny.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<Services> {
     let tenant_routes = Router::new()
         .route("/token", post(token::token))
         .route("/publickeys", get(discovery::jwks))
