@@ -29,12 +29,15 @@ async fn gated_pages_fetch_each_resource_once_on_the_server() {
         let admin = s.services.bootstrap("admin@localhost", s.now()).await.unwrap().unwrap();
         let cookie = sign_in(&s, "admin@localhost", &admin.password).await;
         let t = admin.tenant_id.as_str();
-        // The user, the tenant and the page's own list: three, not five.
+        // The user, the tenant and the page's own list: three, not five;
+        // the keys page also reads its rotation schedule, and the security
+        // page its DPoP nonce setting.
         for (path, expected) in [
             (format!("/t/{t}/roles"), 3),
-            (format!("/t/{t}/keys"), 3),
+            (format!("/t/{t}/keys"), 4),
             (format!("/t/{t}/applications"), 3),
-            (format!("/t/{t}/security"), 3),
+            (format!("/t/{t}/security"), 4),
+            (format!("/t/{t}/trusted-issuers"), 3),
             ("/tenants".to_owned(), 2),
             // The user and the account's two-factor status.
             ("/account".to_owned(), 2),
@@ -44,7 +47,10 @@ async fn gated_pages_fetch_each_resource_once_on_the_server() {
             let resources = serialized_resources(&reply.text());
             let ids: Vec<usize> = resources.iter().map(|(id, _)| *id).collect();
             assert_eq!(resources.len(), expected, "{} {path}: resources {ids:?}", s.backend);
-            for (i, (id, value)) in resources.iter().enumerate() {
+            // Two different settings may both serialize as `{"Ok":false}`;
+            // only a longer value seen twice means one resource fetched twice
+            // (the count above catches that for every value).
+            for (i, (id, value)) in resources.iter().enumerate().filter(|(_, (_, value))| value.len() > 20) {
                 assert!(
                     resources[i + 1..].iter().all(|(_, other)| other != value),
                     "{path}: resource {id} was fetched twice: {value}"
