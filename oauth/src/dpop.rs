@@ -26,10 +26,7 @@ mod proof;
 #[cfg(test)]
 mod tests;
 
-use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED, ED25519, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PSS_2048_8192_SHA256,
-    RsaPublicKeyComponents,
-};
+use aws_lc_rs::signature::ParsedPublicKey;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
@@ -37,6 +34,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::jose::jwk::Jwk;
+use crate::jose::public_key::{self, KeyType, Padding, PublicKey, RsaPadding};
 
 pub use proof::{ProofClaims, ProofKey};
 
@@ -303,38 +301,30 @@ pub fn same_url(htu: &str, expected: &str) -> bool {
     }
 }
 
-fn b64_member(value: Option<&String>) -> Result<Vec<u8>, DpopError> {
-    URL_SAFE_NO_PAD.decode(value.ok_or(DpopError::BadKey)?).map_err(|_| DpopError::BadKey)
-}
-
 /// Parses the proof's key for `alg` (RFC 9449 §4.3 point 7: the `jwk`
 /// matches the algorithm; a key naming an `alg` must name that one).
 fn public_key(jwk: &Jwk, alg: ProofAlg) -> Result<ParsedPublicKey, DpopError> {
     if jwk.alg.as_deref().is_some_and(|named| named != alg.name()) {
         return Err(DpopError::KeyAlgMismatch);
     }
-    match (alg, jwk.kty.as_str(), jwk.crv.as_deref()) {
-        (ProofAlg::Es256, "EC", Some("P-256")) => {
-            let (x, y) = (b64_member(jwk.x.as_ref())?, b64_member(jwk.y.as_ref())?);
-            if x.len() != 32 || y.len() != 32 {
-                return Err(DpopError::BadKey);
-            }
-            let mut point = Vec::with_capacity(65);
-            point.push(4);
-            point.extend_from_slice(&x);
-            point.extend_from_slice(&y);
-            ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point).map_err(|_| DpopError::BadKey)
+    // A key of a type the verifier does not know matches no algorithm.
+    let key_type = KeyType::of(jwk).map_err(|_| DpopError::KeyAlgMismatch)?;
+    let fits = matches!(
+        (alg, key_type),
+        (ProofAlg::Es256, KeyType::P256)
+            | (ProofAlg::EdDsa, KeyType::Ed25519)
+            | (ProofAlg::Rs256 | ProofAlg::Ps256, KeyType::Rsa)
+    );
+    if !fits {
+        return Err(DpopError::KeyAlgMismatch);
+    }
+    let bad_key = |_| DpopError::BadKey;
+    match public_key::decode(jwk, key_type, Padding::Refused).map_err(bad_key)? {
+        PublicKey::Rsa(rsa) => {
+            let padding = if alg == ProofAlg::Rs256 { RsaPadding::Pkcs1 } else { RsaPadding::Pss };
+            rsa.parse(padding).map_err(bad_key)
         }
-        (ProofAlg::EdDsa, "OKP", Some("Ed25519")) => {
-            ParsedPublicKey::new(&ED25519, b64_member(jwk.x.as_ref())?).map_err(|_| DpopError::BadKey)
-        }
-        (ProofAlg::Rs256 | ProofAlg::Ps256, "RSA", _) => {
-            let (n, e) = (b64_member(jwk.n.as_ref())?, b64_member(jwk.e.as_ref())?);
-            let params = if alg == ProofAlg::Rs256 { &RSA_PKCS1_2048_8192_SHA256 } else { &RSA_PSS_2048_8192_SHA256 };
-            let components = RsaPublicKeyComponents { n: n.as_slice(), e: e.as_slice() };
-            components.to_parsed_public_key(params).map_err(|_| DpopError::BadKey)
-        }
-        _ => Err(DpopError::KeyAlgMismatch),
+        PublicKey::P256(key) | PublicKey::Ed25519(key) => Ok(key),
     }
 }
 

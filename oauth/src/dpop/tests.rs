@@ -102,6 +102,19 @@ fn the_jwk_must_be_present_usable_and_match_the_algorithm() {
     let mut header = key.header();
     header["jwk"]["x"] = json!("AAAA");
     assert_eq!(verify(&key.sign_raw(&header, &body()).unwrap(), &expected(), NOW), Err(DpopError::BadKey));
+
+    // The key is hashed into the jkt as sent, so base64url padding, which
+    // stored keys may carry, is refused here.
+    let mut header = key.header();
+    header["jwk"]["x"] = json!(format!("{}=", header["jwk"]["x"].as_str().unwrap()));
+    assert_eq!(verify(&key.sign_raw(&header, &body()).unwrap(), &expected(), NOW), Err(DpopError::BadKey));
+
+    // A curve or key type the verifier does not know matches no algorithm.
+    for (member, value) in [("crv", "P-384"), ("kty", "oct")] {
+        let mut header = key.header();
+        header["jwk"][member] = json!(value);
+        assert_eq!(verify(&key.sign_raw(&header, &body()).unwrap(), &expected(), NOW), Err(DpopError::KeyAlgMismatch));
+    }
 }
 
 #[test]

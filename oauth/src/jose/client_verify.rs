@@ -8,15 +8,13 @@
 
 use std::fmt;
 
-use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED, ED25519, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PSS_2048_8192_SHA256,
-    RsaPublicKeyComponents,
-};
+use aws_lc_rs::signature::ParsedPublicKey;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
 use super::jwk::{Jwk, JwkSet};
+use super::public_key::{self, KeyError, KeyType, Padding, PublicKey, RsaPadding};
 use super::verify::Rejection;
 
 /// The algorithms a client may sign an assertion with.
@@ -54,6 +52,14 @@ impl ClientAlgorithm {
             Self::EdDsa => "EdDSA",
         }
     }
+
+    /// Whether a key of this type may verify this algorithm.
+    fn fits(self, key_type: KeyType) -> bool {
+        matches!(
+            (key_type, self),
+            (KeyType::Rsa, Self::Rs256 | Self::Ps256) | (KeyType::P256, Self::Es256) | (KeyType::Ed25519, Self::EdDsa)
+        )
+    }
 }
 
 impl fmt::Display for ClientAlgorithm {
@@ -86,11 +92,6 @@ impl fmt::Debug for ClientKey {
     }
 }
 
-fn b64(field: Option<&str>) -> Result<Vec<u8>, &'static str> {
-    let field = field.ok_or("key lacks a required member")?;
-    URL_SAFE_NO_PAD.decode(field.trim_end_matches('=')).map_err(|_| "bad base64url in key")
-}
-
 /// The size in bits of a big-endian unsigned integer.
 pub(crate) fn bit_length(bytes: &[u8]) -> usize {
     let bytes = match bytes.iter().position(|b| *b != 0) {
@@ -110,46 +111,31 @@ impl ClientKey {
             None => None,
             Some(name) => Some(ClientAlgorithm::from_name(name).ok_or("key alg is not RS256, PS256, ES256 or EdDSA")?),
         };
-        let material = match (jwk.kty.as_str(), jwk.crv.as_deref()) {
-            ("RSA", _) => {
-                if named.is_some_and(|alg| !matches!(alg, ClientAlgorithm::Rs256 | ClientAlgorithm::Ps256)) {
-                    return Err("an RSA key's alg must be RS256 or PS256");
-                }
-                let (n, e) = (b64(jwk.n.as_deref())?, b64(jwk.e.as_deref())?);
-                let bits = bit_length(&n);
-                if !(2048..=8192).contains(&bits) {
+        let key_type = KeyType::of(jwk).map_err(|err| match err {
+            KeyError::EcCurve => "EC keys must be on P-256",
+            KeyError::OkpCurve => "OKP keys must be Ed25519",
+            _ => "key type must be RSA, EC (P-256) or OKP (Ed25519)",
+        })?;
+        // The named alg is matched to the key's type before anything is
+        // decoded, so a mislabelled key is refused as such.
+        if named.is_some_and(|alg| !alg.fits(key_type)) {
+            return Err(match key_type {
+                KeyType::Rsa => "an RSA key's alg must be RS256 or PS256",
+                KeyType::P256 => "a P-256 key's alg must be ES256",
+                KeyType::Ed25519 => "an Ed25519 key's alg must be EdDSA",
+            });
+        }
+        let material = match public_key::decode(jwk, key_type, Padding::Tolerated).map_err(KeyError::message)? {
+            PublicKey::Rsa(rsa) => {
+                if !(2048..=8192).contains(&bit_length(&rsa.n)) {
                     return Err("RSA keys must have 2048 to 8192 bits");
                 }
-                let components = RsaPublicKeyComponents { n: n.as_slice(), e: e.as_slice() };
-                let pkcs1 =
-                    components.to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256).map_err(|_| "invalid RSA key")?;
-                let pss = components.to_parsed_public_key(&RSA_PSS_2048_8192_SHA256).map_err(|_| "invalid RSA key")?;
+                let pkcs1 = rsa.parse(RsaPadding::Pkcs1).map_err(KeyError::message)?;
+                let pss = rsa.parse(RsaPadding::Pss).map_err(KeyError::message)?;
                 Material::Rsa { pkcs1, pss }
             }
-            ("EC", Some("P-256")) => {
-                if named.is_some_and(|alg| alg != ClientAlgorithm::Es256) {
-                    return Err("a P-256 key's alg must be ES256");
-                }
-                let (x, y) = (b64(jwk.x.as_deref())?, b64(jwk.y.as_deref())?);
-                if x.len() != 32 || y.len() != 32 {
-                    return Err("bad P-256 coordinates");
-                }
-                let mut point = Vec::with_capacity(65);
-                point.push(4);
-                point.extend_from_slice(&x);
-                point.extend_from_slice(&y);
-                Material::Es256(ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point).map_err(|_| "invalid P-256 key")?)
-            }
-            ("EC", _) => return Err("EC keys must be on P-256"),
-            ("OKP", Some("Ed25519")) => {
-                if named.is_some_and(|alg| alg != ClientAlgorithm::EdDsa) {
-                    return Err("an Ed25519 key's alg must be EdDSA");
-                }
-                let x = b64(jwk.x.as_deref())?;
-                Material::EdDsa(ParsedPublicKey::new(&ED25519, x).map_err(|_| "invalid Ed25519 key")?)
-            }
-            ("OKP", _) => return Err("OKP keys must be Ed25519"),
-            _ => return Err("key type must be RSA, EC (P-256) or OKP (Ed25519)"),
+            PublicKey::P256(key) => Material::Es256(key),
+            PublicKey::Ed25519(key) => Material::EdDsa(key),
         };
         let kid = match &jwk.kid {
             Some(kid) => kid.clone(),

@@ -1,7 +1,8 @@
 //! JOSE for Clavis: the one JWS implementation of the project. The access
 //! tokens Clavis signs ([`sign`]), the JWKs it publishes ([`jwk`]), and the
 //! verification the server (introspection, the management API) and the SDK's
-//! resource-server layer share ([`verify`]).
+//! resource-server layer share ([`verify`]). One reader of a JWK's public
+//! key (`public_key`) serves every verifier, each adding its own policy.
 //!
 //! RFC 8725 §3.1: "Libraries MUST enable the caller to specify a supported
 //! set of algorithms and MUST NOT use any other algorithms when performing
@@ -17,6 +18,8 @@ pub mod client_keys;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod client_verify;
 pub mod jwk;
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) mod public_key;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod sign;
 #[cfg(not(target_arch = "wasm32"))]

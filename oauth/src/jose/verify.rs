@@ -1,22 +1,23 @@
 //! JWS compact verification (RFC 7515 §5.2) against pre-parsed public keys.
 //!
 //! Keys are parsed once per JWK into aws-lc-rs [`ParsedPublicKey`]s (see
-//! [`KeySet::from_jwks`]), so verifying a token costs one base64 decode, one
-//! signature check and the caller's parse of the payload. Nothing in the
-//! claims is checked here: the caller knows its issuer, audience and clock.
+//! [`KeySet::from_jwks`], which reads them with the crate's one JWK reader
+//! and adds this verifier's policy), so verifying a token costs one base64
+//! decode, one signature check and the caller's parse of the payload.
+//! Nothing in the claims is checked here: the caller knows its issuer,
+//! audience and clock.
 
 use std::collections::HashMap;
 use std::fmt;
 
-use aws_lc_rs::signature::{
-    ECDSA_P256_SHA256_FIXED, ED25519, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents,
-};
+use aws_lc_rs::signature::ParsedPublicKey;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
 use super::Algorithm;
 use super::jwk::{Jwk, JwkSet};
+use super::public_key::{self, KeyError, KeyType, Padding, PublicKey, RsaPadding};
 
 /// One verification key, parsed once.
 pub struct VerifyingKey {
@@ -84,43 +85,18 @@ impl KeySet {
     }
 }
 
-fn b64(field: &str) -> Result<Vec<u8>, &'static str> {
-    URL_SAFE_NO_PAD.decode(field.trim_end_matches('=')).map_err(|_| "bad base64url in key")
-}
-
+/// A tenant signing key: its type implies its one algorithm, and a key that
+/// names an algorithm must name that one.
 fn parse_jwk(jwk: &Jwk) -> Result<VerifyingKey, &'static str> {
     if jwk.use_.as_deref().is_some_and(|usage| usage != "sig") {
         return Err("key is not for signatures");
     }
-    let field = |value: &Option<String>| value.as_deref().ok_or("key lacks a required member").and_then(b64);
-    let (alg, key) = match (jwk.kty.as_str(), jwk.crv.as_deref()) {
-        ("RSA", _) => {
-            let (n, e) = (field(&jwk.n)?, field(&jwk.e)?);
-            let components = RsaPublicKeyComponents { n: n.as_slice(), e: e.as_slice() };
-            let key = components.to_parsed_public_key(&RSA_PKCS1_2048_8192_SHA256).map_err(|_| "invalid RSA key")?;
-            (Algorithm::Rs256, key)
-        }
-        ("EC", Some("P-256")) => {
-            let (x, y) = (field(&jwk.x)?, field(&jwk.y)?);
-            if x.len() != 32 || y.len() != 32 {
-                return Err("bad P-256 coordinates");
-            }
-            let mut point = Vec::with_capacity(65);
-            point.push(4);
-            point.extend_from_slice(&x);
-            point.extend_from_slice(&y);
-            let key = ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point).map_err(|_| "invalid P-256 key")?;
-            (Algorithm::Es256, key)
-        }
-        ("EC", _) => return Err("unsupported EC curve"),
-        ("OKP", Some("Ed25519")) => {
-            let key = ParsedPublicKey::new(&ED25519, field(&jwk.x)?).map_err(|_| "invalid Ed25519 key")?;
-            (Algorithm::EdDsa, key)
-        }
-        ("OKP", _) => return Err("unsupported OKP curve"),
-        _ => return Err("unsupported key type"),
+    let key_type = KeyType::of(jwk).map_err(KeyError::message)?;
+    let (alg, key) = match public_key::decode(jwk, key_type, Padding::Tolerated).map_err(KeyError::message)? {
+        PublicKey::Rsa(rsa) => (Algorithm::Rs256, rsa.parse(RsaPadding::Pkcs1).map_err(KeyError::message)?),
+        PublicKey::P256(key) => (Algorithm::Es256, key),
+        PublicKey::Ed25519(key) => (Algorithm::EdDsa, key),
     };
-    // A key that names an algorithm must name the one its type implies.
     if jwk.alg.as_deref().is_some_and(|named| named != alg.name()) {
         return Err("key alg is not allowed for its key type");
     }
