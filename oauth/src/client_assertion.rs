@@ -7,7 +7,8 @@
 //! authorization server MUST construct an error response ... the value of
 //! the "error" parameter MUST be the "invalid_client" error code"), each
 //! with its own description, so a client's developer learns which rule the
-//! assertion broke.
+//! assertion broke. The rules every JWT shares (`exp`, `nbf`, `iat`,
+//! audience) are [`crate::jwt_claims`]'s; this module adds the client's own.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -15,6 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::OAuthError;
+use crate::jwt_claims::{ClaimError, RegisteredClaims};
 
 /// The longest life an assertion may claim, from `iat` (or from now when it
 /// has no `iat`) to `exp`: an assertion is made for one request.
@@ -45,34 +47,24 @@ pub struct Accepted {
     pub exp: i64,
 }
 
-#[derive(Deserialize)]
-struct Claims {
-    #[serde(default)]
-    iss: Option<Value>,
-    #[serde(default)]
-    sub: Option<Value>,
-    #[serde(default)]
-    aud: Option<Value>,
-    #[serde(default)]
-    exp: Option<Value>,
-    #[serde(default)]
-    iat: Option<Value>,
-    #[serde(default)]
-    nbf: Option<Value>,
-    #[serde(default)]
-    jti: Option<Value>,
-}
-
 fn fail(description: &'static str) -> OAuthError {
     OAuthError::invalid_client(description)
 }
 
-/// A NumericDate (RFC 7519 §2: "A JSON numeric value representing the
-/// number of seconds ... ignoring leap seconds"), fractions dropped.
-fn numeric_date(value: Option<&Value>, wrong: &'static str) -> Result<Option<i64>, OAuthError> {
-    let Some(value) = value else { return Ok(None) };
-    let seconds = value.as_i64().or_else(|| value.as_f64().filter(|f| f.is_finite()).map(|f| f.floor() as i64));
-    seconds.map(Some).ok_or_else(|| fail(wrong))
+/// A broken shared rule in this endpoint's words.
+fn refused(err: ClaimError) -> OAuthError {
+    fail(match err {
+        ClaimError::NotAnObject => "assertion claims are not a JSON object",
+        ClaimError::MissingExp => "assertion has no exp",
+        ClaimError::ExpNotANumber => "assertion exp must be a number",
+        ClaimError::Expired => "assertion expired",
+        ClaimError::NbfNotANumber => "assertion nbf must be a number",
+        ClaimError::NotYetValid => "assertion is not valid yet (nbf)",
+        ClaimError::IatNotANumber => "assertion iat must be a number",
+        ClaimError::IssuedInFuture => "assertion iat is in the future",
+        ClaimError::MissingAud => "assertion has no aud",
+        ClaimError::AudNotStrings => "assertion audience does not name this token endpoint",
+    })
 }
 
 /// The `iss` of a JWS's payload, read without verifying anything: it only
@@ -92,7 +84,7 @@ pub fn unverified_issuer(assertion: &str) -> Option<String> {
 /// Checks the claims set `payload` (JSON) of a verified assertion at `now`
 /// (Unix seconds).
 pub fn check_claims(payload: &str, expected: &Expected<'_>, now: i64) -> Result<Accepted, OAuthError> {
-    let claims: Claims = serde_json::from_str(payload).map_err(|_| fail("assertion claims are not a JSON object"))?;
+    let claims = RegisteredClaims::parse(payload).map_err(refused)?;
 
     // OpenID Connect Core §9: "iss REQUIRED. Issuer. This MUST contain the
     // client_id of the OAuth Client."
@@ -118,38 +110,23 @@ pub fn check_claims(payload: &str, expected: &Expected<'_>, now: i64) -> Result<
     // MAY be used as a value for an "aud" element ... The authorization
     // server MUST reject any JWT that does not contain its own identity as
     // the intended audience."
-    let names_us =
-        |value: &Value| value.as_str().is_some_and(|aud| aud == expected.token_endpoint || aud == expected.issuer);
-    match claims.aud.as_ref() {
-        None => return Err(fail("assertion has no aud")),
-        Some(Value::Array(auds)) if auds.iter().any(names_us) => {}
-        Some(aud @ Value::String(_)) if names_us(aud) => {}
-        Some(_) => return Err(fail("assertion audience does not name this token endpoint")),
+    let audience = claims.audience().map_err(refused)?;
+    if !audience.contains(expected.token_endpoint) && !audience.contains(expected.issuer) {
+        return Err(fail("assertion audience does not name this token endpoint"));
     }
     // RFC 7523 §3 D: "The JWT MUST contain an "exp" (expiration time) claim
     // that limits the time window during which the JWT can be used. The
     // authorization server MUST reject any JWT with an expiration time that
     // has passed".
-    let exp = numeric_date(claims.exp.as_ref(), "assertion exp must be a number")?
-        .ok_or_else(|| fail("assertion has no exp"))?;
-    if exp <= now {
-        return Err(fail("assertion expired"));
-    }
+    let exp = claims.expiry(now).map_err(refused)?;
     // RFC 7523 §3 E: "The JWT MAY contain an "nbf" (not before) claim that
     // identifies the time before which the token MUST NOT be accepted for
     // processing."
-    if let Some(nbf) = numeric_date(claims.nbf.as_ref(), "assertion nbf must be a number")?
-        && nbf > now + CLOCK_SKEW_SECS
-    {
-        return Err(fail("assertion is not valid yet (nbf)"));
-    }
+    claims.not_before(now, CLOCK_SKEW_SECS).map_err(refused)?;
     // RFC 7523 §3 F: "The JWT MAY contain an "iat" (issued at) claim that
     // identifies the time at which the JWT was issued." One from the future
     // is refused; one from long ago is bounded by the lifetime rule below.
-    let iat = numeric_date(claims.iat.as_ref(), "assertion iat must be a number")?;
-    if iat.is_some_and(|iat| iat > now + CLOCK_SKEW_SECS) {
-        return Err(fail("assertion iat is in the future"));
-    }
+    let iat = claims.issued_at(now, CLOCK_SKEW_SECS).map_err(refused)?;
     if exp - iat.unwrap_or(now) > MAX_LIFETIME_SECS {
         return Err(fail("assertion lives too long: exp must be at most 5 minutes after iat"));
     }

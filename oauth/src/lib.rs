@@ -19,6 +19,7 @@ pub mod error;
 pub mod id_token;
 pub mod introspection;
 pub mod jose;
+pub mod jwt_claims;
 pub mod media_type;
 pub mod metadata;
 pub mod multipart;
