@@ -7,12 +7,15 @@ use clavis_oauth::jose::Algorithm;
 use clavis_oauth::jose::jwk::JwkSet;
 use clavis_oauth::jose::sign::{Signer, generate};
 use clavis_oauth::request::RawRequest;
+use std::time::{Duration, Instant};
+
 use clavis_types::ManagementAccess;
 use domain::services::{MAX_FEDERATED_CREDENTIALS, NewFederatedCredential, NewTrustedIssuer, TokenResponse};
 use domain::{Error, TenantScope, Write};
 use serde_json::json;
 
-use super::support::{TestEnv, envs, payload_of, token};
+use super::invalidation::listening;
+use super::support::{SharedDb, TestEnv, envs, payload_of, token};
 
 const ISSUER: &str = "https://k8s.example.test";
 const SUBJECT: &str = "system:serviceaccount:payments:api";
@@ -188,6 +191,45 @@ async fn an_issuer_removed_takes_its_credentials_with_it() {
         let err = env.services.delete_trusted_issuer(&f.scope, &f.issuer_id, env.now()).await.unwrap_err();
         assert!(matches!(err, Error::NotFound(_)), "{err:?}");
         assert!(env.audit_actions(&f.tenant_id).await.iter().any(|a| a == "trusted_issuer.delete"));
+    }
+}
+
+/// Two processes on one database (replicas on PostgreSQL; a server and the
+/// command line on SQLite), each with its invalidation listener and a clock
+/// that stands still: only the `issuers:<tenant>` notice can make the other
+/// one stop trusting the issuer it has cached.
+#[tokio::test]
+async fn an_issuer_removed_through_one_process_is_refused_by_another_within_a_second() {
+    for db in SharedDb::all().await {
+        let (here, there) = (db.instance().await, db.instance().await);
+        let listeners = [listening(&here).await, listening(&there).await];
+        let f = fixture(&here, true).await;
+        let assertion = sign(&f.signer, &f.claims(&here));
+        // Both accept it, so both hold the tenant's issuers and the client.
+        for env in [&here, &there] {
+            let issued = federated_token(env, &f.tenant_id, &f.client_id, &assertion).await;
+            assert!(issued.is_ok(), "{}: {issued:?}", db.backend);
+        }
+        here.services.delete_trusted_issuer(&f.scope, &f.issuer_id, here.now()).await.unwrap();
+        assert!(refusal(&here, &f, &assertion).await.contains("not trusted"), "{}: here", db.backend);
+        // "Not trusted" is the issuer cache's answer: the client's notice
+        // alone would leave the issuer cached there, and the refusal would
+        // name the missing credential instead.
+        let start = Instant::now();
+        loop {
+            match federated_token(&there, &f.tenant_id, &f.client_id, &assertion).await {
+                Err(err) if err.description.contains("not trusted") => break,
+                other => assert!(
+                    start.elapsed() < Duration::from_secs(1),
+                    "{}: the removal is not honoured elsewhere within a second: {other:?}",
+                    db.backend
+                ),
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        for listener in listeners {
+            listener.abort();
+        }
     }
 }
 
