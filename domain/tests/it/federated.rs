@@ -10,7 +10,9 @@ use clavis_oauth::request::RawRequest;
 use std::time::{Duration, Instant};
 
 use clavis_types::ManagementAccess;
-use domain::services::{MAX_FEDERATED_CREDENTIALS, NewFederatedCredential, NewTrustedIssuer, TokenResponse};
+use domain::services::{
+    ClientKeysInput, CredentialKind, MAX_FEDERATED_CREDENTIALS, NewFederatedCredential, NewTrustedIssuer, TokenResponse,
+};
 use domain::{Error, TenantScope, Write};
 use serde_json::json;
 
@@ -230,6 +232,32 @@ async fn an_issuer_removed_through_one_process_is_refused_by_another_within_a_se
         for listener in listeners {
             listener.abort();
         }
+    }
+}
+
+/// An application authenticates one way: one with public keys gets no
+/// federated credential until its keys are removed.
+#[tokio::test]
+async fn an_application_with_public_keys_gets_no_federated_credential() {
+    for env in envs().await {
+        let f = fixture(&env, false).await;
+        let key = generate(Algorithm::Es256).unwrap();
+        let input = ClientKeysInput::Jwks(jwks_of(&key.public_jwk));
+        env.services.set_client_keys(&f.scope, &f.client_id, input, env.now()).await.unwrap();
+        let new = NewFederatedCredential { issuer_id: f.issuer_id.clone(), subject: SUBJECT.into(), audience: None };
+        match env.services.create_federated_credential(&f.scope, &f.client_id, new.clone(), env.now()).await {
+            Err(Error::Conflict(message)) => assert!(message.contains("public keys"), "{}: {message}", env.backend),
+            other => panic!("{}: {other:?}", env.backend),
+        }
+        // Nothing was added; the keys still authenticate the application.
+        assert!(env.services.list_federated_credentials(&f.scope, &f.client_id).await.unwrap().is_empty());
+        let view = env.services.get_application(&f.scope, &f.client_id, env.now()).await.unwrap();
+        assert_eq!(view.credential, CredentialKind::Keys, "{}", env.backend);
+        assert!(!env.audit_actions(&f.tenant_id).await.iter().any(|a| a == "federated_credential.create"));
+        // Once the keys are removed, the credential can be added.
+        env.services.delete_client_keys(&f.scope, &f.client_id, env.now()).await.unwrap();
+        let added = env.services.create_federated_credential(&f.scope, &f.client_id, new, env.now()).await;
+        assert!(added.is_ok(), "{}: {added:?}", env.backend);
     }
 }
 

@@ -11,7 +11,7 @@ use clavis_oauth::jose::sign::{Signer, generate};
 use clavis_types::ManagementAccess;
 use serde_json::json;
 
-use super::management::{Fixture, call};
+use super::management::{Fixture, assert_error, call};
 use super::support::{TestServer, servers};
 
 const ASSERTION_TYPE: &str = "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer";
@@ -207,5 +207,41 @@ async fn a_github_actions_token_authenticates_with_a_static_jwks_issuer() {
         let duplicate = json!({"name": "again", "issuer": issuer});
         let conflict = call(&s, Method::POST, &f.path("/trusted_issuers"), Some(&f.token), Some(duplicate)).await;
         assert_eq!(conflict.status, StatusCode::CONFLICT);
+    }
+}
+
+/// An application authenticates one way: one with public keys gets no
+/// federated credential (409) until its keys are removed.
+#[tokio::test]
+async fn an_application_with_public_keys_gets_no_federated_credential() {
+    for s in servers().await {
+        let f = Fixture::new(&s, "Acme").await;
+        let (_, issuer_keys) = key();
+        let body = json!({"name": "cluster", "issuer": "https://k8s.example.test", "jwks": issuer_keys});
+        let created = call(&s, Method::POST, &f.path("/trusted_issuers"), Some(&f.token), Some(body)).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+        let issuer_id = created.json()["id"].as_str().unwrap().to_owned();
+        let app = s.app(&f.scope, "payments-api", ManagementAccess::None).await;
+        let jwks_path = f.app_path(&app.client_id, "/jwks");
+        let (_, app_keys) = key();
+        let set =
+            call(&s, Method::PUT, &jwks_path, Some(&f.token), Some(serde_json::to_value(app_keys).unwrap())).await;
+        assert_eq!(set.status, StatusCode::OK, "{}: {}", s.backend, set.text());
+
+        let path = f.app_path(&app.client_id, "/federated_credentials");
+        let credential = json!({"issuer_id": issuer_id, "subject": "system:serviceaccount:payments:api"});
+        let refused = call(&s, Method::POST, &path, Some(&f.token), Some(credential.clone())).await;
+        assert_error(&refused, StatusCode::CONFLICT, "conflict");
+        assert!(refused.json()["message"].as_str().unwrap().contains("public keys"), "{}", refused.text());
+        // Nothing was added; the application still authenticates by its keys.
+        let listed = call(&s, Method::GET, &path, Some(&f.token), None).await.json();
+        assert_eq!(listed["federated_credentials"], json!([]), "{}", s.backend);
+        let view = call(&s, Method::GET, &f.app_path(&app.client_id, ""), Some(&f.token), None).await;
+        assert_eq!(view.json()["credentialType"], "keys", "{}", s.backend);
+        // Once the keys are removed, the credential can be added.
+        let removed = call(&s, Method::DELETE, &jwks_path, Some(&f.token), None).await;
+        assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.text());
+        let added = call(&s, Method::POST, &path, Some(&f.token), Some(credential)).await;
+        assert_eq!(added.status, StatusCode::CREATED, "{}", added.text());
     }
 }
