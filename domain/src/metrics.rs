@@ -7,8 +7,10 @@
 //! stays bounded and scraping reveals nothing about who calls.
 
 use std::hash::Hash;
+use std::sync::OnceLock;
 
 use clavis_oauth::OAuthError;
+use metrics::Counter;
 use quick_cache::{DefaultHashBuilder, Lifecycle, UnitWeighter};
 
 use crate::services::Services;
@@ -57,10 +59,56 @@ pub(crate) fn grant_label(grant_type: Option<&str>) -> &'static str {
 /// Counts one answered token request.
 pub(crate) fn token_request<T>(grant: &'static str, result: &Result<T, OAuthError>) {
     let outcome = match result {
+        Ok(_) if grant == "client_credentials" => return hot_or(|hot| &hot.client_credentials_ok, || ok_tokens(grant)),
         Ok(_) => "ok",
         Err(err) => err.code.as_str(),
     };
     metrics::counter!(TOKEN_REQUESTS, "grant_type" => grant, "outcome" => outcome).increment(1);
+}
+
+fn ok_tokens(grant: &'static str) -> Counter {
+    metrics::counter!(TOKEN_REQUESTS, "grant_type" => grant, "outcome" => "ok")
+}
+
+/// A client lookup answered from the cache.
+pub(crate) fn client_cache_hit() {
+    hot_or(|hot| &hot.client_cache_hits, || metrics::counter!(CLIENT_CACHE_HITS));
+}
+
+/// A tenant keyring lookup answered from the cache.
+pub(crate) fn keyring_cache_hit() {
+    hot_or(|hot| &hot.keyring_cache_hits, || metrics::counter!(KEYRING_CACHE_HITS));
+}
+
+/// The counters every token request increments. Resolved once the server
+/// has installed its recorder ([`resolve_hot_counters`]); a handle is one
+/// atomic add, where `counter!` looks the series up by name and labels on
+/// every call.
+struct HotCounters {
+    client_cache_hits: Counter,
+    keyring_cache_hits: Counter,
+    client_credentials_ok: Counter,
+}
+
+static HOT_COUNTERS: OnceLock<HotCounters> = OnceLock::new();
+
+/// Resolves the hot-path counters against the installed recorder. Call it
+/// after installing the process's recorder, which stays for the life of the
+/// process; until then (and without it, as in the CLI and in tests) every
+/// increment goes through the recorder's lookup.
+pub fn resolve_hot_counters() {
+    let _ = HOT_COUNTERS.set(HotCounters {
+        client_cache_hits: metrics::counter!(CLIENT_CACHE_HITS),
+        keyring_cache_hits: metrics::counter!(KEYRING_CACHE_HITS),
+        client_credentials_ok: ok_tokens("client_credentials"),
+    });
+}
+
+fn hot_or(resolved: impl FnOnce(&HotCounters) -> &Counter, lookup: impl FnOnce() -> Counter) {
+    match HOT_COUNTERS.get() {
+        Some(hot) => resolved(hot).increment(1),
+        None => lookup().increment(1),
+    }
 }
 
 /// A bounded cache that counts its evictions under one counter name.

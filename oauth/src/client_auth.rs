@@ -113,6 +113,11 @@ pub fn parse_basic(header: &[u8]) -> Result<ClientCredentials, OAuthError> {
 
 /// Decodes one `application/x-www-form-urlencoded` component.
 fn form_decode(component: &str) -> Option<String> {
+    // The form encoding of a component with no escape, no `+` and no `&` is
+    // the component itself (the usual client ID and secret): no decoding.
+    if !component.bytes().any(|byte| matches!(byte, b'%' | b'+' | b'&')) {
+        return (!component.contains('\u{FFFD}')).then(|| component.to_owned());
+    }
     let bytes: Vec<u8> = form_urlencoded::parse(format!("v={component}").as_bytes())
         .next()
         .map(|(_, value)| value.into_owned().into_bytes())

@@ -28,6 +28,10 @@ impl std::fmt::Debug for Params {
     }
 }
 
+/// Up to this many parameters, duplicates are found by comparing names
+/// pairwise.
+const FEW_PARAMETERS: usize = 8;
+
 impl Params {
     /// Parses an `application/x-www-form-urlencoded` body.
     pub fn from_form(body: &[u8]) -> Result<Self, OAuthError> {
@@ -62,20 +66,24 @@ impl Params {
         // RFC 6749 §3.1: "Parameters sent without a value MUST be treated as
         // if they were omitted from the request."
         let pairs: Vec<_> = pairs.into_iter().filter(|(_, value)| !value.is_empty()).collect();
-        // One pass with a set: a body of many parameters costs linear time.
-        let mut seen = std::collections::HashSet::with_capacity(pairs.len());
-        for (name, _) in &pairs {
-            if REPEATABLE.contains(&name.as_str()) {
-                continue;
+        let single = |name: &str| !REPEATABLE.contains(&name);
+        let repeated = if pairs.len() <= FEW_PARAMETERS {
+            // A typical request: comparing the few names pairwise costs less
+            // than building a hash set.
+            pairs.iter().enumerate().find_map(|(at, (name, _))| {
+                (single(name) && pairs[..at].iter().any(|(earlier, _)| earlier == name)).then_some(name)
+            })
+        } else {
+            // One pass with a set: a body of many parameters costs linear time.
+            let mut seen = std::collections::HashSet::with_capacity(pairs.len());
+            pairs.iter().map(|(name, _)| name).find(|name| single(name) && !seen.insert(name.as_str()))
+        };
+        match repeated {
+            Some(name) => {
+                Err(OAuthError::invalid_request(format!("parameter {} is included more than once", printable(name))))
             }
-            if !seen.insert(name.as_str()) {
-                return Err(OAuthError::invalid_request(format!(
-                    "parameter {} is included more than once",
-                    printable(name)
-                )));
-            }
+            None => Ok(Self(pairs)),
         }
-        Ok(Self(pairs))
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {

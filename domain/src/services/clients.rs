@@ -150,12 +150,14 @@ impl Services {
         if let Some(slot) = self.inner.clients.slots.get(client_id)
             && self.cache_entry_fresh(slot.loaded_at, now)
         {
-            metrics::counter!(crate::metrics::CLIENT_CACHE_HITS).increment(1);
+            crate::metrics::client_cache_hit();
             return Ok(slot.client.clone());
         }
         metrics::counter!(crate::metrics::CLIENT_CACHE_MISSES).increment(1);
         let generation = self.inner.invalidation.generation();
-        let client = self.load_client(client_id).await?.map(Arc::new);
+        // Boxed: the database read is the cold path, and kept inline its state
+        // would make every token request's future larger.
+        let client = Box::pin(self.load_client(client_id)).await?.map(Arc::new);
         self.inner.clients.slots.insert(client_id.to_owned(), CacheSlot { client: client.clone(), loaded_at: now });
         self.keep_if_current(generation, || {
             self.inner.clients.slots.remove(client_id);
@@ -288,7 +290,7 @@ impl Services {
         match outcome {
             Ok(caller) => {
                 if !throttle.is_idle() {
-                    throttle.record_success(&key).await;
+                    Box::pin(throttle.record_success(&key)).await;
                 }
                 Ok(caller)
             }
@@ -297,9 +299,14 @@ impl Services {
                 // failures are shared with every replica; an unknown ID's
                 // stay in this bounded map.
                 let wait = if self.is_known_client(client_id) {
-                    let wait = throttle.wait_required(&key, now).await;
-                    throttle.record_failure(&key, now).await;
-                    wait
+                    // Boxed like every cold path: the failure's statements
+                    // do not enlarge the future of each token request.
+                    Box::pin(async {
+                        let wait = throttle.wait_required(&key, now).await;
+                        throttle.record_failure(&key, now).await;
+                        wait
+                    })
+                    .await
                 } else {
                     let wait = throttle.local_wait(&key, now);
                     throttle.record_local_failure(&key, now);
@@ -343,7 +350,8 @@ impl Services {
             ClientProof::Secret(_) if client.keys.is_some() => return Err(generic_failure()),
             ClientProof::Secret(secret) => secret,
             ClientProof::Assertion(assertion) => {
-                return self.authenticate_assertion(runtime, &credentials.client_id, &client, assertion, now).await;
+                return Box::pin(self.authenticate_assertion(runtime, &credentials.client_id, &client, assertion, now))
+                    .await;
             }
         };
         let now_unix = now.timestamp();

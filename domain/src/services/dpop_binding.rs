@@ -45,6 +45,19 @@ impl Services {
                 Ok(None)
             };
         };
+        // Boxed: a Bearer request (the common case) does not carry the
+        // proof check's state in its future.
+        Box::pin(self.bind_to_proof(runtime, client, header, now)).await
+    }
+
+    /// Verifies the proof in a `DPoP` header and spends its `jti`.
+    async fn bind_to_proof(
+        &self,
+        runtime: &TenantRuntime,
+        client: &AuthenticatedClient,
+        header: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<DpopBinding>, OAuthError> {
         let proof = std::str::from_utf8(header)
             .map_err(|_| OAuthError::invalid_dpop_proof(DpopError::Malformed.to_string()))?;
         // The URL the client addressed, as the tenant publishes it: a proxy

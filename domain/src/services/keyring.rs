@@ -83,12 +83,13 @@ impl Services {
             && entry.stale_at.is_none_or(|stale_at| now.timestamp() < stale_at)
             && self.cache_entry_fresh(entry.loaded_at, now)
         {
-            metrics::counter!(crate::metrics::KEYRING_CACHE_HITS).increment(1);
+            crate::metrics::keyring_cache_hit();
             return Ok(Some(entry.clone()));
         }
         metrics::counter!(crate::metrics::KEYRING_CACHE_MISSES).increment(1);
         let generation = self.inner.invalidation.generation();
-        let Some(runtime) = self.load_runtime(tenant_id, now).await? else {
+        // Boxed: the cold path's state stays out of every token request's future.
+        let Some(runtime) = Box::pin(self.load_runtime(tenant_id, now)).await? else {
             self.forget_runtime(tenant_id);
             return Ok(None);
         };

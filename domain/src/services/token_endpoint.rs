@@ -59,10 +59,11 @@ impl Services {
                             self.issue_client_credentials(&runtime, &caller.client, request, bound_to, now)
                         }
                         GrantRequest::Password(request) => {
-                            self.password_grant(&runtime, &caller.client, request, client_addr, bound_to, now).await
+                            Box::pin(self.password_grant(&runtime, &caller.client, request, client_addr, bound_to, now))
+                                .await
                         }
                         GrantRequest::RefreshToken(request) => {
-                            self.refresh_grant(&runtime, &caller.client, request, bound_to, now).await
+                            Box::pin(self.refresh_grant(&runtime, &caller.client, request, bound_to, now)).await
                         }
                     };
                     if let Ok(token) = &mut issued {

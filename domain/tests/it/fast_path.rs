@@ -95,3 +95,21 @@ async fn without_a_listener_entries_are_reloaded_after_the_fallback_ttl() {
         assert!(writes.is_empty(), "token requests wrote: {writes:?}");
     }
 }
+
+/// The token request's future is moved into a box on every request (and
+/// its size copied each time): its cold paths (database reads, failures,
+/// DPoP, the password and refresh grants) are boxed so that it stays small.
+#[tokio::test]
+async fn the_token_request_future_stays_small() {
+    const MOST_BYTES: usize = 2048;
+    fn size<F: std::future::Future>(_: &F) -> usize {
+        std::mem::size_of::<F>()
+    }
+    let env = super::support::SharedDb::sqlite().await.instance().await;
+    let authorization = super::support::basic("client", "secret");
+    let request = super::support::form(&authorization, "grant_type=client_credentials");
+    let future = env.services.token("tenant", request, None, env.now());
+    let bytes = size(&future);
+    drop(future);
+    assert!(bytes <= MOST_BYTES, "the token future is {bytes} bytes, more than {MOST_BYTES}");
+}

@@ -174,13 +174,13 @@ impl TestEnv {
     }
 }
 
-fn basic(client_id: &str, secret: &str) -> String {
+pub fn basic(client_id: &str, secret: &str) -> String {
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{secret}")))
 }
 
 /// A form request with HTTP Basic credentials, the way the HTTP adapter
 /// hands one to the services.
-fn form<'a>(authorization: &'a str, body: &'a str) -> RawRequest<'a> {
+pub fn form<'a>(authorization: &'a str, body: &'a str) -> RawRequest<'a> {
     RawRequest {
         authorization: Some(authorization.as_bytes()),
         several_authorizations: false,

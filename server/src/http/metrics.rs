@@ -9,13 +9,11 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use domain::Services;
 use metrics::{Counter, Histogram};
@@ -39,9 +37,6 @@ const LATENCY_BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0
 /// How often histogram samples are folded into their buckets when nobody
 /// scrapes, so memory stays bounded between scrapes.
 const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
-
-/// The label of requests that matched no route (static files, 404s).
-const UNMATCHED_ROUTE: &str = "unmatched";
 
 /// The process's metrics recorder, installed once.
 #[derive(Clone)]
@@ -96,6 +91,8 @@ fn build() -> Metrics {
     for kind in [domain::metrics::THROTTLE_CLIENT_AUTHENTICATION, domain::metrics::THROTTLE_SIGN_IN] {
         metrics::counter!(domain::metrics::THROTTLED_REQUESTS, "kind" => kind).increment(0);
     }
+    // Installed (or not) for good: the token path's counters can be kept.
+    domain::metrics::resolve_hot_counters();
     Metrics { handle }
 }
 
@@ -171,14 +168,14 @@ pub(super) struct HttpMetrics(Arc<RwLock<HashMap<Box<str>, Arc<RouteMetrics>>>>)
 /// One route's latency histogram and its request counters by status class
 /// (each made on its first use, so no series of zeros appears for classes
 /// the route never answered).
-struct RouteMetrics {
+pub(super) struct RouteMetrics {
     route: metrics::SharedString,
     duration: Histogram,
     requests: [OnceLock<Counter>; 5],
 }
 
 impl HttpMetrics {
-    fn route(&self, route: &str) -> Arc<RouteMetrics> {
+    pub(super) fn route(&self, route: &str) -> Arc<RouteMetrics> {
         if let Some(found) = self.0.read().unwrap_or_else(PoisonError::into_inner).get(route) {
             return found.clone();
         }
@@ -198,23 +195,23 @@ impl HttpMetrics {
 }
 
 impl RouteMetrics {
+    /// The route template this route's series are labelled with.
+    pub(super) fn template(&self) -> &str {
+        &self.route
+    }
+
+    /// Counts one answer and its latency.
+    pub(super) fn record(&self, status: StatusCode, elapsed: Duration) {
+        self.duration.record(elapsed.as_secs_f64());
+        self.requests(status).increment(1);
+    }
+
     fn requests(&self, status: StatusCode) -> &Counter {
         let class = status_class(status);
         let index = usize::from(class.as_bytes()[0] - b'1').min(4);
         self.requests[index]
             .get_or_init(|| metrics::counter!(HTTP_REQUESTS, "route" => self.route.clone(), "status" => class))
     }
-}
-
-/// Counts the request and its latency under its route template.
-pub(super) async fn track(State(http): State<HttpMetrics>, request: Request, next: Next) -> Response {
-    let route = request.extensions().get::<MatchedPath>().map_or(UNMATCHED_ROUTE, MatchedPath::as_str);
-    let route = http.route(route);
-    let started = Instant::now();
-    let response = next.run(request).await;
-    route.duration.record(started.elapsed().as_secs_f64());
-    route.requests(response.status()).increment(1);
-    response
 }
 
 fn status_class(status: StatusCode) -> &'static str {

@@ -6,6 +6,7 @@ pub mod health;
 pub mod management;
 pub mod metrics;
 pub mod oauth;
+mod observe;
 pub mod origin;
 pub mod request_id;
 mod security_headers;
@@ -58,19 +59,17 @@ pub fn leptos_options(config: &RouterConfig) -> LeptosOptions {
 }
 
 /// The whole HTTP surface as one service: the router inside the request-ID
-/// layers, behind a layer that drops a trailing slash, so
-/// `…/applications/` reaches `…/applications` (scripts written for other
-/// servers often add one). Boxed once here, so the type stays nameable.
-pub type App = tower::util::BoxCloneSyncService<Request, axum::response::Response, std::convert::Infallible>;
+/// handling, behind the trailing-slash trim, so `…/applications/` reaches
+/// `…/applications` (scripts written for other servers often add one).
+/// Plain types, not a boxed service: `axum::serve` clones the service for
+/// every request.
+pub type App = tower_http::normalize_path::NormalizePath<request_id::RequestIds>;
 
 pub fn app(services: Services, config: &RouterConfig) -> App {
-    use tower::Layer;
     // Outside the client-address layer: whether an incoming request ID is
     // kept depends on the peer itself, not on the client it names.
-    let wrapped = request_id::wrap(router(services, config), config.trusted_proxies.clone());
-    tower::util::BoxCloneSyncService::new(
-        tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash().layer(wrapped),
-    )
+    let ids = request_id::RequestIds::new(router(services, config), config.trusted_proxies.clone());
+    tower_http::normalize_path::NormalizePath::trim_trailing_slash(ids)
 }
 
 pub fn router(services: Services, config: &RouterConfig) -> Router {
@@ -129,7 +128,6 @@ pub fn router(services: Services, config: &RouterConfig) -> Router {
         Some(recorder) => router.merge(metrics::routes(recorder.clone(), services.clone())),
         None => router,
     };
-    let router = router.layer(axum::middleware::from_fn_with_state(metrics::HttpMetrics::default(), metrics::track));
     // Without trusted proxies the peer is the client: no layer, no cost.
     let router = if config.trusted_proxies.is_empty() {
         router
@@ -138,7 +136,8 @@ pub fn router(services: Services, config: &RouterConfig) -> Router {
         router
             .layer(axum::middleware::from_fn(move |request, next| client_addr::resolve(trusted.clone(), request, next)))
     };
-    request_id::trace(router).with_state(state)
+    // Outermost on every route, so the span and the metrics see everything.
+    router.layer(observe::Observe::default()).with_state(state)
 }
 
 async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {

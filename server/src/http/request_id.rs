@@ -1,6 +1,5 @@
-//! `X-Request-Id` on every request and response, and the tracing span that
-//! puts it (with the method and the route template) on every log line of
-//! the request.
+//! `X-Request-Id` on every request and response (the `request` span of
+//! `observe.rs` puts it on every log line of the request).
 //!
 //! An incoming ID is kept only from a trusted proxy (`CLAVIS_TRUSTED_PROXIES`)
 //! and only when it is a sane token (at most 128 of `[A-Za-z0-9._-]`), so a
@@ -8,19 +7,18 @@
 //! every other request gets a fresh random ID. The span never holds the URI
 //! (its query may carry secrets) nor any header.
 
-use std::net::SocketAddr;
-
 use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{ConnectInfo, MatchedPath, Request};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
-use tower::{Service, ServiceBuilder};
-use tower_http::LatencyUnit;
-use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use axum::routing::future::RouteFuture;
+use tower::Service;
 
 use super::client_addr::TrustedProxies;
 
@@ -30,32 +28,66 @@ pub const X_REQUEST_ID: &str = "x-request-id";
 /// The longest incoming ID that is kept.
 pub const MAX_REQUEST_ID_LEN: usize = 128;
 
-/// The request's span, on every route (inside the router, so that it
-/// names the matched route template on every line, the first included).
-pub(super) fn trace<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
-    let trace = TraceLayer::new_for_http()
-        .make_span_with(request_span)
-        .on_response(DefaultOnResponse::new().latency_unit(LatencyUnit::Micros));
-    router.layer(trace)
+/// The router behind the request-ID handling: outermost the check of an
+/// incoming ID, then a fresh ID where none is kept, and its echo on the
+/// response. One plain service around the whole router rather than a stack
+/// of layers: a clone per request is a clone of the router's `Arc`.
+#[derive(Clone)]
+pub struct RequestIds {
+    router: Router,
+    trusted: TrustedProxies,
 }
 
-/// Wraps the whole router, once, outside it (not on every route, where each
-/// layer is boxed and cloned per request): outermost the check of an
-/// incoming ID, then a fresh ID where none is kept, and its echo on the
-/// response.
-pub(super) fn wrap<S>(
-    service: S,
-    trusted: TrustedProxies,
-) -> impl Service<Request, Response = Response, Error = Infallible, Future: Send + 'static> + Clone + Send + Sync + 'static
-where
-    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + Sync + 'static,
-    S::Future: Send + 'static,
-{
-    ServiceBuilder::new()
-        .map_request(move |request| screen(&trusted, request))
-        .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .service(service)
+impl RequestIds {
+    pub(super) fn new(router: Router, trusted: TrustedProxies) -> Self {
+        Self { router, trusted }
+    }
+}
+
+impl Service<Request> for RequestIds {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = EchoRequestId;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // A router is always ready.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> EchoRequestId {
+        let mut request = screen(&self.trusted, request);
+        let id = match request.headers().get(X_REQUEST_ID) {
+            Some(kept) => kept.clone(),
+            None => {
+                let fresh = fresh_id();
+                request.headers_mut().insert(X_REQUEST_ID, fresh.clone());
+                fresh
+            }
+        };
+        EchoRequestId { inner: self.router.call(request), id: Some(id) }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The router's answer, with the request's ID added.
+    pub struct EchoRequestId {
+        #[pin]
+        inner: RouteFuture<Infallible>,
+        id: Option<HeaderValue>,
+    }
+}
+
+impl Future for EchoRequestId {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let Ok(mut response) = std::task::ready!(this.inner.poll(cx));
+        if let Some(id) = this.id.take() {
+            response.headers_mut().insert(X_REQUEST_ID, id);
+        }
+        Poll::Ready(Ok(response))
+    }
 }
 
 /// Drops an incoming ID unless a trusted proxy sent exactly one sane one.
@@ -88,23 +120,12 @@ pub fn is_sane(id: &[u8]) -> bool {
 
 /// A random (version 4) UUID from the thread's CSPRNG: no system call per
 /// request, unlike asking the OS for every ID.
-#[derive(Clone, Copy, Debug, Default)]
-struct RandomRequestId;
-
-impl MakeRequestId for RandomRequestId {
-    fn make_request_id<B>(&mut self, _request: &axum::http::Request<B>) -> Option<RequestId> {
-        let bytes: [u8; 16] = rand::random();
-        let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
-        let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-        HeaderValue::from_str(id.hyphenated().encode_lower(&mut text)).ok().map(RequestId::new)
-    }
-}
-
-/// The span of one request: its ID, method and route template, never the URI.
-fn request_span(request: &Request<Body>) -> tracing::Span {
-    let request_id = request.headers().get(X_REQUEST_ID).and_then(|value| value.to_str().ok()).unwrap_or("-");
-    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
-    tracing::info_span!("request", request_id, method = %request.method(), route)
+fn fresh_id() -> HeaderValue {
+    let bytes: [u8; 16] = rand::random();
+    let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    // A hyphenated UUID is always a valid header value.
+    HeaderValue::from_str(id.hyphenated().encode_lower(&mut text)).unwrap_or(HeaderValue::from_static("-"))
 }
 
 #[cfg(test)]
@@ -124,11 +145,10 @@ mod tests {
 
     #[test]
     fn fresh_ids_are_distinct_uuids() {
-        let request = axum::http::Request::new(());
-        let first = RandomRequestId.make_request_id(&request).unwrap();
-        let second = RandomRequestId.make_request_id(&request).unwrap();
-        assert_ne!(first.header_value(), second.header_value());
-        let text = first.header_value().to_str().unwrap();
+        let first = fresh_id();
+        let second = fresh_id();
+        assert_ne!(first, second);
+        let text = first.to_str().unwrap();
         assert!(uuid::Uuid::parse_str(text).is_ok(), "{text}");
         assert!(is_sane(text.as_bytes()));
     }

@@ -293,7 +293,7 @@ fn json_logs_carry_the_request_id_and_metrics_can_leave_the_main_listener() {
         let mut command = clavis(&dir, url.as_deref());
         command
             .env("CLAVIS_LOG_FORMAT", "json")
-            .env("RUST_LOG", "info,tower_http=debug")
+            .env("RUST_LOG", "info,clavis::access=debug")
             .env("CLAVIS_METRICS_ADDR", format!("127.0.0.1:{metrics_port}"));
         let mut served = Served::start(command, &dir);
         let (status, headers, _) = get(served.port, "/healthz?probe=secret-looking-query").unwrap();
