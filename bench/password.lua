@@ -13,7 +13,8 @@ wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Authorization"] = auth
 
 local threads = {}
-local ok, busy, other = 0, 0, 0
+-- Globals, not locals: `done` reads each thread's counts with thread:get.
+ok, busy, other = 0, 0, 0
 
 function setup(thread)
   table.insert(threads, thread)
