@@ -27,19 +27,12 @@ use serde_json::Value;
 /// duplicate of any of these is refused.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct RegisteredClaims {
-    #[serde(default)]
     pub iss: Option<Value>,
-    #[serde(default)]
     pub sub: Option<Value>,
-    #[serde(default)]
     pub aud: Option<Value>,
-    #[serde(default)]
     pub exp: Option<Value>,
-    #[serde(default)]
     pub nbf: Option<Value>,
-    #[serde(default)]
     pub iat: Option<Value>,
-    #[serde(default)]
     pub jti: Option<Value>,
 }
 
