@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::json_out::JsonObject;
+
 /// RFC 9068 §2.1: "Resource servers ... MUST verify that the "typ" header
 /// value is "at+jwt"".
 pub const TOKEN_TYPE: &str = "at+jwt";
@@ -23,7 +25,7 @@ pub fn header_json(alg: &str, kid: &str) -> String {
 
 /// RFC 9449 §6.1: a DPoP-bound token's `cnf` claim names the SHA-256
 /// thumbprint of the key the holder proves possession of.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy)]
 pub struct Confirmation<'a> {
     pub jkt: &'a str,
 }
@@ -35,7 +37,7 @@ pub struct VerifiedConfirmation {
 }
 
 /// The claims Clavis signs, borrowed from the request state to avoid copies.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct IssuedClaims<'a> {
     pub iss: &'a str,
     pub sub: &'a str,
@@ -54,8 +56,33 @@ pub struct IssuedClaims<'a> {
     /// [`GRANT_TYPE_PASSWORD_CLAIM`].
     pub gty: &'a str,
     /// The DPoP key the token is bound to; absent for a Bearer token.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Confirmation<'a>>,
+}
+
+impl IssuedClaims<'_> {
+    /// Appends the claims, as the JWS payload, to `out`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let mut claims = JsonObject::begin(out);
+        claims
+            .string("iss", self.iss)
+            .string("sub", self.sub)
+            .string("client_id", self.client_id)
+            .string("azp", self.azp)
+            .strings("aud", self.aud)
+            .integer("iat", self.iat)
+            .integer("exp", self.exp)
+            .string("jti", self.jti)
+            .string("tenant", self.tenant)
+            .string("scope", self.scope)
+            .strings("amr", &self.amr)
+            .string("gty", self.gty);
+        if let Some(cnf) = self.cnf {
+            claims.object("cnf", |confirmation| {
+                confirmation.string("jkt", cnf.jkt);
+            });
+        }
+        claims.end();
+    }
 }
 
 /// The claims of a token Clavis verified (for introspection and the
@@ -86,6 +113,12 @@ impl VerifiedClaims {
 mod tests {
     use super::*;
 
+    fn as_json(claims: &IssuedClaims<'_>) -> serde_json::Value {
+        let mut out = Vec::new();
+        claims.write_json(&mut out);
+        serde_json::from_slice(&out).unwrap()
+    }
+
     #[test]
     fn header_carries_type_and_version() {
         let header: serde_json::Value = serde_json::from_str(&header_json("RS256", "k1")).unwrap();
@@ -112,15 +145,46 @@ mod tests {
             gty: GRANT_TYPE_CLAIM,
             cnf: None,
         };
-        let json: serde_json::Value = serde_json::to_value(&claims).unwrap();
+        let json: serde_json::Value = as_json(&claims);
         assert_eq!(json["aud"], serde_json::json!(["client"]));
         assert_eq!(json["amr"], serde_json::json!(["appid_client_credentials"]));
         assert!(json.get("cnf").is_none(), "a Bearer token has no cnf");
         let bound = IssuedClaims { cnf: Some(Confirmation { jkt: "thumb" }), ..claims };
-        let json: serde_json::Value = serde_json::to_value(&bound).unwrap();
+        let json: serde_json::Value = as_json(&bound);
         assert_eq!(json["cnf"], serde_json::json!({"jkt": "thumb"}));
         let verified: VerifiedClaims = serde_json::from_value(json).unwrap();
         assert_eq!(verified.cnf, Some(VerifiedConfirmation { jkt: "thumb".into() }));
+    }
+
+    #[test]
+    fn the_payload_names_every_claim_once_in_a_fixed_order() {
+        let aud = ["app", "https://api.example.com"];
+        let claims = IssuedClaims {
+            iss: "https://id.example.com/oauth/v4/t\"1",
+            sub: "app-1",
+            client_id: "app-1",
+            azp: "app-1",
+            aud: &aud,
+            iat: 1_700_000_000,
+            exp: 1_700_003_600,
+            jti: "0f3c",
+            tenant: "t1",
+            scope: "read write",
+            amr: [AMR_CLIENT_CREDENTIALS],
+            gty: GRANT_TYPE_CLAIM,
+            cnf: Some(Confirmation { jkt: "thumb" }),
+        };
+        let mut out = Vec::new();
+        claims.write_json(&mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            concat!(
+                r#"{"iss":"https://id.example.com/oauth/v4/t\"1","sub":"app-1","client_id":"app-1","azp":"app-1","#,
+                r#""aud":["app","https://api.example.com"],"iat":1700000000,"exp":1700003600,"jti":"0f3c","#,
+                r#""tenant":"t1","scope":"read write","amr":["appid_client_credentials"],"gty":"client-credentials","#,
+                r#""cnf":{"jkt":"thumb"}}"#
+            )
+        );
     }
 
     #[test]
@@ -141,7 +205,7 @@ mod tests {
             gty: GRANT_TYPE_PASSWORD_CLAIM,
             cnf: None,
         };
-        let json: serde_json::Value = serde_json::to_value(&claims).unwrap();
+        let json: serde_json::Value = as_json(&claims);
         assert_eq!(json["amr"], serde_json::json!(["cloud_directory"]));
         assert_eq!(json["gty"], "password");
         assert_eq!(json["sub"], "user-id");

@@ -19,6 +19,7 @@ pub mod error;
 pub mod id_token;
 pub mod introspection;
 pub mod jose;
+pub mod json_out;
 pub mod jwt_claims;
 pub mod media_type;
 pub mod metadata;
@@ -27,5 +28,6 @@ pub mod params;
 pub mod request;
 pub mod scope;
 pub mod token_request;
+pub mod token_response;
 
 pub use error::{ErrorCode, OAuthError};

@@ -35,17 +35,27 @@ const FEW_PARAMETERS: usize = 8;
 impl Params {
     /// Parses an `application/x-www-form-urlencoded` body.
     pub fn from_form(body: &[u8]) -> Result<Self, OAuthError> {
-        if std::str::from_utf8(body).is_err() {
+        let Ok(text) = std::str::from_utf8(body) else {
             return Err(OAuthError::invalid_request("request body is not valid UTF-8"));
-        }
+        };
+        // A body of ASCII without `%` or `+` is its own decoding (the usual
+        // `grant_type=client_credentials`): split, no decoder. It cannot
+        // hold a replacement character either, which the decoder writes
+        // for escapes that are not UTF-8.
+        let plain = body.iter().fold(true, |plain, &byte| plain & byte.is_ascii() & (byte != b'%') & (byte != b'+'));
         let mut pairs = Vec::new();
-        for (name, value) in form_urlencoded::parse(body) {
-            // form_urlencoded decodes %-escapes lossily; a replacement
-            // character means the escapes were not UTF-8.
-            if name.contains('\u{FFFD}') || value.contains('\u{FFFD}') {
-                return Err(OAuthError::invalid_request("request parameters are not valid UTF-8"));
+        if plain {
+            for piece in text.split('&').filter(|piece| !piece.is_empty()) {
+                let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
+                pairs.push((name.to_owned(), value.to_owned()));
             }
-            pairs.push((name.into_owned(), value.into_owned()));
+        } else {
+            for (name, value) in form_urlencoded::parse(body) {
+                if name.contains('\u{FFFD}') || value.contains('\u{FFFD}') {
+                    return Err(OAuthError::invalid_request("request parameters are not valid UTF-8"));
+                }
+                pairs.push((name.into_owned(), value.into_owned()));
+            }
         }
         Self::checked(pairs)
     }
@@ -140,6 +150,29 @@ enum JsonParam {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_forms_split_as_the_decoder_splits_them() {
+        let bodies = [
+            "",
+            "grant_type=client_credentials",
+            "a=1&b=2",
+            "&&a=1&&b=&",
+            "a=b=c",
+            "=x",
+            "name",
+            "a=&c",
+            "audience=https://api.example.com/v1?x",
+            // Not plain: these take the decoder.
+            "a=x+y&b=%41",
+            "a=%E2%82%AC&b=\u{e9}",
+        ];
+        for body in bodies {
+            let decoded: Vec<(String, String)> =
+                form_urlencoded::parse(body.as_bytes()).map(|(n, v)| (n.into_owned(), v.into_owned())).collect();
+            assert_eq!(Params::from_form(body.as_bytes()).unwrap(), Params::checked(decoded).unwrap(), "{body:?}");
+        }
+    }
 
     #[test]
     fn debug_redacts_credentials_and_tokens() {

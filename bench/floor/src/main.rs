@@ -2,7 +2,8 @@
 //! `bench/run`'s pinned mode. It serves the token endpoint's path over the
 //! same stack (tokio, hyper, axum, the same extractors and body reading),
 //! signs a claims set of a real token's shape with Clavis's own signer
-//! (`clavis_oauth::jose::sign`) and answers the same JSON with the same
+//! (`clavis_oauth::jose::sign`) and answers the same JSON, written by the
+//! same writer (`clavis_oauth::token_response`), with the same
 //! headers; it does nothing else (no client authentication, no form, no
 //! caches, no layers). What Clavis spends beyond it is the cost of being an
 //! authorization server. Never part of a normal build of Clavis.
@@ -28,7 +29,7 @@ use clavis_oauth::access_token::{AMR_CLIENT_CREDENTIALS, GRANT_TYPE_CLAIM};
 use clavis_oauth::jose::Algorithm;
 use clavis_oauth::jose::jwk::JwkSet;
 use clavis_oauth::jose::sign::{self, Signer};
-use serde::Serialize;
+use clavis_oauth::token_response::TokenAnswer;
 
 /// The same limit as Clavis's OAuth endpoints.
 const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -46,15 +47,6 @@ struct Floor {
     claims: Vec<u8>,
     issuer: String,
     jwks: String,
-}
-
-/// The shape of Clavis's token answer.
-#[derive(Serialize)]
-struct Answer<'a> {
-    access_token: String,
-    token_type: &'a str,
-    expires_in: i64,
-    scope: &'a str,
 }
 
 #[tokio::main]
@@ -133,11 +125,17 @@ async fn token(State(floor): State<Arc<Floor>>, Path(_tenant_id): Path<String>, 
     let Ok(access_token) = floor.signer.sign_jwt(&floor.claims) else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let answer = Answer { access_token, token_type: "Bearer", expires_in: LIFETIME_SECS, scope: SCOPE };
-    let mut json = Vec::with_capacity(1024);
-    if serde_json::to_writer(&mut json, &answer).is_err() {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    // Clavis's own answer writer, as for the signer: the floor is what any
+    // token request costs, so it writes the answer as fast as Clavis does.
+    let json = TokenAnswer {
+        access_token: &access_token,
+        token_type: "Bearer",
+        expires_in: LIFETIME_SECS,
+        scope: SCOPE,
+        id_token: None,
+        refresh_token: None,
     }
+    .to_json();
     let mut response = (StatusCode::OK, json).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));

@@ -16,7 +16,7 @@ use clavis_oauth::jose::jwk::JwkSet;
 use clavis_oauth::jose::verify::Rejection;
 
 use super::Services;
-use super::clients::{AuthenticatedCaller, AuthenticatedClient, CachedClient, oauth_failure};
+use super::clients::{AuthenticatedCaller, CachedClient, oauth_failure};
 use super::keyring::TenantRuntime;
 use super::replay::JtiKind;
 use crate::entities::application;
@@ -81,7 +81,7 @@ impl Services {
     ) -> Result<AuthenticatedCaller, OAuthError> {
         let issuer = client_assertion::unverified_issuer(assertion);
         if issuer.as_deref() != Some(client_id) {
-            return self.authenticate_federated(runtime, client_id, client, assertion, now).await;
+            return self.authenticate_federated(runtime, client, assertion, now).await;
         }
         let verified = match &client.keys {
             None => return Err(fail("the application has no keys for private_key_jwt")),
@@ -98,16 +98,7 @@ impl Services {
         if !first_use {
             return Err(fail("assertion jti was already used"));
         }
-        Ok(AuthenticatedCaller {
-            client: AuthenticatedClient {
-                client_id: client_id.to_owned(),
-                tenant_id: client.tenant_id.clone(),
-                management_access: client.management_access,
-                grants: client.grants.clone(),
-                dpop_required: client.dpop_required,
-            },
-            secret_id: keys_usage_key(client_id),
-        })
+        Ok(AuthenticatedCaller { client: client.authenticated(), secret_id: keys_usage_key(client_id).into() })
     }
 
     async fn verify_with_jwks_uri(

@@ -7,8 +7,8 @@ use clavis_oauth::OAuthError;
 use clavis_oauth::access_token::{AMR_CLIENT_CREDENTIALS, Confirmation, GRANT_TYPE_CLAIM, IssuedClaims};
 use clavis_oauth::scope;
 use clavis_oauth::token_request::TokenRequest;
+use clavis_oauth::token_response::TokenAnswer;
 use clavis_types::ManagementAccess;
-use serde::Serialize;
 
 use super::Services;
 use super::auth::management_scopes;
@@ -19,21 +19,32 @@ use super::keyring::TenantRuntime;
 const CLAIMS_CAPACITY: usize = 512;
 
 /// RFC 6749 §5.1 successful response.
-#[derive(Serialize)]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: &'static str,
     pub expires_in: i64,
     pub scope: String,
     /// The password and refresh-token grants' OpenID Connect ID token.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
     /// RFC 9449 §8: the `DPoP-Nonce` header of the response, when the tenant
-    /// requires nonces.
-    #[serde(skip)]
+    /// requires nonces (a header, not part of the body).
     pub dpop_nonce: Option<String>,
+}
+
+impl TokenResponse {
+    /// The response body.
+    pub fn to_json(&self) -> Vec<u8> {
+        TokenAnswer {
+            access_token: &self.access_token,
+            token_type: self.token_type,
+            expires_in: self.expires_in,
+            scope: &self.scope,
+            id_token: self.id_token.as_deref(),
+            refresh_token: self.refresh_token.as_deref(),
+        }
+        .to_json()
+    }
 }
 
 /// `token_type` of a response: RFC 9449 §5.1 "DPoP" for a bound token.
@@ -110,18 +121,20 @@ impl Services {
     ) -> Result<TokenResponse, OAuthError> {
         let requested: Option<Vec<&str>> = request.scope.as_ref().map(|s| s.iter().map(String::as_str).collect());
         let requested = requested.as_deref();
-        let (audience, granted): (Vec<&str>, String) = match target(runtime, client, &request.audiences)? {
-            Target::Caller => (vec![client.client_id.as_str()], runtime.default_scope.clone()),
+        // At most two audiences (a protected application's client ID and its
+        // identifier), so no vector.
+        let (audience, granted): ([&str; 2], String) = match target(runtime, client, &request.audiences)? {
+            Target::Caller => ([&client.client_id, ""], runtime.default_scope.clone()),
             Target::Management => {
                 let entitled = management_scopes(client.management_access);
-                (vec![runtime.management_url.as_str()], scope::grant(&runtime.default_scope, entitled, requested))
+                ([&runtime.management_url, ""], scope::grant(&runtime.default_scope, entitled, requested))
             }
             Target::Protected(grant) => {
-                let mut audience = vec![grant.audience.as_str()];
-                audience.extend(runtime.identifier_of.get(&grant.audience).map(String::as_str));
-                (audience, scope::grant(&runtime.default_scope, &grant.scopes, requested))
+                let identifier = runtime.identifier_of.get(&grant.audience).map_or("", String::as_str);
+                ([&grant.audience, identifier], scope::grant(&runtime.default_scope, &grant.scopes, requested))
             }
         };
+        let audience = if audience[1].is_empty() { &audience[..1] } else { &audience[..] };
         // A random (v4) UUID from the thread-local CSPRNG: no system call and
         // no allocation per token.
         let mut jti_buf = [0u8; uuid::fmt::Simple::LENGTH];
@@ -132,7 +145,7 @@ impl Services {
             sub: &client.client_id,
             client_id: &client.client_id,
             azp: &client.client_id,
-            aud: &audience,
+            aud: audience,
             iat,
             exp: iat + runtime.token_lifetime_secs,
             jti,
@@ -143,7 +156,7 @@ impl Services {
             cnf: bound_to.map(|jkt| Confirmation { jkt }),
         };
         let mut payload = Vec::with_capacity(CLAIMS_CAPACITY);
-        serde_json::to_writer(&mut payload, &claims).map_err(|_| OAuthError::server_error())?;
+        claims.write_json(&mut payload);
         let access_token =
             runtime.signer.sign_jwt(&payload).map_err(|err| oauth_failure(&crate::Error::internal(err)))?;
         Ok(TokenResponse {

@@ -30,13 +30,16 @@ fn client_throttle_key(client_id: &str, source: IpAddr) -> String {
 
 #[derive(Debug)]
 struct CachedSecret {
-    id: String,
+    /// Shared with the usage counts of each token it gets, without a copy.
+    id: Arc<str>,
     digest: [u8; 32],
     expires_at: Option<i64>,
 }
 
 #[derive(Debug)]
 pub(super) struct CachedClient {
+    /// The cache's key, shared with each authentication of the client.
+    pub(super) client_id: Arc<str>,
     pub(super) tenant_id: String,
     pub(super) management_access: ManagementAccess,
     secrets: Vec<CachedSecret>,
@@ -73,11 +76,11 @@ struct CacheSlot {
     loaded_at: DateTime<Utc>,
 }
 
-/// A client whose secret checked out.
+/// A client whose secret checked out (of the runtime's tenant). Its members
+/// are shared with the cached client, so an authentication copies no text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct AuthenticatedClient {
-    pub(crate) client_id: String,
-    pub(crate) tenant_id: String,
+    pub(crate) client_id: Arc<str>,
     pub(crate) management_access: ManagementAccess,
     pub(crate) grants: Arc<[Grant]>,
     /// Its tokens must be DPoP-bound (a request without a proof is refused).
@@ -85,11 +88,10 @@ pub(crate) struct AuthenticatedClient {
 }
 
 impl CachedClient {
-    /// This client as authenticated under `client_id`, whatever proved it.
-    pub(super) fn authenticated(&self, client_id: &str) -> AuthenticatedClient {
+    /// This client as authenticated, whatever proved it.
+    pub(super) fn authenticated(&self) -> AuthenticatedClient {
         AuthenticatedClient {
-            client_id: client_id.to_owned(),
-            tenant_id: self.tenant_id.clone(),
+            client_id: self.client_id.clone(),
             management_access: self.management_access,
             grants: self.grants.clone(),
             dpop_required: self.dpop_required,
@@ -101,11 +103,11 @@ impl CachedClient {
 #[derive(Debug)]
 pub(crate) struct AuthenticatedCaller {
     pub(crate) client: AuthenticatedClient,
-    pub(crate) secret_id: String,
+    pub(crate) secret_id: Arc<str>,
 }
 
 pub(crate) struct ClientCache {
-    slots: crate::metrics::CountedCache<String, CacheSlot>,
+    slots: crate::metrics::CountedCache<Arc<str>, CacheSlot>,
 }
 
 impl Default for ClientCache {
@@ -157,33 +159,38 @@ impl Services {
         let generation = self.inner.invalidation.generation();
         // Boxed: the database read is the cold path, and kept inline its state
         // would make every token request's future larger.
-        let client = Box::pin(self.load_client(client_id)).await?.map(Arc::new);
-        self.inner.clients.slots.insert(client_id.to_owned(), CacheSlot { client: client.clone(), loaded_at: now });
+        let key: Arc<str> = Arc::from(client_id);
+        let client = Box::pin(self.load_client(&key)).await?.map(Arc::new);
+        self.inner.clients.slots.insert(key, CacheSlot { client: client.clone(), loaded_at: now });
         self.keep_if_current(generation, || {
             self.inner.clients.slots.remove(client_id);
         });
         Ok(client)
     }
 
-    async fn load_client(&self, client_id: &str) -> Result<Option<CachedClient>> {
+    async fn load_client(&self, client_id: &Arc<str>) -> Result<Option<CachedClient>> {
         if !could_exist(client_id) {
             return Ok(None);
         }
-        let Some(app) = application::Entity::find_by_id(client_id.to_owned()).one(self.db()).await? else {
+        let Some(app) = application::Entity::find_by_id(client_id.to_string()).one(self.db()).await? else {
             return Ok(None);
         };
         let secrets = client_secret::Entity::find()
-            .filter(client_secret::Column::ClientId.eq(client_id))
+            .filter(client_secret::Column::ClientId.eq(&**client_id))
             .all(self.db())
             .await?
             .into_iter()
             .filter_map(|row| {
-                Some(CachedSecret { digest: hex_decode_32(&row.digest)?, id: row.id, expires_at: row.expires_at })
+                Some(CachedSecret {
+                    digest: hex_decode_32(&row.digest)?,
+                    id: row.id.into(),
+                    expires_at: row.expires_at,
+                })
             })
             .collect();
         let grants = self.load_grants(client_id).await?;
         let federated = federated_credential::Entity::find()
-            .filter(federated_credential::Column::ClientId.eq(client_id))
+            .filter(federated_credential::Column::ClientId.eq(&**client_id))
             .all(self.db())
             .await?
             .into_iter()
@@ -196,6 +203,7 @@ impl Services {
             .collect();
         let keys = super::client_assertion::AssertionKeys::of(&app);
         Ok(Some(CachedClient {
+            client_id: client_id.clone(),
             tenant_id: app.tenant_id,
             management_access: ManagementAccess::parse(&app.management_access).unwrap_or_default(),
             secrets,
@@ -284,17 +292,18 @@ impl Services {
         let Some(source) = source else { return outcome };
         // The throttle is consulted only once the secret has failed: the
         // right secret always succeeds, so a working client costs one atomic
-        // load here, and no statement even when the counts are shared.
+        // load here (its key is not even written), and no statement even
+        // when the counts are shared.
         let throttle = &self.inner.client_auth_throttle;
-        let key = client_throttle_key(client_id, source);
         match outcome {
             Ok(caller) => {
                 if !throttle.is_idle() {
-                    Box::pin(throttle.record_success(&key)).await;
+                    Box::pin(throttle.record_success(&client_throttle_key(client_id, source))).await;
                 }
                 Ok(caller)
             }
             Err(err) if err.code == ErrorCode::InvalidClient => {
+                let key = client_throttle_key(client_id, source);
                 // Only a client that exists has a secret to guess: its
                 // failures are shared with every replica; an unknown ID's
                 // stay in this bounded map.
@@ -363,16 +372,7 @@ impl Services {
             .filter(|secret| secret.expires_at.is_none_or(|expires| expires > now_unix))
             .find(|secret| digests_match(&presented, &secret.digest))
             .ok_or_else(generic_failure)?;
-        Ok(AuthenticatedCaller {
-            client: AuthenticatedClient {
-                client_id: credentials.client_id.clone(),
-                tenant_id: client.tenant_id.clone(),
-                management_access: client.management_access,
-                grants: client.grants.clone(),
-                dpop_required: client.dpop_required,
-            },
-            secret_id: matched.id.clone(),
-        })
+        Ok(AuthenticatedCaller { client: client.authenticated(), secret_id: matched.id.clone() })
     }
 
     /// The current management access of a client, `None` if it is gone.
@@ -426,7 +426,7 @@ mod tests {
         let cache = ClientCache::default();
         let now = Utc::now();
         for i in 0..(MAX_CACHED_CLIENTS + MAX_CACHED_CLIENTS / 2) {
-            cache.slots.insert(format!("{i:036}"), CacheSlot { client: None, loaded_at: now });
+            cache.slots.insert(Arc::from(format!("{i:036}")), CacheSlot { client: None, loaded_at: now });
         }
         assert!(cache.len() <= MAX_CACHED_CLIENTS, "{} entries", cache.len());
         // Eviction takes single entries: the cache is far from wiped.

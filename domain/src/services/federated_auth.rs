@@ -102,7 +102,7 @@ fn rejection(rejection: Rejection) -> OAuthError {
 }
 
 impl Services {
-    /// Authenticates `client_id` by a token of one of the tenant's trusted
+    /// Authenticates `client` by a token of one of the tenant's trusted
     /// issuers (`assertion`'s `iss` is not the client ID). The token must be
     /// signed by that issuer's keys (static, from its `jwks_uri`, or from
     /// its discovery document), with `alg` RS256, PS256, ES256 or EdDSA; its
@@ -114,7 +114,6 @@ impl Services {
     pub(super) async fn authenticate_federated(
         &self,
         runtime: &TenantRuntime,
-        client_id: &str,
         client: &CachedClient,
         assertion: &str,
         now: DateTime<Utc>,
@@ -155,9 +154,9 @@ impl Services {
                 fail("the federated token's audience does not include the federated credential's audience")
             })?;
         Ok(AuthenticatedCaller {
-            client: client.authenticated(client_id),
+            client: client.authenticated(),
             // Usage is counted per credential, as it is per secret.
-            secret_id: matched.id.clone(),
+            secret_id: matched.id.as_str().into(),
         })
     }
 

@@ -66,7 +66,7 @@ impl Services {
         // not the token can be used at the protected resource making the
         // introspection call" -- only the token's own client and the
         // protected application it names learn anything about it.
-        let caller = call.caller.client_id.as_str();
+        let caller = &*call.caller.client_id;
         if claims.client_id != caller && !claims.aud.iter().any(|aud| aud == caller) {
             return Ok(IntrospectionResponse::inactive());
         }
@@ -111,7 +111,7 @@ impl Services {
         // RFC 7009 §2.1: the server "verifies whether the token was issued to
         // the client making the revocation request. If this validation fails,
         // the request is refused".
-        if claims.client_id != call.caller.client_id {
+        if *claims.client_id != *call.caller.client_id {
             return Err(OAuthError::unauthorized_client("the token was issued to another client"));
         }
         revoked_token::Entity::insert(revoked_token::ActiveModel {

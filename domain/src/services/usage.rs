@@ -2,7 +2,7 @@
 //! multi-row statements every few seconds, and read back per minute for the
 //! dashboard and the management API.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
@@ -34,7 +34,9 @@ struct Usage {
 /// Per-secret usage since the last flush.
 #[derive(Default)]
 pub(crate) struct UsageCounters {
-    pending: Mutex<HashMap<String, Usage>>,
+    /// Keyed by the IDs of secrets that just got a token (no caller can
+    /// choose them), once per token: foldhash rather than SipHash.
+    pending: Mutex<foldhash::HashMap<String, Usage>>,
 }
 
 use clavis_types::MAX_USAGE_MINUTES;
@@ -92,7 +94,7 @@ impl Services {
     /// replicas flushing the same applications lock them in the same order
     /// and never deadlock.
     pub async fn flush_usage(&self) -> Result<usize> {
-        let batch: HashMap<String, Usage> = match self.inner.usage.pending.lock() {
+        let batch: foldhash::HashMap<String, Usage> = match self.inner.usage.pending.lock() {
             Ok(mut pending) => std::mem::take(&mut *pending),
             Err(_) => return Ok(0),
         };

@@ -163,9 +163,21 @@ impl Signer {
         self.sign_with_header(&self.encoded_id_header, claims_json)
     }
 
+    /// The length of this key's signatures in base64url: the token is
+    /// allocated at its exact size (an ES256 token then stays in the
+    /// allocator's small, fast size classes).
+    fn signature_b64_len(&self) -> usize {
+        match &self.key {
+            ParsedKey::Rsa(pair) => b64_len(pair.public_modulus_len()),
+            ParsedKey::Ecdsa(_) => b64_len(P256_FIXED_SIGNATURE),
+            ParsedKey::Ed25519(_) => b64_len(ED25519_SIGNATURE),
+        }
+    }
+
     fn sign_with_header(&self, encoded_header: &str, claims_json: &[u8]) -> Result<String, SignError> {
-        let mut token =
-            String::with_capacity(encoded_header.len() + 1 + claims_json.len().div_ceil(3) * 4 + 1 + MAX_SIGNATURE_B64);
+        let mut token = String::with_capacity(
+            encoded_header.len() + 1 + claims_json.len().div_ceil(3) * 4 + 1 + self.signature_b64_len(),
+        );
         token.push_str(encoded_header);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(claims_json, &mut token);
@@ -198,7 +210,13 @@ impl Signer {
 
 /// The largest RSA signature handled: a 4096-bit modulus.
 const MAX_RSA_SIGNATURE: usize = 512;
-const MAX_SIGNATURE_B64: usize = MAX_RSA_SIGNATURE.div_ceil(3) * 4;
+/// An Ed25519 signature, like a P-256 one in JWS form, is 64 bytes.
+const ED25519_SIGNATURE: usize = 64;
+
+/// The base64url length, without padding, of `bytes` bytes.
+const fn b64_len(bytes: usize) -> usize {
+    (bytes * 4).div_ceil(3)
+}
 
 fn push_signature(token: &mut String, signature: &[u8]) {
     token.push('.');
@@ -268,6 +286,8 @@ mod tests {
             let key = generate(alg).unwrap();
             let signer = Signer::from_pkcs8(&key.kid, alg, &key.pkcs8_der).unwrap();
             let token = signer.sign_jwt(br#"{"sub":"abc","aud":["x"],"exp":99999999999}"#).unwrap();
+            // Allocated once, at its size (the payload's padding at most over).
+            assert!((token.len()..token.len() + 4).contains(&token.capacity()), "{alg:?}: {}", token.capacity());
             let keys = KeySet::from_jwks(&JwkSet { keys: vec![key.public_jwk.clone()] });
             let parsed = crate::jose::verify::parse(&token).unwrap();
             assert_eq!(parsed.kid, key.kid);

@@ -1,15 +1,15 @@
-//! What every request leaves behind: its `request` span (request ID, method
-//! and route template on every log line it writes), its access line, and
-//! its HTTP metrics under the route template.
+//! What every request leaves behind: the route template on its `request`
+//! span (opened by `request_id.rs`, around the router), its access line,
+//! and its HTTP metrics under the route template.
 //!
 //! One layer on every route, written as a plain tower service: the route
 //! template (`MatchedPath`) exists only inside the router, and a layer there
-//! is paid per request, so span, access line and metrics share one wrapper,
-//! one clock read at each end, no boxed future and no wrapped body.
+//! is paid per request, so route, access line and metrics share one
+//! wrapper, one clock read at each end, no boxed future and no wrapped body.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -18,7 +18,6 @@ use axum::response::Response;
 use tower::{Layer, Service};
 
 use super::metrics::{HttpMetrics, RouteMetrics};
-use super::request_id::X_REQUEST_ID;
 
 /// The target of the access lines: `RUST_LOG=info,clavis::access=debug`
 /// adds one per request.
@@ -37,7 +36,7 @@ impl<S> Layer<S> for Observe {
     type Service = Observed<S>;
 
     fn layer(&self, inner: S) -> Observed<S> {
-        Observed { inner, metrics: self.metrics.clone() }
+        Observed { inner, metrics: self.metrics.clone(), this_route: Arc::default() }
     }
 }
 
@@ -45,6 +44,11 @@ impl<S> Layer<S> for Observe {
 pub(super) struct Observed<S> {
     inner: S,
     metrics: HttpMetrics,
+    /// The layer wraps each route on its own, so one instance sees one
+    /// template: its handles, remembered on the first request, spare each
+    /// later one the lookup by name. Checked against the template anyway
+    /// (the fallback's instance serves every unmatched path).
+    this_route: Arc<OnceLock<Arc<RouteMetrics>>>,
 }
 
 impl<S> Service<Request> for Observed<S>
@@ -61,14 +65,21 @@ where
 
     fn call(&mut self, request: Request) -> Self::Future {
         let route = request.extensions().get::<MatchedPath>().map_or(UNMATCHED_ROUTE, MatchedPath::as_str);
-        let route = self.metrics.route(route);
-        let span = request_span(&request, route.template());
-        let started = Instant::now();
-        let inner = {
-            let _entered = span.enter();
-            self.inner.call(request)
+        let route = match self.this_route.get() {
+            Some(known) if known.template() == route => known.clone(),
+            _ => {
+                let found = self.metrics.route(route);
+                self.this_route.get_or_init(|| found.clone());
+                found
+            }
         };
-        ObservedFuture { inner, span, route, started }
+        // The request's span is current: `RequestIds` enters it around the
+        // router. Spans are off below `info`, and then nothing is recorded.
+        if tracing::level_enabled!(tracing::Level::INFO) {
+            tracing::Span::current().record("route", route.template());
+        }
+        let started = Instant::now();
+        ObservedFuture { inner: self.inner.call(request), route, started }
     }
 }
 
@@ -76,7 +87,6 @@ pin_project_lite::pin_project! {
     pub(super) struct ObservedFuture<F> {
         #[pin]
         inner: F,
-        span: tracing::Span,
         route: Arc<RouteMetrics>,
         started: Instant,
     }
@@ -90,7 +100,6 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let _entered = this.span.enter();
         let result = std::task::ready!(this.inner.poll(cx));
         let elapsed = this.started.elapsed();
         if let Ok(response) = &result {
@@ -105,11 +114,4 @@ where
         }
         Poll::Ready(result)
     }
-}
-
-/// The span of one request: its ID, method and route template, never the
-/// URI (its query may carry secrets) nor any other header.
-fn request_span(request: &Request, route: &str) -> tracing::Span {
-    let request_id = request.headers().get(X_REQUEST_ID).and_then(|value| value.to_str().ok()).unwrap_or("-");
-    tracing::info_span!("request", request_id, method = %request.method(), route)
 }

@@ -1,5 +1,6 @@
-//! `X-Request-Id` on every request and response (the `request` span of
-//! `observe.rs` puts it on every log line of the request).
+//! `X-Request-Id` on every response, and the `request` span that puts it,
+//! with the method and (recorded by `observe.rs`) the route template, on
+//! every log line of the request.
 //!
 //! An incoming ID is kept only from a trusted proxy (`CLAVIS_TRUSTED_PROXIES`)
 //! and only when it is a sane token (at most 128 of `[A-Za-z0-9._-]`), so a
@@ -15,15 +16,16 @@ use std::task::{Context, Poll};
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use axum::response::Response;
 use axum::routing::future::RouteFuture;
 use tower::Service;
 
 use super::client_addr::TrustedProxies;
 
-/// The header, lower-case as HTTP/2 sends it.
-pub const X_REQUEST_ID: &str = "x-request-id";
+/// The header, lower-case as HTTP/2 sends it; a `HeaderName`, so the four
+/// uses per request do not each parse the text.
+pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The longest incoming ID that is kept.
 pub const MAX_REQUEST_ID_LEN: usize = 128;
@@ -55,16 +57,16 @@ impl Service<Request> for RequestIds {
     }
 
     fn call(&mut self, request: Request) -> EchoRequestId {
-        let mut request = screen(&self.trusted, request);
-        let id = match request.headers().get(X_REQUEST_ID) {
-            Some(kept) => kept.clone(),
-            None => {
-                let fresh = fresh_id();
-                request.headers_mut().insert(X_REQUEST_ID, fresh.clone());
-                fresh
-            }
+        let request = screen(&self.trusted, request);
+        // A kept ID stays on the request; a fresh one goes only to the span
+        // and the response (the request's headers need not grow for it).
+        let id = request.headers().get(X_REQUEST_ID).cloned().unwrap_or_else(fresh_id);
+        let span = request_span(&id, request.method());
+        let inner = {
+            let _entered = span.enter();
+            self.router.call(request)
         };
-        EchoRequestId { inner: self.router.call(request), id: Some(id) }
+        EchoRequestId { inner, id: Some(id), span }
     }
 }
 
@@ -74,6 +76,7 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: RouteFuture<Infallible>,
         id: Option<HeaderValue>,
+        span: tracing::Span,
     }
 }
 
@@ -82,12 +85,25 @@ impl Future for EchoRequestId {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        let _entered = this.span.enter();
         let Ok(mut response) = std::task::ready!(this.inner.poll(cx));
         if let Some(id) = this.id.take() {
             response.headers_mut().insert(X_REQUEST_ID, id);
         }
         Poll::Ready(Ok(response))
     }
+}
+
+/// The span of one request: its ID and method, and the route template once
+/// the router has matched it; never the URI (its query may carry secrets)
+/// nor any other header. Its fields are written only when spans are on.
+fn request_span(id: &HeaderValue, method: &Method) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        request_id = id.to_str().unwrap_or("-"),
+        method = %method,
+        route = tracing::field::Empty
+    )
 }
 
 /// Drops an incoming ID unless a trusted proxy sent exactly one sane one.

@@ -125,7 +125,8 @@ impl Services {
             nonce: None,
         };
         let failed = |err| oauth_failure(&crate::Error::internal(err));
-        let access_payload = serde_json::to_vec(&access).map_err(|_| OAuthError::server_error())?;
+        let mut access_payload = Vec::new();
+        access.write_json(&mut access_payload);
         let identity_payload = serde_json::to_vec(&identity).map_err(|_| OAuthError::server_error())?;
         let access_token = runtime.signer.sign_jwt(&access_payload).map_err(failed)?;
         let id_token = runtime.signer.sign_id_token(&identity_payload).map_err(failed)?;

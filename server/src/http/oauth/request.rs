@@ -7,10 +7,13 @@ use std::net::{IpAddr, SocketAddr};
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, header};
 use clavis_oauth::request::RawRequest;
 
 use super::MAX_BODY_BYTES;
+
+/// RFC 9449 §4.1's header, named once rather than parsed from text per request.
+const DPOP: HeaderName = HeaderName::from_static("dpop");
 
 /// A request's headers and body, read; the protocol code sees it as a
 /// [`RawRequest`].
@@ -35,7 +38,7 @@ impl ReadRequest {
     pub(super) fn raw(&self) -> RawRequest<'_> {
         let mut authorizations = self.parts.headers.get_all(header::AUTHORIZATION).iter();
         let authorization = authorizations.next().map(HeaderValue::as_bytes);
-        let mut dpops = self.parts.headers.get_all("dpop").iter();
+        let mut dpops = self.parts.headers.get_all(DPOP).iter();
         let dpop = dpops.next().map(HeaderValue::as_bytes);
         RawRequest {
             authorization,

@@ -1,5 +1,6 @@
 //! Response helpers shared by the OAuth endpoints.
 
+use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use clavis_oauth::OAuthError;
@@ -9,14 +10,18 @@ use serde::Serialize;
 /// "Cache-Control" response header field with a value of "no-store" in any
 /// response containing tokens, credentials, or other sensitive information".
 pub(super) fn no_store_json(status: StatusCode, body: &impl Serialize) -> Response {
-    // One buffer large enough for a token response (an RS256 token is about
-    // 800 bytes), so serializing does not reallocate.
-    let mut json = Vec::with_capacity(1024);
+    let mut json = Vec::with_capacity(512);
     if serde_json::to_writer(&mut json, body).is_err() {
         tracing::error!("could not serialize an OAuth response");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
-    let mut response = (status, json).into_response();
+    no_store(status, json)
+}
+
+/// The same for a body already written as JSON.
+pub(super) fn no_store(status: StatusCode, json: Vec<u8>) -> Response {
+    let mut response = Response::new(Body::from(json));
+    *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

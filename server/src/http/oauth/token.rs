@@ -20,7 +20,7 @@ pub(super) async fn token(
     let request = ReadRequest::read(request).await;
     match services.token(&tenant_id, request.raw(), request.client_addr(), now).await {
         Ok(token) => {
-            let mut answer = response::no_store_json(StatusCode::OK, &token);
+            let mut answer = response::no_store(StatusCode::OK, token.to_json());
             response::with_dpop_nonce(&mut answer, token.dpop_nonce.as_deref());
             answer
         }
