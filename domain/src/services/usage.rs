@@ -114,8 +114,12 @@ impl Services {
             }
         }
         let txn = self.begin_write().await?;
-        let secrets: Vec<[Value; 2]> = per_secret.into_iter().map(|(id, last)| [id.into(), last.into()]).collect();
-        for rows in secrets.chunks(FLUSH_ROWS_PER_STATEMENT) {
+        // Each statement's values are built when it runs: with every one of
+        // 100,000 applications in a flush, building them all first held
+        // tens of megabytes at once, which the allocator then kept.
+        let secrets: Vec<(&str, i64)> = per_secret.into_iter().collect();
+        for chunk in secrets.chunks(FLUSH_ROWS_PER_STATEMENT) {
+            let rows: Vec<[Value; 2]> = chunk.iter().map(|&(id, last)| [id.into(), last.into()]).collect();
             execute_rows(
                 &txn,
                 "WITH v(id, last_used) AS (VALUES {rows}) \
@@ -123,13 +127,14 @@ impl Services {
                    WHEN client_secrets.last_used_at IS NULL OR client_secrets.last_used_at < v.last_used \
                    THEN v.last_used ELSE client_secrets.last_used_at END \
                  FROM v WHERE client_secrets.id = v.id",
-                rows,
+                &rows,
             )
             .await?;
         }
-        let apps: Vec<[Value; 3]> =
-            per_app.into_iter().map(|(id, (last, tokens))| [id.into(), last.into(), tokens.into()]).collect();
-        for rows in apps.chunks(FLUSH_ROWS_PER_STATEMENT) {
+        let apps: Vec<(&str, (i64, i64))> = per_app.into_iter().collect();
+        for chunk in apps.chunks(FLUSH_ROWS_PER_STATEMENT) {
+            let rows: Vec<[Value; 3]> =
+                chunk.iter().map(|&(id, (last, tokens))| [id.into(), last.into(), tokens.into()]).collect();
             execute_rows(
                 &txn,
                 "WITH v(client_id, last_used, tokens) AS (VALUES {rows}) \
@@ -138,20 +143,21 @@ impl Services {
                    THEN v.last_used ELSE applications.last_used_at END, \
                    tokens_issued = applications.tokens_issued + v.tokens \
                  FROM v WHERE applications.client_id = v.client_id",
-                rows,
+                &rows,
             )
             .await?;
         }
-        let minutes: Vec<[Value; 3]> =
-            per_minute.into_iter().map(|((id, minute), tokens)| [id.into(), minute.into(), tokens.into()]).collect();
-        for rows in minutes.chunks(FLUSH_ROWS_PER_STATEMENT) {
+        let minutes: Vec<((&str, i64), i64)> = per_minute.into_iter().collect();
+        for chunk in minutes.chunks(FLUSH_ROWS_PER_STATEMENT) {
+            let rows: Vec<[Value; 3]> =
+                chunk.iter().map(|&((id, minute), tokens)| [id.into(), minute.into(), tokens.into()]).collect();
             // No foreign key to `applications` (see its migration): a count
             // of an application deleted meanwhile is pruned with the rest.
             execute_rows(
                 &txn,
                 "INSERT INTO application_usage (client_id, minute, tokens) VALUES {rows} \
                  ON CONFLICT (client_id, minute) DO UPDATE SET tokens = application_usage.tokens + excluded.tokens",
-                rows,
+                &rows,
             )
             .await?;
         }
