@@ -6,7 +6,7 @@
 # directory, one tenant (BENCH_APPS_ALG, default ES256) made with the CLI, N
 # applications with one secret each seeded by bench/seed_apps.py, then the
 # server; a warm-up that walks every application once in order (so each is
-# loaded before the measurement), then BENCH_DURATION seconds in which every
+# loaded before the measurement), then BENCH_APPS_DURATION seconds in which every
 # request takes a random one of the N applications. Printed side by side:
 # tokens/s, latency, the server's resident memory at the end of the run and
 # its peak, and tokens/s against N = 1. Targets: the largest N at least 70 %
@@ -15,6 +15,10 @@
 APPS_LIST=${BENCH_APPS-"1 100000"}
 APPS_ALG=${BENCH_APPS_ALG:-ES256}
 APPS_WARMUP=${BENCH_APPS_WARMUP:-180}
+# A minute: long enough to hold a usage flush, which at 100,000 active
+# applications runs every 20 to 60 s.
+APPS_DURATION=${BENCH_APPS_DURATION:-60}
+[[ $APPS_DURATION =~ ^[0-9]+$ ]] && ((APPS_DURATION > 0)) || die "BENCH_APPS_DURATION must be a positive whole number"
 APPS_ROWS=$WORK/apps-rows.tsv
 APPS_REPORT=$WORK/apps-report.md
 : >"$APPS_ROWS"
@@ -77,7 +81,7 @@ apps_case() {
   sed -n 's/^token.lua: /  warm-up: /p' "$dir/warmup.txt" >&3
 
   # measure() with this case's credentials, rows file and no second warm-up.
-  local WARMUP=0 RESULT_ROWS=$dir/rows.tsv
+  local WARMUP=0 DURATION=$APPS_DURATION RESULT_ROWS=$dir/rows.tsv
   : >"$RESULT_ROWS"
   export BENCH_CREDENTIALS_FILE="$dir/credentials.txt" BENCH_ORDER=random BENCH_THREADS="$THREADS"
   measure "apps-$n" "$APPS_ALG" "$pid" "$base/token" "$base/.well-known/openid-configuration" ""
@@ -126,7 +130,7 @@ if [[ $RUN_CLAVIS == 1 && -n $APPS_LIST ]]; then
     echo
     echo "## N applications in random order"
     echo
-    echo "One tenant ($APPS_ALG) with N applications, seeded into SQLite; a warm-up walks every application once, then each request of the measured ${DURATION}s takes a random one. RSS after: the server's resident memory at the end of the run."
+    echo "One tenant ($APPS_ALG) with N applications, seeded into SQLite; a warm-up walks every application once, then each request of the measured ${APPS_DURATION}s takes a random one. RSS after: the server's resident memory at the end of the run."
     echo
     apps_report
     echo

@@ -49,6 +49,12 @@ struct Floor {
     jwks: String,
 }
 
+/// Clavis's allocator, so that the floor differs from Clavis only in what
+/// Clavis does.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     match run().await {

@@ -19,6 +19,7 @@ use super::Services;
 use super::clients::{AuthenticatedCaller, CachedClient, oauth_failure};
 use super::keyring::TenantRuntime;
 use super::replay::JtiKind;
+use super::usage_counts::UsageCell;
 use crate::entities::application;
 
 /// Where a key-authenticated application's keys are.
@@ -30,10 +31,25 @@ pub(super) enum AssertionKeys {
     Uri(String),
 }
 
-impl AssertionKeys {
+/// A key-authenticated application's keys, and the counts of the tokens
+/// they get.
+#[derive(Debug)]
+pub(super) struct ClientKeys {
+    pub(super) source: AssertionKeys,
+    pub(super) usage: Arc<UsageCell>,
+}
+
+impl ClientKeys {
     /// The keys of a stored application: `None` when it has none (it then
     /// authenticates with a secret or a federated credential).
-    pub(super) fn of(app: &application::Model) -> Option<Self> {
+    pub(super) fn of(app: &application::Model, client_id: &Arc<str>) -> Option<Self> {
+        let source = AssertionKeys::of(app)?;
+        Some(Self { source, usage: UsageCell::new(keys_usage_key(client_id).into(), client_id.clone()) })
+    }
+}
+
+impl AssertionKeys {
+    fn of(app: &application::Model) -> Option<Self> {
         if let Some(uri) = &app.jwks_uri {
             return Some(Self::Uri(uri.clone()));
         }
@@ -54,7 +70,7 @@ impl AssertionKeys {
 
 /// The usage key of a key-authenticated caller: stable per client, and no
 /// `client_secrets` row has it (their IDs are UUIDs).
-pub(super) fn keys_usage_key(client_id: &str) -> String {
+fn keys_usage_key(client_id: &str) -> String {
     format!("keys:{client_id}")
 }
 
@@ -83,10 +99,12 @@ impl Services {
         if issuer.as_deref() != Some(client_id) {
             return self.authenticate_federated(runtime, client, assertion, now).await;
         }
-        let verified = match &client.keys {
-            None => return Err(fail("the application has no keys for private_key_jwt")),
-            Some(AssertionKeys::Static(keys)) => keys.verify(assertion).map_err(rejection)?,
-            Some(AssertionKeys::Uri(uri)) => self.verify_with_jwks_uri(uri, assertion, now).await?,
+        let Some(keys) = &client.keys else {
+            return Err(fail("the application has no keys for private_key_jwt"));
+        };
+        let verified = match &keys.source {
+            AssertionKeys::Static(keys) => keys.verify(assertion).map_err(rejection)?,
+            AssertionKeys::Uri(uri) => self.verify_with_jwks_uri(uri, assertion, now).await?,
         };
         let token_endpoint = format!("{}/token", runtime.issuer);
         let expected = Expected { client_id, token_endpoint: &token_endpoint, issuer: &runtime.issuer };
@@ -98,7 +116,7 @@ impl Services {
         if !first_use {
             return Err(fail("assertion jti was already used"));
         }
-        Ok(AuthenticatedCaller { client: client.authenticated(), secret_id: keys_usage_key(client_id).into() })
+        Ok(AuthenticatedCaller { client: client.authenticated(), usage: keys.usage.clone() })
     }
 
     async fn verify_with_jwks_uri(

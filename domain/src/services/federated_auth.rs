@@ -4,6 +4,8 @@
 //! application's federated credentials. No jti single use: such tokens are
 //! meant to be presented again until they rotate.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use clavis_oauth::OAuthError;
 use clavis_oauth::jose::client_verify::ClientKeySet;
@@ -17,6 +19,7 @@ use super::clients::{AuthenticatedCaller, CachedClient, oauth_failure};
 use super::keyring::TenantRuntime;
 use super::remote_jwks::KeyFetchError;
 use super::trusted_issuers::IssuerKeys;
+use super::usage_counts::UsageCell;
 
 /// The oldest a federated token may be, by its `iat`.
 pub const MAX_FEDERATED_TOKEN_AGE_SECS: i64 = 24 * 3600;
@@ -25,12 +28,13 @@ pub const MAX_FEDERATED_TOKEN_AGE_SECS: i64 = 24 * 3600;
 const CLOCK_SKEW_SECS: i64 = 60;
 
 /// One federated credential as the token path holds it (in `CachedClient`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(super) struct FederatedMatch {
-    pub(super) id: String,
     pub(super) issuer_id: String,
     pub(super) subject: String,
     pub(super) audience: String,
+    /// Its tokens' counts: usage is counted per credential, as it is per secret.
+    pub(super) usage: Arc<UsageCell>,
 }
 
 fn fail(description: &'static str) -> OAuthError {
@@ -153,11 +157,7 @@ impl Services {
             same_subject.into_iter().find(|credential| aud.contains(&credential.audience)).ok_or_else(|| {
                 fail("the federated token's audience does not include the federated credential's audience")
             })?;
-        Ok(AuthenticatedCaller {
-            client: client.authenticated(),
-            // Usage is counted per credential, as it is per secret.
-            secret_id: matched.id.as_str().into(),
-        })
+        Ok(AuthenticatedCaller { client: client.authenticated(), usage: matched.usage.clone() })
     }
 
     async fn verify_with_remote(

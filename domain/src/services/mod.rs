@@ -45,6 +45,7 @@ mod tokens;
 mod totp;
 mod trusted_issuers;
 mod usage;
+mod usage_counts;
 mod users;
 
 use std::sync::Arc;
@@ -100,6 +101,7 @@ pub use token_config::TokenConfig;
 pub use totp::{SecondFactorStatus, TotpEnrolment};
 pub use trusted_issuers::{MAX_TRUSTED_ISSUERS, NewTrustedIssuer, TrustedIssuerView};
 pub use usage::TokenUsage;
+pub use usage_counts::{FLUSH_EVERY_AT_LEAST, FLUSH_EVERY_AT_MOST, pause_after_flush};
 pub use users::{BootstrapAdmin, DEFAULT_BOOTSTRAP_EMAIL, SessionUser, TenantMembership};
 
 /// Failed client authentications allowed before each attempt is delayed:
@@ -126,7 +128,7 @@ struct Inner {
     password_work: directory::PasswordWork,
     keyrings: keyring::KeyringCache,
     clients: clients::ClientCache,
-    usage: usage::UsageCounters,
+    usage: usage_counts::UsageCounters,
     invalidation: invalidation::InvalidationState,
     replay: replay::ReplayState,
     /// Keys fetched from admin-stored URLs (`jwks_uri`s, discovery).
@@ -154,7 +156,7 @@ impl Services {
                 password_work: directory::password_work_for_this_machine(),
                 keyrings: keyring::KeyringCache::default(),
                 clients: clients::ClientCache::default(),
-                usage: usage::UsageCounters::default(),
+                usage: usage_counts::UsageCounters::default(),
                 invalidation: invalidation::InvalidationState::default(),
                 replay: replay::ReplayState::default(),
                 remote_jwks: remote_jwks::RemoteJwks::default(),

@@ -68,7 +68,7 @@ impl Services {
                     };
                     if let Ok(token) = &mut issued {
                         token.dpop_nonce = binding.and_then(|binding| binding.nonce);
-                        self.record_usage(&caller.secret_id, &caller.client.client_id, now.timestamp());
+                        self.record_usage(&caller.usage, now.timestamp());
                     }
                     issued
                 }

@@ -83,3 +83,61 @@ async fn a_flush_of_five_thousand_clients_takes_a_few_statements_and_keeps_every
         assert_eq!(env.services.flush_usage().await.unwrap(), 0, "{}: nothing left to write", db.backend);
     }
 }
+
+async fn run(db: &SharedDb, sql: &str) {
+    let conn = domain::db::connect(db.url()).await.unwrap();
+    conn.execute(Statement::from_string(conn.get_database_backend(), sql)).await.unwrap();
+    conn.close().await.ok();
+}
+
+#[tokio::test]
+async fn counts_a_failed_flush_could_not_write_are_written_by_the_next() {
+    for db in SharedDb::all().await {
+        let env = db.instance().await;
+        let (tenant, scope) = env.tenant("Flaky").await;
+        let app = env.services.create_application(&scope, "svc", ManagementAccess::None, env.now()).await.unwrap();
+        let secret = app.secret.clone().unwrap();
+        for _ in 0..3 {
+            token(&env, &tenant.tenant_id, &app.client_id, &secret).await.unwrap();
+        }
+        // The flush's last statement fails, so its transaction writes nothing.
+        run(&db, "ALTER TABLE application_usage RENAME TO application_usage_away").await;
+        assert!(env.services.flush_usage().await.is_err(), "{}", db.backend);
+        // Tokens counted after the failure, in the next minute, join them.
+        env.clock.advance(chrono::Duration::seconds(60));
+        for _ in 0..2 {
+            token(&env, &tenant.tenant_id, &app.client_id, &secret).await.unwrap();
+        }
+        run(&db, "ALTER TABLE application_usage_away RENAME TO application_usage").await;
+        assert_eq!(env.services.flush_usage().await.unwrap(), 1, "{}", db.backend);
+
+        let view = env.services.get_application(&scope, &app.client_id, env.now()).await.unwrap();
+        assert_eq!(view.tokens_issued, 5, "{}: tokens issued", db.backend);
+        assert_eq!(view.last_used_at, Some(env.now()), "{}", db.backend);
+        let usage = env.services.token_usage(&scope, &app.client_id, 2, env.now()).await.unwrap();
+        assert_eq!(usage.per_minute, [3, 2], "{}: per minute", db.backend);
+        assert_eq!(env.services.flush_usage().await.unwrap(), 0, "{}: nothing left to write", db.backend);
+    }
+}
+
+#[tokio::test]
+async fn a_client_reloaded_between_flushes_has_its_counts_written_once() {
+    for db in SharedDb::all().await {
+        let env = db.instance().await;
+        let (tenant, scope) = env.tenant("Reloaded").await;
+        let app = env.services.create_application(&scope, "svc", ManagementAccess::None, env.now()).await.unwrap();
+        let secret = app.secret.clone().unwrap();
+        for _ in 0..2 {
+            token(&env, &tenant.tenant_id, &app.client_id, &secret).await.unwrap();
+        }
+        // A change drops the cached client; the next token loads it again,
+        // with new counters, while the old ones still wait for the flush.
+        env.services.set_management_access(&scope, &app.client_id, ManagementAccess::Read, env.now()).await.unwrap();
+        token(&env, &tenant.tenant_id, &app.client_id, &secret).await.unwrap();
+        assert_eq!(env.services.flush_usage().await.unwrap(), 1, "{}: one secret", db.backend);
+        let view = env.services.get_application(&scope, &app.client_id, env.now()).await.unwrap();
+        assert_eq!(view.tokens_issued, 3, "{}", db.backend);
+        let usage = env.services.token_usage(&scope, &app.client_id, 1, env.now()).await.unwrap();
+        assert_eq!(usage.per_minute, [3], "{}", db.backend);
+    }
+}
