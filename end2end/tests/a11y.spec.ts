@@ -183,7 +183,14 @@ test("the Applications page: empty, listed, expanded, and every dialog", async (
   await expect(roleBox).toBeChecked();
   await expect(callerDetails.getByTestId("usage-summary")).toBeVisible();
   await expect(callerDetails.getByTestId("no-scopes")).toBeVisible();
-  expect((await serverFn(page.request, "application_roles", { tenant_id: tenantId, client_id: callerId })).body).toHaveLength(1);
+  // The box is checked as soon as it is clicked; the save it starts may
+  // still be in flight, so the stored roles are polled until it lands.
+  await expect
+    .poll(
+      async () =>
+        (await serverFn(page.request, "application_roles", { tenant_id: tenantId, client_id: callerId })).body.length,
+    )
+    .toBe(1);
   await expectAccessible(page, "an expanded application, secret hidden, holding a role");
 
   // Rotate (keeping the old secret an hour), rename and delete dialogs.
