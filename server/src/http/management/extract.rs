@@ -117,6 +117,12 @@ pub(super) struct ApiJson<T>(pub T);
 pub(super) struct OptionalJson<T>(pub Option<T>);
 
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Every management body is an object. serde also reads a struct from an
+    // array of its fields in order, so `[]` would pass as an object with
+    // every field left out; the schema says object, and so does this.
+    if bytes.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::invalid_request("the request body must be a JSON object"));
+    }
     serde_json::from_slice(bytes).map_err(|err| {
         use serde_json::error::Category;
         match err.classify() {

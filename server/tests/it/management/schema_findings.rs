@@ -201,3 +201,24 @@ async fn key_rotation_settings_take_whole_numbers_and_the_document_lists_the_alg
         assert_eq!(schemas["SigningAlg"]["enum"], serde_json::json!(["RS256", "ES256", "EdDSA"]), "{schemas}");
     }
 }
+
+/// `[]` once rotated a secret: serde reads a struct from an array of its
+/// fields, so an empty array passed as an object with every field left out.
+#[tokio::test]
+async fn an_array_body_is_refused_and_rotates_nothing() {
+    for s in servers().await {
+        let f = Fixture::new(&s, "Acme").await;
+        let app = s.app(&f.scope, "svc", ManagementAccess::None).await;
+        let secret_path = f.app_path(&app.client_id, "/secret");
+        for body in [serde_json::json!([]), serde_json::json!([86400, true])] {
+            let refused = call(&s, Method::POST, &secret_path, Some(&f.token), Some(body.clone())).await;
+            assert_error(&refused, StatusCode::BAD_REQUEST, "invalid_request");
+        }
+        let view = call(&s, Method::GET, &f.app_path(&app.client_id, ""), Some(&f.token), None).await;
+        assert_eq!(view.status, StatusCode::OK, "{}", view.text());
+        // No rotation: no previous secret, the same current one.
+        assert_eq!(view.json()["previousSecret"], serde_json::Value::Null, "{}: {}", s.backend, view.text());
+        let last_four = app.secret.as_deref().map(|secret| secret[secret.len() - 4..].to_owned());
+        assert_eq!(view.json()["secretLastFour"].as_str().map(str::to_owned), last_four, "{}", s.backend);
+    }
+}
