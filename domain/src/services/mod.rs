@@ -101,7 +101,7 @@ pub use token_config::TokenConfig;
 pub use totp::{SecondFactorStatus, TotpEnrolment};
 pub use trusted_issuers::{MAX_TRUSTED_ISSUERS, NewTrustedIssuer, TrustedIssuerView};
 pub use usage::TokenUsage;
-pub use usage_counts::{FLUSH_EVERY_AT_LEAST, FLUSH_EVERY_AT_MOST, pause_after_flush};
+pub use usage_counts::{FLUSH_EVERY_AT_LEAST, pause_after_flush};
 pub use users::{BootstrapAdmin, DEFAULT_BOOTSTRAP_EMAIL, SessionUser, TenantMembership};
 
 /// Failed client authentications allowed before each attempt is delayed:

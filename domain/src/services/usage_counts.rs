@@ -27,7 +27,7 @@ const FLUSH_ROWS_PER_STATEMENT: usize = 500;
 /// per-minute counts may be when few applications are active.
 pub const FLUSH_EVERY_AT_LEAST: Duration = Duration::from_secs(5);
 /// The longest: counts are never more than about a minute late.
-pub const FLUSH_EVERY_AT_MOST: Duration = Duration::from_secs(60);
+const FLUSH_EVERY_AT_MOST: Duration = Duration::from_secs(60);
 /// A flush may take this share (1/20) of the time between flushes, at most.
 const FLUSH_TIME_SHARE: u32 = 20;
 
@@ -180,51 +180,30 @@ impl Services {
         taken.sort_unstable_by(|a, b| (client_of(a), secret_of(a)).cmp(&(client_of(b), secret_of(b))));
         minutes.sort_unstable_by(|a, b| (&*cells[a.0].client_id, a.1).cmp(&(&*cells[b.0].client_id, b.1)));
 
-        let mut per_secret: Vec<[Value; 2]> = Vec::new();
-        let mut per_app: Vec<[Value; 3]> = Vec::new();
-        let mut secrets = 0;
+        // Table by table, each in key order: two replicas lock the same
+        // rows in the same order.
         let txn = self.begin_write().await?;
+        let mut per_secret = Batch::new(&txn, UPDATE_SECRETS);
+        let mut secrets = 0;
+        for same_secret in taken.chunk_by(|a, b| (client_of(a), secret_of(a)) == (client_of(b), secret_of(b))) {
+            let last_used = same_secret.iter().map(|t| t.last_used).max().unwrap_or_default();
+            per_secret.push([secret_of(&same_secret[0]).into(), last_used.into()]).await?;
+            secrets += 1;
+        }
+        per_secret.finish().await?;
+        let mut per_app = Batch::new(&txn, UPDATE_APPLICATIONS);
         for same_client in taken.chunk_by(|a, b| client_of(a) == client_of(b)) {
-            for same_secret in same_client.chunk_by(|a, b| secret_of(a) == secret_of(b)) {
-                let last_used = same_secret.iter().map(|t| t.last_used).max().unwrap_or_default();
-                per_secret.push([secret_of(&same_secret[0]).into(), last_used.into()]);
-                secrets += 1;
-                if per_secret.len() == FLUSH_ROWS_PER_STATEMENT {
-                    write_secrets(&txn, &per_secret).await?;
-                    per_secret.clear();
-                }
-            }
             let last_used = same_client.iter().map(|t| t.last_used).max().unwrap_or_default();
             let tokens: i64 = same_client.iter().map(|t| t.tokens).sum();
-            per_app.push([client_of(&same_client[0]).into(), last_used.into(), tokens.into()]);
+            per_app.push([client_of(&same_client[0]).into(), last_used.into(), tokens.into()]).await?;
         }
-        write_secrets(&txn, &per_secret).await?;
-        for chunk in per_app.chunks(FLUSH_ROWS_PER_STATEMENT) {
-            execute_rows(
-                &txn,
-                "WITH v(client_id, last_used, tokens) AS (VALUES {rows}) \
-                 UPDATE applications SET last_used_at = CASE \
-                   WHEN applications.last_used_at IS NULL OR applications.last_used_at < v.last_used \
-                   THEN v.last_used ELSE applications.last_used_at END, \
-                   tokens_issued = applications.tokens_issued + v.tokens \
-                 FROM v WHERE applications.client_id = v.client_id",
-                chunk,
-            )
-            .await?;
-        }
-        drop(per_app);
-        let same_minute =
-            |a: &(usize, i64, i64), b: &(usize, i64, i64)| cells[a.0].client_id == cells[b.0].client_id && a.1 == b.1;
-        let mut rows: Vec<[Value; 3]> = Vec::with_capacity(FLUSH_ROWS_PER_STATEMENT);
-        for group in minutes.chunk_by(|a, b| same_minute(a, b)) {
+        per_app.finish().await?;
+        let mut per_minute = Batch::new(&txn, UPSERT_MINUTES);
+        for group in minutes.chunk_by(|a, b| cells[a.0].client_id == cells[b.0].client_id && a.1 == b.1) {
             let tokens: i64 = group.iter().map(|m| m.2).sum();
-            rows.push([(&*cells[group[0].0].client_id).into(), group[0].1.into(), tokens.into()]);
-            if rows.len() == FLUSH_ROWS_PER_STATEMENT {
-                write_minutes(&txn, &rows).await?;
-                rows.clear();
-            }
+            per_minute.push([(&*cells[group[0].0].client_id).into(), group[0].1.into(), tokens.into()]).await?;
         }
-        write_minutes(&txn, &rows).await?;
+        per_minute.finish().await?;
         txn.commit().await?;
         Ok(secrets)
     }
@@ -252,29 +231,50 @@ impl Services {
     }
 }
 
-async fn write_secrets(txn: &DatabaseTransaction, rows: &[[Value; 2]]) -> Result<()> {
-    execute_rows(
-        txn,
-        "WITH v(id, last_used) AS (VALUES {rows}) \
-         UPDATE client_secrets SET last_used_at = CASE \
-           WHEN client_secrets.last_used_at IS NULL OR client_secrets.last_used_at < v.last_used \
-           THEN v.last_used ELSE client_secrets.last_used_at END \
-         FROM v WHERE client_secrets.id = v.id",
-        rows,
-    )
-    .await
+const UPDATE_SECRETS: &str = "WITH v(id, last_used) AS (VALUES {rows}) \
+     UPDATE client_secrets SET last_used_at = CASE \
+       WHEN client_secrets.last_used_at IS NULL OR client_secrets.last_used_at < v.last_used \
+       THEN v.last_used ELSE client_secrets.last_used_at END \
+     FROM v WHERE client_secrets.id = v.id";
+
+const UPDATE_APPLICATIONS: &str = "WITH v(client_id, last_used, tokens) AS (VALUES {rows}) \
+     UPDATE applications SET last_used_at = CASE \
+       WHEN applications.last_used_at IS NULL OR applications.last_used_at < v.last_used \
+       THEN v.last_used ELSE applications.last_used_at END, \
+       tokens_issued = applications.tokens_issued + v.tokens \
+     FROM v WHERE applications.client_id = v.client_id";
+
+/// No foreign key to `applications` (see its migration): a count of an
+/// application deleted meanwhile is pruned with the rest.
+const UPSERT_MINUTES: &str = "INSERT INTO application_usage (client_id, minute, tokens) VALUES {rows} \
+     ON CONFLICT (client_id, minute) DO UPDATE SET tokens = application_usage.tokens + excluded.tokens";
+
+/// The rows of one multi-row statement, run each time
+/// [`FLUSH_ROWS_PER_STATEMENT`] have gathered, so a flush never holds the
+/// values of more than one statement.
+struct Batch<'t, const N: usize> {
+    txn: &'t DatabaseTransaction,
+    template: &'static str,
+    rows: Vec<[Value; N]>,
 }
 
-async fn write_minutes(txn: &DatabaseTransaction, rows: &[[Value; 3]]) -> Result<()> {
-    // No foreign key to `applications` (see its migration): a count of an
-    // application deleted meanwhile is pruned with the rest.
-    execute_rows(
-        txn,
-        "INSERT INTO application_usage (client_id, minute, tokens) VALUES {rows} \
-         ON CONFLICT (client_id, minute) DO UPDATE SET tokens = application_usage.tokens + excluded.tokens",
-        rows,
-    )
-    .await
+impl<'t, const N: usize> Batch<'t, N> {
+    fn new(txn: &'t DatabaseTransaction, template: &'static str) -> Self {
+        Self { txn, template, rows: Vec::with_capacity(FLUSH_ROWS_PER_STATEMENT) }
+    }
+
+    async fn push(&mut self, row: [Value; N]) -> Result<()> {
+        self.rows.push(row);
+        if self.rows.len() == FLUSH_ROWS_PER_STATEMENT {
+            execute_rows(self.txn, self.template, &self.rows).await?;
+            self.rows.clear();
+        }
+        Ok(())
+    }
+
+    async fn finish(self) -> Result<()> {
+        execute_rows(self.txn, self.template, &self.rows).await
+    }
 }
 
 /// Runs `template` with `{rows}` replaced by one parenthesised tuple of
