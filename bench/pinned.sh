@@ -17,7 +17,10 @@
 # answered: CPU microseconds per token, the figure that does not depend on
 # how fast the peer's core happens to be. Printed: tokens/s, µs per token and
 # how busy the server's core was; Clavis/peer per core (the peer's µs per
-# token over Clavis's); how far Clavis is above its floor. Targets: RS256 at
+# token over Clavis's); how far Clavis is above its floor; and, from one
+# signature alone on the same core (clavis-floor --signing-seconds), the
+# peer's µs over that signature's: the most any server signing with it
+# could reach against this peer in this run. Targets: RS256 at
 # least 2x the peer per core, ES256 and EdDSA at least 8x, each within 15 %
 # of its floor.
 
@@ -80,9 +83,11 @@ pinned_report() {
       printf "| %s | %s | %s | %.0f | %s | %s %% | %s | %s |\n", $1, $8, name, $3, $4, $5, $6, $7
     }' "$PINNED_ROWS"
   echo
-  echo "| Algorithm | Clavis µs (median) | floor µs | peer µs | Clavis/peer per core | Target | Clavis above its floor | Target |"
-  echo "|---|--:|--:|--:|--:|--:|--:|--:|"
-  pinned_summary | awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | ≥ %s× | %s | ≤ 15 %% |\n", $1, $5, $6, $7, $2, $3, $4 }'
+  echo "| Algorithm | Clavis µs (median) | floor µs | one signature µs | peer µs | Clavis/peer per core | Target | peer ÷ one signature | Clavis above its floor | Target |"
+  echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+  pinned_summary | awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | ≥ %s× | %s | %s | ≤ 15 %% |\n", $1, $5, $6, $8, $7, $2, $3, $9, $4 }'
+  echo
+  echo "One signature: the floor's signer alone on core $PIN_SERVER, the fastest of ten batches (clavis-floor --signing-seconds). Peer ÷ one signature is the most any server signing with it could reach against this peer: a token costs at least one signature."
 }
 
 # The awk function median(LIST): the median of the space-separated numbers
@@ -102,6 +107,14 @@ function median(list,   n, v, i, j, t) {
 '
 
 
+# signing_rows: "ALG signature µs" per algorithm, from clavis-floor
+# --signing-seconds (none when Clavis, and so the floor, did not run).
+SIGNING_ROWS=$WORK/pinned-signing.tsv
+signing_rows() {
+  [[ -f $SIGNING_ROWS ]] && cat "$SIGNING_ROWS"
+  return 0
+}
+
 # pinned_medians: "ALG SERVER median-µs" per algorithm and server.
 pinned_medians() {
   awk -F'\t' "$MEDIAN_AWK"'
@@ -112,7 +125,7 @@ pinned_medians() {
 # pinned_summary: "ALG ratio want over clavis-µs floor-µs peer-µs" per
 # algorithm, in the order measured, from the medians.
 pinned_summary() {
-  pinned_medians | awk -F'\t' -v order="$ALGS" '
+  { pinned_medians; signing_rows; } | awk -F'\t' -v order="$ALGS" '
     { us[$1, $2] = $3 }
     END {
       n = split(order, algs, " ")
@@ -122,22 +135,27 @@ pinned_summary() {
         want = a == "RS256" ? 2 : 8
         ratio = ((a, "peer") in us && us[a, "clavis"] > 0) ? sprintf("%.2f×", us[a, "peer"] / us[a, "clavis"]) : "—"
         over = ((a, "floor") in us && us[a, "floor"] > 0) ? sprintf("%+.0f %%", 100 * (us[a, "clavis"] / us[a, "floor"] - 1)) : "—"
-        printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a, ratio, want, over, \
-          ((a, "clavis") in us ? us[a, "clavis"] : "—"), ((a, "floor") in us ? us[a, "floor"] : "—"), ((a, "peer") in us ? us[a, "peer"] : "—")
+        ceiling = ((a, "peer") in us && us[a, "signature"] > 0) ? sprintf("%.2f×", us[a, "peer"] / us[a, "signature"]) : "—"
+        printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a, ratio, want, over, \
+          ((a, "clavis") in us ? us[a, "clavis"] : "—"), ((a, "floor") in us ? us[a, "floor"] : "—"), ((a, "peer") in us ? us[a, "peer"] : "—"), \
+          ((a, "signature") in us ? us[a, "signature"] : "—"), ceiling
       }
     }'
 }
 
 # Prints "target missed: ..." lines of the pinned case, from the medians.
 pinned_misses() {
-  pinned_medians | awk -F'\t' '
-    { us[$1, $2] = $3; algs[$1] = 1 }
+  { pinned_medians; signing_rows; } | awk -F'\t' '
+    { us[$1, $2] = $3; if ($2 != "signature") algs[$1] = 1 }
     END {
       for (a in algs) {
         if (!((a, "clavis") in us) || us[a, "clavis"] <= 0) continue
         want = a == "RS256" ? 2 : 8
+        bound = ""
+        if (us[a, "signature"] > 0 && us[a, "peer"] / us[a, "signature"] < want)
+          bound = sprintf(" (out of reach in this run: the peer took %.2fx one signature alone, %s µs)", us[a, "peer"] / us[a, "signature"], us[a, "signature"])
         if ((a, "peer") in us && us[a, "peer"] / us[a, "clavis"] < want)
-          printf "%s pinned: %.2fx the peer per core (%s against %s µs per token), target %dx\n", a, us[a, "peer"] / us[a, "clavis"], us[a, "clavis"], us[a, "peer"], want
+          printf "%s pinned: %.2fx the peer per core (%s against %s µs per token), target %dx%s\n", a, us[a, "peer"] / us[a, "clavis"], us[a, "clavis"], us[a, "peer"], want, bound
         if ((a, "floor") in us && us[a, "floor"] > 0 && us[a, "clavis"] / us[a, "floor"] > 1.15)
           printf "%s pinned: %.0f %% above its floor (%s against %s µs per token), target at most 15 %%\n", a, 100 * (us[a, "clavis"] / us[a, "floor"] - 1), us[a, "clavis"], us[a, "floor"]
       }
@@ -149,8 +167,15 @@ pinned_case() {
   local RESULT_ROWS=$WORK/pinned-measured.tsv
   local -a SERVER_PREFIX=(taskset -c "$PIN_SERVER") WRK_PREFIX=(taskset -c "$PIN_WRK")
   : >"$RESULT_ROWS"
-  local round
+  : >"$SIGNING_ROWS"
+  local round us
   for alg in $ALGS; do
+    if [[ $RUN_CLAVIS == 1 ]]; then
+      us=$("${SERVER_PREFIX[@]}" "$FLOOR_BIN" --alg "$alg" --signing-seconds 2) ||
+        die "clavis-floor could not measure $alg signing"
+      printf '%s\tsignature\t%s\n' "$alg" "$us" >>"$SIGNING_ROWS"
+      say "$alg one signature alone on core $PIN_SERVER: $us µs"
+    fi
     for round in $(seq 1 "$ROUNDS"); do
       if [[ $RUN_CLAVIS == 1 ]]; then
         run_clavis "$alg" "pinned-clavis-$round"
