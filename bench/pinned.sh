@@ -154,6 +154,8 @@ pinned_misses() {
         bound = ""
         if (us[a, "signature"] > 0 && us[a, "peer"] / us[a, "signature"] < want)
           bound = sprintf(" (out of reach in this run: the peer took %.2fx one signature alone, %s µs)", us[a, "peer"] / us[a, "signature"], us[a, "signature"])
+        else if (us[a, "floor"] > 0 && us[a, "peer"] / us[a, "floor"] < want)
+          bound = sprintf(" (out of reach over this HTTP stack in this run: the floor itself reached %.2fx)", us[a, "peer"] / us[a, "floor"])
         if ((a, "peer") in us && us[a, "peer"] / us[a, "clavis"] < want)
           printf "%s pinned: %.2fx the peer per core (%s against %s µs per token), target %dx%s\n", a, us[a, "peer"] / us[a, "clavis"], us[a, "clavis"], us[a, "peer"], want, bound
         if ((a, "floor") in us && us[a, "floor"] > 0 && us[a, "clavis"] / us[a, "floor"] > 1.15)
