@@ -8,7 +8,7 @@ use crate::api::auth::{Login, LoginSecondFactor, LoginStep};
 use crate::error::ErrorKind;
 
 const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-1 focus:ring-indigo-500";
-const SUBMIT: &str = "w-full rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:opacity-60";
+const SUBMIT: &str = "w-full rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-700 disabled:opacity-60";
 const FORM: &str = "space-y-4 rounded-xl bg-white p-6 shadow-sm ring-1 ring-slate-200";
 
 fn error_line(message: String) -> impl IntoView {
