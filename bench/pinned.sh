@@ -122,8 +122,9 @@ pinned_medians() {
   ' "$PINNED_ROWS"
 }
 
-# pinned_summary: "ALG ratio want over clavis-µs floor-µs peer-µs" per
-# algorithm, in the order measured, from the medians.
+# pinned_summary: "ALG ratio want over clavis-µs floor-µs peer-µs
+# signature-µs ceiling" per algorithm, in the order measured, from the
+# medians and the signing rows (ceiling: peer ÷ one signature).
 pinned_summary() {
   { pinned_medians; signing_rows; } | awk -F'\t' -v order="$ALGS" '
     { us[$1, $2] = $3 }
