@@ -7,7 +7,9 @@
 #
 # Needs target/debug/clavis (`make test` builds it first). Run alone with
 # `scripts/schemathesis.sh`; SCHEMATHESIS_EXAMPLES sets the examples per
-# operation (default 100), which bounds the run time.
+# operation (default 100), which bounds the run time, and SCHEMATHESIS_SEED
+# reruns with the seed a run printed (a stateful finding also depends on the
+# IDs the server hands out, so it may not repeat).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +17,10 @@ SCHEMATHESIS_VERSION=4.32.5
 venv=.venv-schemathesis
 binary=${CLAVIS_BIN:-target/debug/clavis}
 examples=${SCHEMATHESIS_EXAMPLES:-100}
+seed_args=()
+if [[ -n ${SCHEMATHESIS_SEED:-} ]]; then
+  seed_args=(--seed "$SCHEMATHESIS_SEED")
+fi
 
 if [[ ! -x $binary ]]; then
   echo "$binary is missing: build it with cargo build -p server" >&2
@@ -128,11 +134,13 @@ checks.positive_data_acceptance.enabled = false
 
 # ensure_resource_availability reads any 404 after a create as the created
 # resource gone missing. Here the 404 names something else, as documented: a
-# new application has no previous secret until its first rotation, and a
-# role body or a role list names applications and roles that must exist, and
-# a password change names a user by the ID in its body.
+# new application has no previous secret until its first rotation and no
+# public keys until they are set; a role body or a role list names
+# applications and roles that must exist, a federated credential names a
+# trusted issuer that must exist, and a password change names a user by the
+# ID in its body.
 [[operations]]
-include-operation-id = ["revokePreviousSecret", "updateRole", "setApplicationRoles", "setUserRoles", "changeUserPassword"]
+include-operation-id = ["revokePreviousSecret", "getApplicationKeys", "deleteApplicationKeys", "updateRole", "setApplicationRoles", "createFederatedCredential", "setUserRoles", "changeUserPassword"]
 checks.ensure_resource_availability.enabled = false
 TOML
 
@@ -141,5 +149,6 @@ SCHEMATHESIS_HOOKS="$work/hooks.py" "$venv/bin/schemathesis" --config-file "$wor
   --max-examples "$examples" \
   --generation-database none \
   --workers 1 \
-  --request-timeout 10
+  --request-timeout 10 \
+  "${seed_args[@]}"
 echo "schemathesis found nothing"
